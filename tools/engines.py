@@ -1,0 +1,317 @@
+"""The real engines on one machine, no Docker: a single-node Apache Kafka in KRaft mode (jars
+from Maven Central via deploy/kafka/pom.xml) and a private PostgreSQL cluster (initdb).
+
+Used by `make dev` (tools/stack.py) and by the test suite's session fixtures, so the tests
+run against exactly what developers run. Everything binds 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+KAFKA_POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
+KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "target" / "libs"
+
+
+class EngineError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for(check: object, timeout: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    tail = ""
+    if log and log.exists():
+        tail = "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    raise EngineError(f"{what} did not come up within {timeout:.0f}s{tail}")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def terminate(pid: int, timeout: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL if it lingers."""
+    if not pid_alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return
+        except ChildProcessError:
+            if not pid_alive(pid):
+                return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------- Kafka
+
+
+def ensure_kafka_jars(quiet: bool = True) -> Path:
+    """Fetches the broker jars through Maven (cached in ~/.m2: a second run downloads nothing)."""
+    if not (KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar"))):
+        if shutil.which("mvn") is None:
+            raise EngineError("Maven (mvn) is needed to fetch the Kafka jars: apt-get install maven")
+        cmd = ["mvn", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies"]
+        if quiet:
+            cmd.insert(1, "-q")
+        subprocess.run(cmd, check=True)
+    return KAFKA_LIBS
+
+
+LOG4J2 = """status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = {level}
+rootLogger.appenderRef.file.ref = file
+"""
+
+
+@dataclass
+class KafkaNode:
+    """One broker+controller in KRaft mode under `home`, listening on 127.0.0.1:`port`."""
+
+    home: Path
+    port: int
+    controller_port: int
+    heap: str = "768m"
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "kafka.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "kafka.pid"
+
+    def _write_config(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        config = self.home / "server.properties"
+        config.write_text(
+            "\n".join([
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                f"log.dirs={self.home / 'data'}",
+                "num.partitions=3",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=10",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=true",
+            ]) + "\n"
+        )
+        (self.home / "log4j2.properties").write_text(
+            LOG4J2.format(log=self.home / "broker.log", level="WARN")
+        )
+        return config
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        java = shutil.which("java")
+        if java is None:
+            raise EngineError("Java 17 is needed for Kafka: apt-get install openjdk-17-jre-headless")
+        return [
+            java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            "-XX:TieredStopAtLevel=1",  # C1 only: much faster start-up, plenty for one node
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            "-cp", f"{ensure_kafka_jars()}/*", main, *args,
+        ]
+
+    def running_pid(self) -> int | None:
+        if self.pid_file.exists():
+            pid = int(self.pid_file.read_text().strip() or 0)
+            if pid and pid_alive(pid):
+                return pid
+        return None
+
+    def start(self, timeout: float = 90.0) -> None:
+        if self.running_pid():
+            return
+        config = self._write_config()
+        if not (self.home / "data" / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            subprocess.run(
+                self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+                check=True, capture_output=True,
+            )
+        with self.log_file.open("ab") as out:
+            self.process = subprocess.Popen(
+                self._java("kafka.Kafka", str(config)),
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.pid_file.write_text(str(self.process.pid))
+        wait_for(lambda: self._ready(), timeout, "Kafka", self.home / "broker.log")
+
+    def _ready(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise EngineError(f"Kafka exited with {self.process.returncode}; see {self.log_file}")
+        if not port_open(self.port):
+            return False
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000)
+            admin.describe_cluster()
+            admin.close()
+            return True
+        except (KafkaError, OSError):
+            return False
+
+    def stop(self) -> None:
+        pid = self.running_pid()
+        if pid:
+            terminate(pid)
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
+        self.pid_file.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------- PostgreSQL
+
+
+def postgres_bin() -> Path:
+    """The PostgreSQL server binaries (Debian keeps them out of PATH)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    if found:
+        return found[0].parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent
+    raise EngineError("PostgreSQL server not installed: apt-get install postgresql")
+
+
+def _server_user() -> str | None:
+    """PostgreSQL refuses to run as root; as root we run it as the `postgres` system user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError as exc:
+        raise EngineError("running as root needs a `postgres` user (Debian's package adds it)") from exc
+    return "postgres"
+
+
+@dataclass
+class PostgresNode:
+    """A private cluster under `home`, listening on 127.0.0.1:`port`, trust auth for loopback."""
+
+    home: Path
+    port: int
+    user: str = "tongban"
+    fast: bool = False  # tests trade durability for speed (fsync off); `make dev` does not
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "postgres.log"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, args: list[str], **kw: object) -> subprocess.CompletedProcess[bytes]:
+        who = _server_user()
+        if who:
+            args = ["runuser", "-u", who, "--", *args]
+        return subprocess.run(args, check=True, capture_output=True, **kw)  # type: ignore[call-overload, no-any-return]
+
+    def running_pid(self) -> int | None:
+        pid_file = self.data / "postmaster.pid"
+        if pid_file.exists():
+            first = pid_file.read_text().splitlines()[:1]
+            if first and first[0].isdigit() and pid_alive(int(first[0])):
+                return int(first[0])
+        return None
+
+    def start(self, timeout: float = 60.0) -> None:
+        if self.running_pid():
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        who = _server_user()
+        if who:
+            shutil.chown(self.home, who, who)
+        bindir = postgres_bin()
+        if not (self.data / "PG_VERSION").exists():
+            self._run([
+                str(bindir / "initdb"), "-D", str(self.data), "-U", self.user,
+                "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+            ])
+        options = [
+            f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.home}",
+            "-c max_connections=200", "-c shared_buffers=256MB",
+        ]
+        if self.fast:
+            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        self._run([
+            str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
+            "-o", " ".join(options), "-w", "-t", str(int(timeout)), "start",
+        ])
+        wait_for(lambda: port_open(self.port), timeout, "PostgreSQL", self.log_file)
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.running_pid():
+            self._run([str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"])
+
+    def restart(self) -> None:
+        """Immediate stop (like a crash) and start again: for adversity tests."""
+        self.stop(mode="immediate")
+        self.start()
