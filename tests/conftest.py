@@ -6,7 +6,6 @@ to use engines that already run; otherwise each starts lazily, only for tests th
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import tempfile

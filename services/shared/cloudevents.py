@@ -54,9 +54,10 @@ class Envelope:
 
     def to_json(self) -> str:
         """The event as JSON, for timelines and the operator views (events carry no clear PII)."""
-        return json_format.MessageToJson(
+        text: str = json_format.MessageToJson(
             self.event, preserving_proto_field_name=True, indent=None, ensure_ascii=False
         )
+        return text
 
 
 def new_event_id() -> str:

@@ -107,7 +107,8 @@ def to_status(error: ServiceError) -> grpc.Status:
         message=f"{error.message_zh} / {error.message_en}",
         details=packed,
     )
-    return rpc_status.to_status(proto)
+    status: grpc.Status = rpc_status.to_status(proto)
+    return status
 
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -117,7 +118,7 @@ def grpc_errors(method: F) -> F:
     """Wraps an async servicer method so a ServiceError aborts with its rich status."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             return await method(self, request, context)
         except ServiceError as error:

@@ -19,6 +19,9 @@ from services.shared.settings import split_host_port
 
 log = logging.getLogger(__name__)
 
+Handler = grpc.RpcMethodHandler[Any, Any]
+Context = grpc.aio.ServicerContext[Any, Any]
+
 REQUESTS = Counter("tongban_grpc_requests_total", "gRPC requests", ["method", "code"])
 LATENCY = Histogram(
     "tongban_grpc_latency_seconds", "gRPC handling time", ["method"],
@@ -26,25 +29,25 @@ LATENCY = Histogram(
 )
 
 
-class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
     """Counts and times unary calls by method and status code."""
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler | None:
         handler = await continuation(details)
         if handler is None or handler.unary_unary is None:
             return handler
         method = details.method
         inner = handler.unary_unary
 
-        async def timed(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def timed(request: Any, context: Context) -> Any:
             started = time.perf_counter()
             code = "OK"
             try:
-                return await inner(request, context)
+                return await inner(request, context)  # type: ignore[arg-type]
             except Exception:
                 code = "ERROR"
                 raise

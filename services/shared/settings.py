@@ -145,3 +145,14 @@ class CommonSettings:
 def split_host_port(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     return host, int(port)
+
+
+def load_or_exit(spec: type[T]) -> T:
+    """For `__main__`: a clear message and exit status 2 instead of a traceback."""
+    try:
+        return load(spec)
+    except SettingsError as exc:
+        import sys
+
+        print(f"tongban: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc

@@ -19,7 +19,8 @@ async def test_applies_in_order_once_and_records_versions(tmp_path: Path, fresh_
     conn = await asyncpg.connect(fresh_database)
     try:
         await conn.execute("INSERT INTO things (id, size) VALUES (1, 2)")
-        versions = [r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations ORDER BY 1")]
+        rows = await conn.fetch("SELECT version FROM schema_migrations ORDER BY 1")
+        versions = [r["version"] for r in rows]
         assert versions == [0, 1, 2]
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
     finally:

@@ -1,0 +1,58 @@
+# Tongban — the two commands that matter: `make dev` (run it all) and `make test`.
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help install proto dev down status test test-fast lint bench-kafka bench-intake \
+        bench-routing bench-window bench-results bench-e2e clean
+
+help:
+	@echo "make dev        start Kafka, PostgreSQL, every service and the gateway (127.0.0.1)"
+	@echo "make down       stop everything make dev started"
+	@echo "make status     what runs, where, and its log"
+	@echo "make test       the whole test suite (starts its own Kafka and PostgreSQL)"
+	@echo "make lint       ruff and mypy"
+	@echo "make proto      regenerate gen/ from protos/"
+	@echo "make bench-kafka | bench-intake | bench-routing | bench-window | bench-results | bench-e2e"
+
+install:
+	@bash tools/bootstrap.sh
+
+proto: install
+	$(PY) tools/gen_protos.py
+
+dev: install
+	$(PY) -m tools.stack up
+
+down:
+	@$(PY) -m tools.stack down
+
+status:
+	@$(PY) -m tools.stack status
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy services gateway tools
+
+bench-kafka: install
+	$(PY) -m tools.bench_kafka
+
+bench-intake: install
+	$(PY) -m services.intake.bench
+
+bench-routing: install
+	$(PY) -m services.routing.bench
+
+bench-window: install
+	$(PY) -m services.window.bench
+
+bench-results: install
+	$(PY) -m services.results.bench
+
+bench-e2e: install
+	$(PY) -m tools.bench_e2e
+
+clean: down
+	rm -rf .stack
