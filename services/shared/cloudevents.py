@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
+
 from tongban.events.v1 import events_pb2
 
 SPEC_VERSION = "1.0"

@@ -1,10 +1,10 @@
 from datetime import UTC, datetime
 
 import pytest
-from tongban.events.v1 import events_pb2
 
 from services.shared import cloudevents
 from services.shared.cloudevents import PoisonRecord
+from tongban.events.v1 import events_pb2
 
 
 def sample() -> events_pb2.CaseQueued:

@@ -7,11 +7,11 @@ from collections import defaultdict
 import asyncpg
 import pytest
 from kafka import KafkaConsumer
-from support import eventually
-from tongban.events.v1 import events_pb2
 
 from services.shared import cloudevents, migrations, outbox, topics
 from services.shared.outbox import OutboxRelay, Row, sendable_prefix
+from support import eventually
+from tongban.events.v1 import events_pb2
 from tools.engines import KafkaNode
 
 

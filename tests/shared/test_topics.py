@@ -1,9 +1,9 @@
 import pytest
 from kafka import KafkaAdminClient
-from tongban.events.v1 import events_pb2
 
 from services.shared import topics
 from services.shared.topics import CatalogError
+from tongban.events.v1 import events_pb2
 
 
 def test_the_shipped_catalog_places_every_event_once() -> None:
