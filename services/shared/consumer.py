@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -20,7 +20,7 @@ from services.shared.kafka import consumer as make_consumer
 from services.shared.kafka import reliable_producer, send_to_dead_letter
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Envelope], Awaitable[None]]
+Handler = Callable[[Envelope], Coroutine[Any, Any, None]]
 
 
 class EventConsumer:
