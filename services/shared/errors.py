@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -31,11 +31,12 @@ class FieldViolation:
     message_en: str
 
 
-class Violation(Protocol):
-    field: str
-    code: str
-    message_zh: str
-    message_en: str
+class ValidationFailed(Exception):
+    """Raised by pure domain rules with every bad field; becomes INVALID_ARGUMENT at the edge."""
+
+    def __init__(self, violations: Sequence[FieldViolation]) -> None:
+        super().__init__("; ".join(f"{v.field}: {v.message_en}" for v in violations))
+        self.violations = list(violations)
 
 
 @dataclass
@@ -43,14 +44,14 @@ class ServiceError(Exception):
     status: grpc.StatusCode
     message_zh: str
     message_en: str
-    violations: Sequence[Violation] = field(default_factory=list)
+    violations: Sequence[FieldViolation] = field(default_factory=list)
     reason: str = ""
 
     def __str__(self) -> str:
         return f"{self.status.name}: {self.message_en}"
 
 
-def invalid_argument(violations: Sequence[Violation]) -> ServiceError:
+def invalid_argument(violations: Sequence[FieldViolation]) -> ServiceError:
     return ServiceError(
         grpc.StatusCode.INVALID_ARGUMENT,
         "请求有误：" + "；".join(v.message_zh for v in violations),
@@ -123,6 +124,8 @@ def grpc_errors(method: F) -> F:
             return await method(self, request, context)
         except ServiceError as error:
             await context.abort_with_status(to_status(error))
+        except ValidationFailed as failed:
+            await context.abort_with_status(to_status(invalid_argument(failed.violations)))
 
     return wrapper  # type: ignore[return-value]
 

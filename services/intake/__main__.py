@@ -1,0 +1,55 @@
+"""Runs the intake service: `python -m services.intake` (settings from TONGBAN_* variables)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from pathlib import Path
+
+import asyncpg
+
+from services.intake.api import IntakeApi
+from services.intake.blobs import LocalBlobStore
+from services.intake.catalog import load_catalog
+from services.intake.config import IntakeSettings
+from services.intake.store import IntakeStore
+from services.shared import logs, migrations, pii, topics
+from services.shared.grpcserver import Service
+from services.shared.outbox import OutboxRelay
+from services.shared.settings import load_or_exit
+from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def serve(settings: IntakeSettings) -> None:
+    catalog = topics.load(settings.topics_file)
+    await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
+    await migrations.prepare(settings.database_url, MIGRATIONS)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=2,
+                                     max_size=settings.db_pool_size)
+    relay = OutboxRelay(settings.database_url, settings.kafka_bootstrap, "tongban-intake")
+    relay.start()
+    api = IntakeApi(
+        IntakeStore(pool, catalog), load_catalog(), LocalBlobStore(settings.blob_dir),
+        pii.Keyring.parse(settings.pii_keys), base64.b64decode(settings.pseudonym_secret),
+    )
+    service = Service("intake", settings.grpc_listen, settings.metrics_listen)
+    service.add(lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
+                intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name)
+
+    async def close() -> None:
+        await relay.stop()
+        await pool.close()
+
+    await service.run(on_stop=[close])
+
+
+def main() -> None:
+    settings = load_or_exit(IntakeSettings)
+    logs.configure("intake", settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Personal data: masking for events, logs and operator views; AES-256-GCM with key ids for
+storage at rest; keyed pseudonyms so services correlate one person's cases without knowing
+who it is (PIPL art. 51: encryption and de-identification).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT = b"v1"  # ciphertext layout: b"v1:" + key id + b":" + 12-byte nonce + ciphertext+tag
+NONCE_BYTES = 12
+PSEUDONYM_CHARS = 32  # 128 bits of HMAC-SHA256, hex: collisions are not a practical worry
+
+
+class CryptoError(Exception):
+    """Unknown key id, malformed or tampered ciphertext, or wrong associated data."""
+
+
+def mask_id_number(number: str) -> str:
+    """"340104199001011234" → "340104********1234": division and last four only."""
+    text = number.strip()
+    if len(text) <= 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def mask_name(name: str) -> str:
+    """"张三丰" → "张**"; "Li Wei" → "L* W**": the first character of each word stays."""
+    text = name.strip()
+    if not text:
+        return ""
+    if text.isascii():
+        return " ".join(word[0] + "*" * (len(word) - 1) if len(word) > 1 else "*"
+                        for word in text.split())
+    return text[0] + "*" * (len(text) - 1) if len(text) > 1 else "*"
+
+
+def mask_phone(phone: str) -> str:
+    """"13812345678" → "138****5678"."""
+    text = phone.strip()
+    if len(text) < 7:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+def generate_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Keys by id; the first is current for encryption, every one can decrypt (rotation)."""
+
+    keys: dict[str, bytes]
+    current: str
+
+    @classmethod
+    def parse(cls, text: str, current: str | None = None) -> Keyring:
+        """From "k2:<base64>,k1:<base64>" (current key first)."""
+        keys: dict[str, bytes] = {}
+        order: list[str] = []
+        for part in text.split(","):
+            kid, sep, encoded = part.strip().partition(":")
+            if not sep or not kid or ":" in kid:
+                raise CryptoError("keys are written kid:base64key[,kid:base64key…]")
+            try:
+                key = base64.b64decode(encoded, validate=True)
+            except ValueError as exc:
+                raise CryptoError(f"key {kid} is not valid base64") from exc
+            if len(key) != 32:
+                raise CryptoError(f"key {kid} must be 32 bytes (AES-256), got {len(key)}")
+            keys[kid] = key
+            order.append(kid)
+        if not keys:
+            raise CryptoError("no keys given")
+        chosen = current or order[0]
+        if chosen not in keys:
+            raise CryptoError(f"current key {chosen} is not in the keyring")
+        return cls(keys, chosen)
+
+    def encrypt(self, plaintext: bytes, associated: bytes = b"") -> bytes:
+        """`associated` binds the ciphertext to its place (record id, field name)."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext, associated)
+        return FORMAT + b":" + self.current.encode() + b":" + nonce + sealed
+
+    def decrypt(self, blob: bytes, associated: bytes = b"") -> bytes:
+        version, sep, rest = blob.partition(b":")
+        kid, sep2, body = rest.partition(b":")
+        if version != FORMAT or not sep or not sep2 or len(body) < NONCE_BYTES + 16:
+            raise CryptoError("not a Tongban ciphertext")
+        key = self.keys.get(kid.decode(errors="replace"))
+        if key is None:
+            raise CryptoError(f"unknown key id {kid.decode(errors='replace')}")
+        try:
+            return AESGCM(key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], associated)
+        except InvalidTag as exc:
+            raise CryptoError("ciphertext was tampered with or belongs elsewhere") from exc
+
+
+def pseudonym(secret: bytes, id_number: str) -> str:
+    """The same person gives the same pseudonym under one secret; nobody can go back."""
+    normalised = id_number.replace(" ", "").upper()
+    return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]

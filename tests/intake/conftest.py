@@ -1,0 +1,73 @@
+"""A real intake service per test module: gRPC server, PostgreSQL database, outbox relay."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import grpc
+import pytest
+
+from services.intake.__main__ import MIGRATIONS
+from services.intake.api import IntakeApi
+from services.intake.blobs import LocalBlobStore
+from services.intake.catalog import load_catalog
+from services.intake.store import IntakeStore
+from services.shared import migrations, pii, topics
+from services.shared.grpcserver import Service
+from services.shared.outbox import OutboxRelay
+from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
+from tools.engines import free_port
+
+
+@dataclass
+class RunningIntake:
+    stub: intake_pb2_grpc.IntakeServiceStub
+    database_url: str
+    keyring: pii.Keyring
+    pool: asyncpg.Pool
+
+
+@pytest.fixture
+async def intake(fresh_database: str, kafka_bootstrap: str, tmp_path: Path
+                 ) -> AsyncIterator[RunningIntake]:
+    catalog = topics.load()
+    topics.ensure_topics(kafka_bootstrap, catalog)
+    await migrations.prepare(fresh_database, MIGRATIONS)
+    pool = await asyncpg.create_pool(fresh_database, min_size=1, max_size=10)
+    relay = OutboxRelay(fresh_database, kafka_bootstrap, "test-intake", poll_interval_s=0.2)
+    relay.start()
+    keyring = pii.Keyring.parse(f"t1:{pii.generate_key()}")
+    api = IntakeApi(IntakeStore(pool, catalog), load_catalog(), LocalBlobStore(tmp_path / "blobs"),
+                    keyring, os.urandom(32))
+    port = free_port()
+    service = Service("intake", f"127.0.0.1:{port}")
+    service.add(lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
+                "tongban.intake.v1.IntakeService")
+    await service.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield RunningIntake(intake_pb2_grpc.IntakeServiceStub(channel), fresh_database, keyring, pool)
+    finally:
+        await channel.close()
+        await service.stop(grace=0.5)
+        await relay.stop()
+        await pool.close()
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2048)
+PDF = b"%PDF-1.7\n" + base64.b64encode(os.urandom(1024))
+
+
+def upload_chunks(case_id: str, code: str, data: bytes, source: str = "upload",
+                  chunk: int = 1000) -> list[intake_pb2.UploadMaterialRequest]:
+    first = intake_pb2.UploadMaterialRequest(
+        header=intake_pb2.UploadHeader(case_id=case_id, material_code=code, file_name="scan.jpg",
+                                       source=source), data=data[:chunk])
+    rest = [intake_pb2.UploadMaterialRequest(data=data[i:i + chunk])
+            for i in range(chunk, len(data), chunk)]
+    return [first, *rest]
