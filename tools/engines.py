@@ -255,7 +255,7 @@ class PostgresNode:
     home: Path
     port: int
     user: str = "tongban"
-    fast: bool = False  # tests trade durability for speed (fsync off); `make dev` does not
+    fast: bool = False  # tests skip fsync for speed; `make dev` does not
 
     @property
     def data(self) -> Path:
@@ -300,7 +300,10 @@ class PostgresNode:
             "-c max_connections=200", "-c shared_buffers=256MB",
         ]
         if self.fast:
-            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+            # Safe against a crashed server process (the OS keeps written pages), which is what
+            # the adversity tests simulate; only a machine crash could lose data. Never turn off
+            # synchronous_commit here: it acknowledges commits a process crash then loses.
+            options += ["-c fsync=off", "-c full_page_writes=off"]
         self._run([
             str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
             "-o", " ".join(options), "-w", "-t", str(int(timeout)), "start",
