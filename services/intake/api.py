@@ -178,13 +178,15 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         return intake_pb2.CreateApplicationResponse(application=self._application_pb(row))
 
     async def _require(self, case_id: str) -> ApplicationRow:
-        try:
-            uuid.UUID(case_id)
-        except ValueError:
-            raise _violation("case_id", "FORMAT", "案件编号格式错误", "case_id is not a UUID") from None
-        row = await self.store.get(case_id)
+        row = await self.store.get(_case_id(case_id))
         if row is None:
-            raise errors.not_found(f"案件 {case_id}", f"case {case_id}")
+            raise _case_not_found(case_id)
+        return row
+
+    async def _transition(self, case_id: str, decide: Any) -> ApplicationRow:
+        row = await self.store.transition(_case_id(case_id), decide)
+        if row is None:
+            raise _case_not_found(case_id)
         return row
 
     @grpc_errors
@@ -220,17 +222,18 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             raise _violation("header.source", "UNKNOWN", "来源只能是 upload 或 document_camera",
                              "source must be upload or document_camera")
         content_type = domain.sniff_material(data)  # raises ValidationFailed for other types
-        if await self.store.total_size(application.case_id) + len(data) > domain.MAX_APPLICATION_BYTES:
-            raise _violation("data", "TOTAL_TOO_LARGE", "材料总量超过上限",
-                             "the application's materials would exceed the total limit")
         digest = hashlib.sha256(data).hexdigest()
         blob_key = f"{application.case_id}/{digest}"
         await self.blobs.put(blob_key, data)
 
         def allowed(row: ApplicationRow | None) -> None:
+            # Checked under the row lock, so concurrent uploads cannot race past the limit.
             if row is None or not domain.can_upload(row.status):
                 raise errors.failed_precondition("当前状态不能上传材料",
                                                  "materials cannot be added in this state")
+            if sum(m.size for m in row.materials) + len(data) > domain.MAX_APPLICATION_BYTES:
+                raise _violation("data", "TOTAL_TOO_LARGE", "材料总量超过上限",
+                                 "the application's materials would exceed the total limit")
 
         def uploaded(material: MaterialRow) -> events_pb2.MaterialUploaded:
             return cloudevents.stamp(events_pb2.MaterialUploaded(  # type: ignore[return-value]
@@ -252,8 +255,6 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
     @grpc_errors
     async def SubmitApplication(self, request: intake_pb2.SubmitApplicationRequest, context: Any
                                 ) -> intake_pb2.SubmitApplicationResponse:
-        await self._require(request.case_id)
-        outcome_holder: list[domain.SubmissionOutcome] = []
 
         def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
             if row.status == "SUBMITTED":  # a retry of a submit that went through
@@ -265,7 +266,6 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             matter = self.catalog.matter(row.matter_code)
             assert matter is not None
             outcome = domain.submission_check(matter, {m.code for m in row.materials})
-            outcome_holder.append(outcome)
             if not outcome.accepted:
                 raise errors.failed_precondition(
                     "缺少关键材料：" + "、".join(m.name_zh for m in outcome.missing_key),
@@ -282,7 +282,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                      "accepted_with_deficiency": bool(missing), "missing_materials": missing},
                     [event])
 
-        row = await self.store.transition(request.case_id, decide)
+        row = await self._transition(request.case_id, decide)
         return intake_pb2.SubmitApplicationResponse(
             application=self._application_pb(row),
             accepted_with_deficiency=row.accepted_with_deficiency)
@@ -290,7 +290,6 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
     @grpc_errors
     async def CancelApplication(self, request: intake_pb2.CancelApplicationRequest, context: Any
                                 ) -> intake_pb2.CancelApplicationResponse:
-        await self._require(request.case_id)
 
         def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
             if row.status == "CANCELLED":
@@ -305,7 +304,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             return ({"status": "CANCELLED", "cancelled_at": cloudevents.now(),
                      "cancel_reason": request.reason or "applicant"}, [event])
 
-        row = await self.store.transition(request.case_id, decide)
+        row = await self._transition(request.case_id, decide)
         return intake_pb2.CancelApplicationResponse(application=self._application_pb(row))
 
     @grpc_errors
@@ -343,6 +342,18 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             raise errors.not_found(f"材料 {request.material_id}", f"material {request.material_id}")
         data = await self.blobs.get(material.blob_key)
         return intake_pb2.GetMaterialResponse(material=self._material_pb(material), data=data)
+
+
+def _case_id(text: str) -> str:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        raise _violation("case_id", "FORMAT", "案件编号格式错误", "case_id is not a UUID") from None
+    return text
+
+
+def _case_not_found(case_id: str) -> errors.ServiceError:
+    return errors.not_found(f"案件 {case_id}", f"case {case_id}")
 
 
 def _is_uuid(text: str) -> bool:

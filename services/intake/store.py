@@ -153,8 +153,9 @@ class IntakeStore:
                 row = await self._get(conn, case_id)
                 assert row is not None
                 return row, False
-            row = await self._get(conn, new.case_id)
-            assert row is not None
+            record = await conn.fetchrow(
+                f"SELECT {COLUMNS} FROM applications WHERE case_id = $1", new.case_id)
+            row = _application(record, [])  # a new application has no materials yet
             await self._emit(conn, event_for(row))
             return row, True
 
@@ -181,28 +182,25 @@ class IntakeStore:
             return bool(await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM materials WHERE blob_key = $1)", blob_key))
 
-    async def total_size(self, case_id: str) -> int:
-        async with self.pool.acquire() as conn:
-            return int(await conn.fetchval(
-                "SELECT coalesce(sum(size), 0) FROM materials WHERE case_id = $1", case_id))
-
-    async def transition(self, case_id: str, decide: Any) -> ApplicationRow:
+    async def transition(self, case_id: str, decide: Any) -> ApplicationRow | None:
         """Locks the application, lets `decide(row)` return (updates, events) or raise,
-        applies the updates and writes the events, all in one transaction."""
+        applies the updates and writes the events, all in one transaction. None when the
+        application does not exist."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self._get(conn, case_id, lock=True)
+            if row is None:
+                return None
             updates, events = decide(row)
             if updates:
                 names = list(updates)
                 sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
-                await conn.execute(
-                    f"UPDATE applications SET {sets}, updated_at = now() WHERE case_id = $1",
-                    case_id, *updates.values())
+                record = await conn.fetchrow(
+                    f"UPDATE applications SET {sets}, updated_at = now() WHERE case_id = $1"
+                    f" RETURNING {COLUMNS}", case_id, *updates.values())
+                row = _application(record, row.materials)
             for event in events:
                 await self._emit(conn, event)
-            fresh = await self._get(conn, case_id)
-            assert fresh is not None
-            return fresh
+            return row
 
     async def list_by_hall(self, hall_id: str, status: str | None, limit: int,
                            after: tuple[datetime, str] | None) -> list[ApplicationRow]:

@@ -1,8 +1,8 @@
 """Transactional outbox: an event is written in the same transaction as the business change,
 then a relay publishes it to Kafka with retries, so a change is never half-announced.
 
-- `enqueue()` inserts the event row inside the caller's asyncpg transaction and NOTIFYs the
-  relay (delivered only on commit, so the relay never sees uncommitted rows).
+- `enqueue()` inserts the event row inside the caller's asyncpg transaction; a statement
+  trigger NOTIFYs the relay (delivered only on commit, so it never sees uncommitted rows).
 - `OutboxRelay` runs as an asyncio task: it reads unsent rows in id order, hands them to a
   kafka-python idempotent producer on its own thread (acks=all), and marks rows sent.
   Failed rows get a backoff and are swept again later. Per-key order: for each key only the
@@ -53,6 +53,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error      text
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+-- Wake the relay once per statement (delivered at commit) without a round trip per event.
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tongban_outbox', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
 """
 
 PUBLISHED = Counter("tongban_outbox_published_total", "Outbox rows published", ["topic"])
@@ -70,7 +78,8 @@ async def enqueue(
     event_id: str | None = None,
     at: datetime | None = None,
 ) -> str:
-    """Writes one event in the caller's transaction; returns its ce_id."""
+    """Writes one event in the caller's transaction; returns its ce_id. A trigger NOTIFYs the
+    relay, and PostgreSQL delivers that only at commit."""
     topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
     if key is None:
         key = str(getattr(event, topic.key))
@@ -82,7 +91,6 @@ async def enqueue(
         event_id, topic.name, key, event.DESCRIPTOR.full_name, source, at,
         event.SerializeToString(),
     )
-    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
     return event_id
 
 
