@@ -71,7 +71,8 @@ async def test_the_same_event_twice_lands_once(fresh_database: str, kafka_bootst
         await eventually(lambda: pool.fetchval(
             "SELECT count(*) = 5 FROM timeline WHERE case_id = $1", case_id), timeout=30)
         await asyncio.sleep(1)  # the duplicates have been read too by now
-        rows = await pool.fetch("SELECT event_id::text FROM timeline WHERE case_id = $1 ORDER BY time, seq", case_id)
+        rows = await pool.fetch(
+            "SELECT event_id::text FROM timeline WHERE case_id = $1 ORDER BY time, seq", case_id)
         assert [r["event_id"] for r in rows] == ids
         case = await pool.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
         assert case["status"] == "ASSIGNED" and case["official_id"] == "sh-1"
