@@ -10,7 +10,7 @@ import asyncpg
 
 from services.intake.api import IntakeApi
 from services.intake.blobs import LocalBlobStore
-from services.intake.catalog import load_catalog
+from services.shared.catalog import load_catalog
 from services.intake.config import IntakeSettings
 from services.intake.store import IntakeStore
 from services.shared import logs, migrations, pii, topics

@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2
 
 from services.intake import domain
 from services.intake.blobs import BlobStore
-from services.intake.catalog import Catalog, Matter
+from services.shared.catalog import Catalog, Matter
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
 from services.shared import cloudevents, errors, pii
 from services.shared.errors import FieldViolation, grpc_errors

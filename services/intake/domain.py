@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from services.intake.catalog import Catalog, Hall, Material, Matter
+from services.shared.catalog import Catalog, Hall, Material, Matter
 from services.shared.errors import FieldViolation, ValidationFailed
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024       # one file

@@ -10,12 +10,10 @@ now drive the case status machine, so a duplicate never moves a case twice.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -163,6 +161,11 @@ class TimelineWriter:
             envelope = item.envelope
             case_id = envelope.case_id
             current = statuses.get(case_id, status_machine.INITIAL)
+            if envelope.short_type == "MaterialUploaded" and current == "SUPPLEMENT_REQUESTED":
+                # 补正 materials arrived: the statutory clock runs again from this day
+                await conn.execute(
+                    "UPDATE pauses SET ended_on = $2 WHERE case_id = $1 AND ended_on IS NULL",
+                    case_id, envelope.time.date())
             transition = status_machine.apply(current, envelope.short_type, outcome_name(envelope))
             if transition.anomaly:
                 anomalies.append((case_id, envelope.id, transition.anomaly))
@@ -266,10 +269,3 @@ class Projector:
             if dead_letters is not None:
                 dead_letters.close(timeout=5)
 
-
-def timeline_json(data: Any) -> str:
-    return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-
-
-def as_datetime(value: Any) -> datetime | None:
-    return value if isinstance(value, datetime) else None

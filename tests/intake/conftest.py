@@ -15,7 +15,7 @@ import pytest
 from services.intake.__main__ import MIGRATIONS
 from services.intake.api import IntakeApi
 from services.intake.blobs import LocalBlobStore
-from services.intake.catalog import load_catalog
+from services.shared.catalog import load_catalog
 from services.intake.store import IntakeStore
 from services.shared import migrations, pii, topics
 from services.shared.grpcserver import Service

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from services.intake import domain
-from services.intake.catalog import load_catalog
+from services.shared.catalog import load_catalog
 from services.intake.idgen import make_id_number
 from services.shared.errors import ValidationFailed
 

@@ -1,7 +1,7 @@
 import pytest
 
-from services.intake import catalog as catalog_module
-from services.intake.catalog import CatalogError, load_catalog
+from services.shared import catalog as catalog_module
+from services.shared.catalog import CatalogError, load_catalog
 
 CATALOG = load_catalog()
 

@@ -1,4 +1,5 @@
-"""The matter catalog, provinces, prefecture divisions and halls, shipped as YAML under data/
+"""The matter catalog, provinces, prefecture divisions and halls, shipped as YAML under
+catalog_data/ (static reference data every service may read; intake validates against it)
 and checked when loaded: a bad data file stops the service with a clear message."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import yaml
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "catalog_data"
 DELIVERY_METHODS = {"MAIL", "HALL_PRINT", "E_CERTIFICATE"}
 
 
