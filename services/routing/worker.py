@@ -125,6 +125,8 @@ class RoutingWorker:
             topic_replication_factor=1, producer_acks=-1, reply_create_topic=True,
             consumer_auto_offset_reset="earliest", table_standby_replicas=0,
             broker_commit_every=100, broker_commit_interval=0.5,
+            # a worker that dies is noticed within seconds, so its provinces move on quickly
+            broker_session_timeout=10.0, broker_heartbeat_interval=2.0,
         )
         self.applications = self.app.topic(APPLICATIONS, key_serializer="raw",
                                            value_serializer="raw")
