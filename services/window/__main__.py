@@ -1,0 +1,61 @@
+"""Runs the window service: `python -m services.window`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from pathlib import Path
+
+from services.shared import logs, topics
+from services.shared.consumer import EventConsumer
+from services.shared.grpcserver import Service
+from services.shared.publisher import EventPublisher
+from services.shared.settings import load_or_exit
+from services.window.api import WindowService
+from services.window.config import WindowSettings
+from services.window.ice import rtc_configuration, use_loopback_ice
+from services.window.media import WindowMedia
+from tongban.window.v1 import window_pb2, window_pb2_grpc
+
+
+async def serve(settings: WindowSettings) -> None:
+    catalog = topics.load(settings.topics_file)
+    await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
+    if settings.loopback_ice:
+        use_loopback_ice()
+    publisher = EventPublisher(settings.kafka_bootstrap, "window", catalog)
+    secret = base64.b64decode(settings.join_secret) if settings.join_secret else os.urandom(32)
+    media = WindowMedia(
+        rtc_configuration(settings.ice_servers, settings.ice_username, settings.ice_credential),
+        Path(settings.recordings_dir), on_event=publisher_placeholder, grace_s=settings.grace_s,
+        stats_interval_s=settings.stats_interval_s)
+    api = WindowService(media, publisher, secret, settings.join_token_ttl_s, settings.intake_addr)
+    consumer = EventConsumer(settings.kafka_bootstrap, ["tongban.routing"], "tongban-window",
+                             api.on_assigned, "window", types={"CaseAssigned"}, from_latest=True)
+    if settings.open_on_assignment:
+        consumer.start()
+    service = Service("window", settings.grpc_listen, settings.metrics_listen)
+    service.add(lambda s: window_pb2_grpc.add_WindowServiceServicer_to_server(api, s),
+                window_pb2.DESCRIPTOR.services_by_name["WindowService"].full_name)
+
+    async def close() -> None:
+        await consumer.stop()
+        await media.shutdown()
+        await publisher.close()
+
+    await service.run(on_stop=[close])
+
+
+async def publisher_placeholder(*_: object, **__: object) -> None:
+    """Replaced by WindowService at construction; media needs a hook from the start."""
+
+
+def main() -> None:
+    settings = load_or_exit(WindowSettings)
+    logs.configure("window", settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()
