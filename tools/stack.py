@@ -89,6 +89,7 @@ def secrets() -> dict[str, str]:
             f"TONGBAN_PII_KEYS=dev1:{key}",
             f"TONGBAN_PSEUDONYM_SECRET={base64.b64encode(os.urandom(32)).decode()}",
             f"TONGBAN_CERTIFICATE_SECRET={base64.b64encode(os.urandom(32)).decode()}",
+            f"TONGBAN_JOIN_SECRET={base64.b64encode(os.urandom(32)).decode()}",
             f"TONGBAN_SESSION_SECRET={base64.b64encode(os.urandom(32)).decode()}",
         ]
         path.write_text("\n".join(lines) + "\n")
@@ -107,6 +108,8 @@ def service_env(process: Process) -> dict[str, str]:
         "TONGBAN_BLOB_DIR": str(STACK / "blobs"),
         "TONGBAN_ROUTING_DATA_DIR": str(STACK / "routing"),
         "TONGBAN_POSTGRES_URL": postgres().url("postgres"),
+        # every browser and peer of the local stack is on this machine
+        "TONGBAN_LOOPBACK_ICE": "true",
     })
     for other in SERVICES:
         env[f"TONGBAN_{other.name.upper()}_ADDR"] = f"127.0.0.1:{other.grpc_port}"

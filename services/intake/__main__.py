@@ -10,10 +10,10 @@ import asyncpg
 
 from services.intake.api import IntakeApi
 from services.intake.blobs import LocalBlobStore
-from services.shared.catalog import load_catalog
 from services.intake.config import IntakeSettings
 from services.intake.store import IntakeStore
 from services.shared import logs, migrations, pii, topics
+from services.shared.catalog import load_catalog
 from services.shared.grpcserver import Service
 from services.shared.outbox import OutboxRelay
 from services.shared.settings import load_or_exit

@@ -15,9 +15,9 @@ from google.protobuf import timestamp_pb2
 
 from services.intake import domain
 from services.intake.blobs import BlobStore
-from services.shared.catalog import Catalog, Matter
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
 from services.shared import cloudevents, errors, pii
+from services.shared.catalog import Catalog, Matter
 from services.shared.errors import FieldViolation, grpc_errors
 from tongban.events.v1 import events_pb2
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc

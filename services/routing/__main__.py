@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from faust.worker import Worker
-from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from services.routing.api import RoutingApi
 from services.routing.config import RoutingSettings
@@ -14,6 +13,7 @@ from services.routing.worker import RoutingWorker
 from services.shared import logs, topics
 from services.shared.grpcserver import Service
 from services.shared.settings import load_or_exit
+from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
 
 
 def build(settings: RoutingSettings) -> RoutingWorker:

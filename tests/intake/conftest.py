@@ -15,9 +15,9 @@ import pytest
 from services.intake.__main__ import MIGRATIONS
 from services.intake.api import IntakeApi
 from services.intake.blobs import LocalBlobStore
-from services.shared.catalog import load_catalog
 from services.intake.store import IntakeStore
 from services.shared import migrations, pii, topics
+from services.shared.catalog import load_catalog
 from services.shared.grpcserver import Service
 from services.shared.outbox import OutboxRelay
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc

@@ -3,8 +3,8 @@ from datetime import date
 import pytest
 
 from services.intake import domain
-from services.shared.catalog import load_catalog
 from services.intake.idgen import make_id_number
+from services.shared.catalog import load_catalog
 from services.shared.errors import ValidationFailed
 
 TODAY = date(2026, 11, 24)

@@ -15,14 +15,14 @@ from pathlib import Path
 import grpc
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
-from tongban.events.v1 import events_pb2
-from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
-from tongban.types.v1 import types_pb2
 
 from services.shared import cloudevents, topics
 from services.shared.grpcserver import check_health
-from tools.engines import REPO_ROOT, free_port
 from support import eventually
+from tongban.events.v1 import events_pb2
+from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
+from tongban.types.v1 import types_pb2
+from tools.engines import REPO_ROOT, free_port
 
 OFFICIALS = {"310000": ["sh-a", "sh-b", "sh-c"], "340000": ["ah-a"]}
 
@@ -41,7 +41,7 @@ class WorkerProcess:
 
     async def start(self) -> None:
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen([sys.executable, "-m", "services.routing"],
+            self.process = subprocess.Popen([sys.executable, "-m", "services.routing"],  # noqa: ASYNC220
                                             cwd=REPO_ROOT, env=self.env, stdout=out,
                                             stderr=subprocess.STDOUT)
         await eventually(lambda: check_health(f"127.0.0.1:{self.port}", 1.0), timeout=60)
