@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import os
 import subprocess
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from services.shared.grpcserver import check_health
-from tools.engines import REPO_ROOT, EngineError, free_port, terminate
+from tools.engines import REPO_ROOT, EngineError, free_port
 
 
 def bench_env(kafka: str, database_url: str | None = None) -> dict[str, str]:
@@ -30,6 +31,12 @@ def bench_env(kafka: str, database_url: str | None = None) -> dict[str, str]:
     if database_url:
         env["TONGBAN_DATABASE_URL"] = database_url
     return env
+
+
+def healthy(address: str) -> bool:
+    """A health check that works whether or not the caller runs an event loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, check_health(address, 1.0)).result()
 
 
 @contextlib.contextmanager
@@ -48,11 +55,16 @@ def service_process(module: str, env: dict[str, str], timeout: float = 60) -> It
     try:
         print(f"  starting {module} ...", file=sys.stderr, flush=True)
         deadline = time.monotonic() + timeout
-        while not asyncio.run(check_health(address, 1.0)):
+        while not healthy(address):
             if child.poll() is not None or time.monotonic() > deadline:
                 raise EngineError(f"{module} did not start; see {workdir / 'service.log'}")
             time.sleep(0.3)
         yield address
     finally:
-        terminate(child.pid)
+        child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
         log.close()

@@ -182,10 +182,15 @@ class KafkaNode:
         config = self._write_config()
         if not (self.home / "data" / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-            subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
-                check=True, capture_output=True,
+            # "=" form: a base64 id may begin with "-", which the tool would take for an option
+            formatted = subprocess.run(
+                self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+                           "-c", str(config)),
+                capture_output=True, text=True,
             )
+            if formatted.returncode != 0:
+                raise EngineError(f"formatting Kafka storage failed: {formatted.stdout}"
+                                  f"{formatted.stderr}")
         with self.log_file.open("ab") as out:
             self.process = subprocess.Popen(
                 self._java("kafka.Kafka", str(config)),

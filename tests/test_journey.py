@@ -1,0 +1,64 @@
+"""The whole journey through every real service, each started as its own process exactly as
+`make dev` runs it, on the suite's Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import uuid
+
+from services.shared import topics
+from services.shared.migrations import with_database
+from support import eventually
+from tongban.results.v1 import results_pb2
+from tools.benchstack import bench_env, service_process
+from tools.journey import Stubs, journey, ready_official
+
+HAPPY_PATH = [
+    "ApplicationCreated", "MaterialUploaded", "ApplicationSubmitted", "CaseQueued",
+    "CaseReserved", "ReservationAccepted", "CaseAssigned", "WindowOpened", "WindowPartyJoined",
+    "WindowConnected", "DecisionRecorded", "ResultIssued", "ResultDelivered", "WindowClosed",
+    "WindowRecordingStored", "EvaluationSubmitted", "CaseClosed",
+]
+
+
+async def test_a_hefei_applicant_is_served_by_a_shanghai_official_end_to_end(
+    kafka_bootstrap: str, postgres_url: str, tmp_path: object
+) -> None:
+    topics.ensure_topics(kafka_bootstrap, topics.load())
+    suffix = uuid.uuid4().hex[:6]
+    env = bench_env(kafka_bootstrap)
+    env.update(TONGBAN_LOOPBACK_ICE="true", TONGBAN_WORKER_NAME=f"routing-{suffix}",
+               TONGBAN_ROUTING_DATA_DIR=str(tmp_path), TONGBAN_STATS_INTERVAL_S="1")
+    with contextlib.ExitStack() as stack:
+        addresses = {
+            "intake": stack.enter_context(service_process("services.intake", dict(
+                env, TONGBAN_DATABASE_URL=with_database(postgres_url, f"intake_{suffix}")))),
+            "results": stack.enter_context(service_process("services.results", dict(
+                env, TONGBAN_DATABASE_URL=with_database(postgres_url, f"results_{suffix}")))),
+            "routing": stack.enter_context(service_process("services.routing", env, timeout=90)),
+            "window": stack.enter_context(service_process("services.window", env)),
+        }
+        stubs = Stubs.connect(addresses)
+        official = f"sh-{suffix}"
+        await ready_official(stubs, official, "310000", "housing_fund")
+        case_id, timings = await journey(stubs, official, random.Random(1))
+
+        async def timeline() -> list[str]:
+            events = (await stubs.results.GetCaseTimeline(
+                results_pb2.GetCaseTimelineRequest(case_id=case_id))).events
+            kinds = [e.type.rsplit(".", 1)[1] for e in events]
+            return kinds if "CaseClosed" in kinds and "WindowRecordingStored" in kinds else []
+
+        kinds = await eventually(timeline, timeout=60)
+        case = (await stubs.results.GetCase(results_pb2.GetCaseRequest(case_id=case_id))).case
+    happy = [k for k in kinds if k in HAPPY_PATH]
+    assert set(HAPPY_PATH) <= set(kinds)
+    # in order: each step of the happy path after the one before (repeats allowed)
+    positions = [max(i for i, k in enumerate(happy) if k == step) for step in HAPPY_PATH]
+    first = [min(i for i, k in enumerate(happy) if k == step) for step in HAPPY_PATH]
+    for before, after, name in zip(positions, first[1:], HAPPY_PATH[1:], strict=False):
+        assert before < after or name in {"MaterialUploaded", "WindowPartyJoined"}, kinds
+    assert case.status == "CLOSED" and case.applicant.id_number.count("*") == 8
+    assert list(timings.marks) == ["submitted", "queued", "reserved", "assigned",
+                                   "window connected", "decided", "delivered"]
