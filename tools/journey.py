@@ -149,7 +149,7 @@ async def journey(stubs: Stubs, official_id: str, rng: random.Random,
 
     async def delivered() -> bool:
         case = (await stubs.results.GetCase(results_pb2.GetCaseRequest(case_id=case_id))).case
-        return case.status == "DELIVERED"
+        return bool(case.status == "DELIVERED")
 
     await until(delivered)
     t.mark("delivered")

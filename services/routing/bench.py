@@ -29,9 +29,10 @@ from tools.benchkit import Progress, kafka_for_bench, machine, percentile, table
 from tools.benchstack import bench_env, service_process
 
 
-def submitted(case_id: str, province: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+def submitted(case_id: str, province: str, department: str = "housing_fund"
+              ) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     event = cloudevents.stamp(events_pb2.ApplicationSubmitted(
-        case_id=case_id, target_province=province, department="housing_fund",
+        case_id=case_id, target_province=province, department=department,
         matter_code="HF-TRANSFER"))
     return cloudevents.encode(event, source="bench", key=case_id)
 
@@ -98,9 +99,9 @@ async def register_officials(address: str, provinces: list[str], per_province: i
 
         async def one(province: str, i: int) -> None:
             oid = f"bench-{province}-{i}"
+            # another department than the throughput run's backlog, which nobody serves
             await stub.RegisterOfficial(routing_pb2.RegisterOfficialRequest(
-                official=routing_pb2.Official(id=oid, province=province,
-                                              department="housing_fund")))
+                official=routing_pb2.Official(id=oid, province=province, department="hrss")))
             await stub.SetPresence(routing_pb2.SetPresenceRequest(
                 official_id=oid, province=province, presence=types_pb2.PRESENCE_AVAILABLE))
             progress.advance()
@@ -125,7 +126,7 @@ def latency(bootstrap: str, address: str, rate: int, seconds: float) -> list[flo
         if pause > 0:
             time.sleep(pause)
         case_id = str(uuid.uuid4())
-        key, value, headers = submitted(case_id, provinces[i % len(provinces)])
+        key, value, headers = submitted(case_id, provinces[i % len(provinces)], "hrss")
         sent[case_id] = time.time()
         producer.send("tongban.application", key=key, value=value, headers=headers)
         progress.advance()
