@@ -33,6 +33,12 @@ def bench_env(kafka: str, database_url: str | None = None) -> dict[str, str]:
     return env
 
 
+class ServiceAddress(str):
+    """The gRPC address of a started service, knowing its process id (for memory figures)."""
+
+    pid: int
+
+
 def healthy(address: str) -> bool:
     """A health check that works whether or not the caller runs an event loop."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -40,7 +46,8 @@ def healthy(address: str) -> bool:
 
 
 @contextlib.contextmanager
-def service_process(module: str, env: dict[str, str], timeout: float = 60) -> Iterator[str]:
+def service_process(module: str, env: dict[str, str], timeout: float = 60
+                    ) -> Iterator[ServiceAddress]:
     """Starts `python -m module` on a free port; yields its gRPC address."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="tongban-bench-svc-"))
@@ -51,7 +58,8 @@ def service_process(module: str, env: dict[str, str], timeout: float = 60) -> It
     log = (workdir / "service.log").open("wb")
     child = subprocess.Popen([sys.executable, "-m", module], cwd=REPO_ROOT, env=env,
                              stdout=log, stderr=subprocess.STDOUT)
-    address = f"127.0.0.1:{port}"
+    address = ServiceAddress(f"127.0.0.1:{port}")
+    address.pid = child.pid
     try:
         print(f"  starting {module} ...", file=sys.stderr, flush=True)
         deadline = time.monotonic() + timeout

@@ -83,7 +83,17 @@ def own_copy(frame: Any) -> Any:
                              samples=frame.samples)
         copy.sample_rate = frame.sample_rate
     for source, target in zip(frame.planes, copy.planes, strict=True):
-        target.update(bytes(source)[:target.buffer_size])
+        if source.line_size == target.line_size or not isinstance(frame, av.VideoFrame):
+            target.update(bytes(source)[:target.buffer_size])
+            continue
+        # decoders pad rows differently: copy each row, not the raw buffer
+        rows = target.buffer_size // target.line_size
+        width = min(source.line_size, target.line_size)
+        data, out = memoryview(source), bytearray(target.buffer_size)
+        for row in range(rows):
+            out[row * target.line_size:row * target.line_size + width] = \
+                data[row * source.line_size:row * source.line_size + width]
+        target.update(bytes(out))
     copy.pts, copy.time_base = frame.pts, frame.time_base
     return copy
 
