@@ -83,7 +83,7 @@ def own_copy(frame: Any) -> Any:
                              samples=frame.samples)
         copy.sample_rate = frame.sample_rate
     for source, target in zip(frame.planes, copy.planes, strict=True):
-        if source.line_size == target.line_size or not isinstance(frame, av.VideoFrame):
+        if not isinstance(frame, av.VideoFrame) or source.line_size == target.line_size:
             target.update(bytes(source)[:target.buffer_size])
             continue
         # decoders pad rows differently: copy each row, not the raw buffer
