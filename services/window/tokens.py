@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import time
 
-
 MAC_BYTES = 16
 
 
