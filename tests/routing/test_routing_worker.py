@@ -146,7 +146,7 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
         await replacement.start()
         port_of[0] = replacement.port
         try:
-            await eventually(lambda: len(handled) == len(cases), timeout=120)
+            await eventually(lambda: len(handled) == len(cases), timeout=180)
         except AssertionError:
             missing = {c for c, _ in cases} - set(handled)
             seen = await asyncio.to_thread(routing_events, kafka_bootstrap, missing)
