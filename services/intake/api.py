@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from services.intake import domain
 from services.intake.blobs import BlobStore
@@ -32,13 +31,6 @@ STATUS = {"DRAFT": intake_pb2.APPLICATION_STATUS_DRAFT,
 STATUS_NAMES = {v: k for k, v in STATUS.items()}
 MAX_PAGE = 500
 
-
-def _ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def _violation(field: str, code: str, zh: str, en: str) -> errors.ServiceError:
@@ -112,8 +104,8 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             applicant=types_pb2.MaskedApplicant(name=row.name_masked, id_number=row.id_number_masked,
                                                 phone=row.phone_masked, pseudonym=row.pseudonym),
             needs=self._needs(row), materials=[self._material_pb(m) for m in row.materials],
-            missing_materials=row.missing_materials, created_at=_ts(row.created_at),
-            submitted_at=_ts(row.submitted_at), delivery_method=row.delivery_method,  # type: ignore[arg-type]
+            missing_materials=row.missing_materials, created_at=cloudevents.timestamp(row.created_at),
+            submitted_at=cloudevents.timestamp(row.submitted_at), delivery_method=row.delivery_method,  # type: ignore[arg-type]
         )
 
     @staticmethod

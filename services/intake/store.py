@@ -66,27 +66,10 @@ class MaterialRow:
 
 
 @dataclass(frozen=True)
-class ApplicationRow:
-    case_id: str
-    request_id: str
+class ApplicationRow(NewApplication):
+    """A stored application: what was created, plus what happened to it since."""
+
     status: str
-    hall_id: str
-    hall_province: str
-    target_province: str
-    matter_code: str
-    department: str
-    name_enc: bytes
-    name_masked: str
-    id_number_enc: bytes
-    id_number_masked: str
-    phone_enc: bytes
-    phone_masked: str
-    pseudonym: str
-    elderly: bool
-    disability: bool
-    interpreter: bool
-    preferred_language: str
-    delivery_method: int
     accepted_with_deficiency: bool
     missing_materials: list[str]
     created_at: datetime

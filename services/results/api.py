@@ -4,11 +4,10 @@ and their delivery, 好差评 with rectifications, and the operators' queries.""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 
 import asyncpg
-from google.protobuf import timestamp_pb2
 
 from services.results import certificate, evaluation
 from services.results.calendar import WorkCalendar
@@ -28,13 +27,6 @@ RATEABLE = {"DECIDED", "RESULT_ISSUED", "DELIVERED"}
 MAX_PAGE = 500
 
 
-def _ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
 
 def _bad(field: str, code: str, zh: str, en: str) -> ValidationFailed:
     return ValidationFailed([FieldViolation(field, code, zh, en)])
@@ -49,7 +41,8 @@ def case_pb(row: asyncpg.Record) -> results_pb2.Case:
         official_id=row["official_id"], outcome=row["outcome"],
         due_date=row["due_date"].isoformat() if row["due_date"] else "",
         certificate_number=row["certificate_number"], evaluation_level=row["evaluation_level"],
-        submitted_at=_ts(row["submitted_at"]), updated_at=_ts(row["updated_at"]),
+        submitted_at=cloudevents.timestamp(row["submitted_at"]),
+        updated_at=cloudevents.timestamp(row["updated_at"]),
         hall_id=row["hall_id"], delivery_method=row["delivery_method"],
         delivery_reference=row["delivery_reference"])
 
@@ -297,7 +290,8 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         rows = await self.store.timeline(request.case_id)
         return results_pb2.GetCaseTimelineResponse(events=[
             results_pb2.TimelineEvent(event_id=r["event_id"], type=r["type"], source=r["source"],
-                                      time=_ts(r["time"]), data_json=r["data"]) for r in rows])
+                                      time=cloudevents.timestamp(r["time"]), data_json=r["data"])
+            for r in rows])
 
     @grpc_errors
     async def SearchCases(self, request: results_pb2.SearchCasesRequest, context: Any
@@ -371,5 +365,5 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
             " ORDER BY id DESC LIMIT $1", limit)
         return results_pb2.ListAnomaliesResponse(anomalies=[results_pb2.Anomaly(
             case_id=r["case_id"], event_id=r["event_id"], description=r["description"],
-            recorded_at=_ts(r["recorded_at"])) for r in rows])
+            recorded_at=cloudevents.timestamp(r["recorded_at"])) for r in rows])
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from google.protobuf import json_format
+from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import DecodeError, Message
 
 from tongban.events.v1 import events_pb2
@@ -67,6 +67,15 @@ def new_event_id() -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    """A protobuf Timestamp for API replies (None stays unset)."""
+    if value is None:
+        return None
+    result = timestamp_pb2.Timestamp()
+    result.FromDatetime(value)
+    return result
 
 
 def stamp(event: Message, at: datetime | None = None) -> Message:

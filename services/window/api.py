@@ -96,9 +96,9 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
     # ------------------------------------------------------------ RPCs
 
     async def _open(self, case_id: str, official_id: str, third: str | None) -> Window:
-        existing = self.by_case.get(case_id)
-        if existing and self.media.windows[existing].state != "closed":
-            return self.media.windows[existing]
+        existing = self.media.windows.get(self.by_case.get(case_id, ""))
+        if existing is not None:
+            return existing
         window = self.media.open(case_id, official_id, third)
         self.by_case[case_id] = window.id
         await self.publisher.publish(cloudevents.stamp(events_pb2.WindowOpened(
@@ -134,7 +134,7 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
 
     @grpc_errors
     async def Join(self, request: window_pb2.JoinRequest, context: Any) -> window_pb2.JoinResponse:
-        window = self.media.windows.get(request.window_id)
+        window = self.media.find(request.window_id)
         if window is None:
             raise errors.not_found("视频窗口", "window")
         try:
@@ -154,7 +154,7 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
     @grpc_errors
     async def CloseWindow(self, request: window_pb2.CloseWindowRequest, context: Any
                           ) -> window_pb2.CloseWindowResponse:
-        window = self.media.windows.get(request.window_id)
+        window = self.media.find(request.window_id)
         if window is None:
             raise errors.not_found("视频窗口", "window")
         await self.media.close(window.id, request.reason or "completed")
@@ -164,7 +164,7 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
     async def GetWindow(self, request: window_pb2.GetWindowRequest, context: Any
                         ) -> window_pb2.GetWindowResponse:
         window_id = request.window_id or self.by_case.get(request.case_id, "")
-        window = self.media.windows.get(window_id)
+        window = self.media.find(window_id)
         if window is None:
             raise errors.not_found("视频窗口", "window")
         return window_pb2.GetWindowResponse(window=self._window_pb(window, with_tokens=False))

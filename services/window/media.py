@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +164,8 @@ class WindowMedia:
         self.stats_interval_s = stats_interval_s
         self.record = record
         self.windows: dict[str, Window] = {}
+        # closed windows stay answerable for a while, without their connections and relays
+        self.closed: OrderedDict[str, Window] = OrderedDict()
         self._stats_task: asyncio.Task[None] | None = None
         recordings.mkdir(parents=True, exist_ok=True)
 
@@ -199,7 +202,24 @@ class WindowMedia:
                             duration_s=time.time() - window.opened_at)
         if recording is not None:
             await self.on_event("recording_stored", window, recording=recording)
+        self._forget(window)
         return recording
+
+    def _forget(self, window: Window) -> None:
+        """Drops what a closed window held (peer connections, tracks, relay, recorder)."""
+        self.windows.pop(window.id, None)
+        for party in window.parties.values():
+            party.pc, party.channel = None, None
+            party.tracks.clear()
+            party.outgoing.clear()
+        window.relay, window.recorder = MediaRelay(), None
+        window.grace_tasks.clear()
+        self.closed[window.id] = window
+        while len(self.closed) > 1000:
+            self.closed.popitem(last=False)
+
+    def find(self, window_id: str) -> Window | None:
+        return self.windows.get(window_id) or self.closed.get(window_id)
 
     async def shutdown(self) -> None:
         for window_id in list(self.windows):
