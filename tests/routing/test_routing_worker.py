@@ -176,3 +176,62 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
             assert envelope.key == province_of[envelope.case_id]
     assert set(assigned) == set(province_of)           # no submitted case lost
     assert all(len(v) == 1 for v in assigned.values())  # none assigned twice
+
+
+async def test_order_priority_aging_fifo_through_the_real_broker(
+    kafka_bootstrap: str, worker_dir: Path
+) -> None:
+    """Cases wait while nobody is available; then one official takes them one by one, and
+    the order of the offers is the queue order (priority first, FIFO among equals)."""
+    topics.ensure_topics(kafka_bootstrap, topics.load())
+    worker = WorkerProcess(kafka_bootstrap, f"tongban-routing-order-{uuid.uuid4().hex[:6]}",
+                           worker_dir)
+    await worker.start()
+    province = "320000"
+    department = f"dept-{uuid.uuid4().hex[:6]}"  # a queue of its own on the shared topics
+    cases = [(f"{i:02d}-{uuid.uuid4()}", i in (2, 4)) for i in range(6)]  # 2 and 4: priority
+    try:
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+        for case_id, priority in cases:
+            event = cloudevents.stamp(events_pb2.ApplicationSubmitted(
+                case_id=case_id, target_province=province, department=department,
+                matter_code="X", needs=types_pb2.SpecialNeeds(elderly=priority)))
+            key, value, headers = cloudevents.encode(event, source="test", key=case_id)
+            producer.send("tongban.application", key=key, value=value, headers=headers)
+            producer.flush()
+            await asyncio.sleep(0.05)  # distinct arrival times
+        producer.close()
+        offered: list[str] = []
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{worker.port}") as channel:
+            stub = routing_pb2_grpc.RoutingServiceStub(channel)
+
+            async def all_queued() -> bool:
+                states = [(await stub.GetQueuePosition(routing_pb2.GetQueuePositionRequest(
+                    case_id=c, province=province))).state for c, _ in cases]
+                return all(s == "queued" for s in states)
+
+            await eventually(all_queued, timeout=60)
+            await stub.RegisterOfficial(routing_pb2.RegisterOfficialRequest(
+                official=routing_pb2.Official(id="js-1", province=province,
+                                              department=department)))
+            await stub.SetPresence(routing_pb2.SetPresenceRequest(
+                official_id="js-1", province=province, presence=types_pb2.PRESENCE_AVAILABLE))
+            while len(offered) < len(cases):
+                async def offer() -> str:
+                    o = (await stub.GetOfficial(routing_pb2.GetOfficialRequest(
+                        official_id="js-1", province=province))).official
+                    return str(o.reservation_id) if o.reservation_id else ""
+
+                reservation = await eventually(offer, timeout=30)
+                case_id = (await stub.AcceptReservation(routing_pb2.AcceptReservationRequest(
+                    official_id="js-1", province=province, reservation_id=reservation))).case_id
+                offered.append(case_id)
+                holding = (await stub.GetOfficial(routing_pb2.GetOfficialRequest(
+                    official_id="js-1", province=province))).official
+                assert holding.case_id == case_id and not holding.reservation_id  # one at a time
+                await stub.FinishCase(routing_pb2.FinishCaseRequest(
+                    official_id="js-1", province=province, case_id=case_id))
+    finally:
+        worker.stop()
+    expected = [c for c, p in cases if p] + [c for c, p in cases if not p]
+    assert offered == expected
