@@ -80,13 +80,14 @@ async def until(check, timeout: float = 30.0, interval: float = 0.05):  # type: 
 
 
 async def journey(stubs: Stubs, official_id: str, rng: random.Random,
-                  matter: str = "HF-TRANSFER", level: int = 5) -> tuple[str, Timings]:
+                  matter: str = "HF-TRANSFER", level: int = 5, province: str = "310000"
+                  ) -> tuple[str, Timings]:
     t = Timings()
     created = (await stubs.intake.CreateApplication(intake_pb2.CreateApplicationRequest(
         request_id=str(uuid.uuid4()), applicant_name="张三",
         id_number=random_id_number(rng, "340104", today=date.today()),
         phone=f"138{rng.randrange(10**8):08d}", hall_id="hall-340104-01", matter_code=matter,
-        target_province="310000"))).application
+        target_province=province))).application
     case_id = created.case_id
     for code, data in (("id_card", JPEG), ("form", PDF), ("new_account", JPEG)):
         await stubs.intake.UploadMaterial(iter([intake_pb2.UploadMaterialRequest(
@@ -96,7 +97,7 @@ async def journey(stubs: Stubs, official_id: str, rng: random.Random,
 
     async def position() -> routing_pb2.GetQueuePositionResponse | None:
         reply = await stubs.routing.GetQueuePosition(routing_pb2.GetQueuePositionRequest(
-            case_id=case_id, province="310000"))
+            case_id=case_id, province=province))
         return reply if reply.state not in {"unknown"} else None
 
     await until(position)
@@ -104,13 +105,13 @@ async def journey(stubs: Stubs, official_id: str, rng: random.Random,
 
     async def offered() -> str:
         o = (await stubs.routing.GetOfficial(routing_pb2.GetOfficialRequest(
-            official_id=official_id, province="310000"))).official
+            official_id=official_id, province=province))).official
         return str(o.reservation_id) if o.case_id == case_id and o.reservation_id else ""
 
     reservation = await until(offered)
     t.mark("reserved")
     await stubs.routing.AcceptReservation(routing_pb2.AcceptReservationRequest(
-        official_id=official_id, province="310000", reservation_id=reservation))
+        official_id=official_id, province=province, reservation_id=reservation))
     t.mark("assigned")
     window = (await stubs.window.OpenWindow(window_pb2.OpenWindowRequest(
         case_id=case_id, official_id=official_id))).window
@@ -136,7 +137,7 @@ async def journey(stubs: Stubs, official_id: str, rng: random.Random,
     await until(assigned_in_results)
     await asyncio.sleep(1.0)  # a moment of conversation
     await stubs.results.RecordDecision(results_pb2.RecordDecisionRequest(
-        case_id=case_id, official_id=official_id, province="310000",
+        case_id=case_id, official_id=official_id, province=province,
         outcome=types_pb2.DECISION_OUTCOME_APPROVED, result_kind="certificate",
         delivery_method=types_pb2.DELIVERY_METHOD_E_CERTIFICATE))
     t.mark("decided")
@@ -145,7 +146,7 @@ async def journey(stubs: Stubs, official_id: str, rng: random.Random,
     for peer in peers:
         await peer.close()
     await stubs.routing.FinishCase(routing_pb2.FinishCaseRequest(
-        official_id=official_id, province="310000", case_id=case_id))
+        official_id=official_id, province=province, case_id=case_id))
 
     async def delivered() -> bool:
         case = (await stubs.results.GetCase(results_pb2.GetCaseRequest(case_id=case_id))).case

@@ -185,18 +185,23 @@ class ProvinceRouter:
         return events + self._dispatch(now)
 
     def enqueue(self, case_id: str, department: str, matter_code: str, priority: bool,
-                language: str, now: float, requeued: bool = False) -> list[Message]:
+                language: str, now: float, submitted_at: float | None = None) -> list[Message]:
+        """`submitted_at` (when the applicant submitted) orders the queue; submissions are
+        read from several partitions, so the order they arrive in is not the order they
+        were made in."""
         if case_id in self.cases or case_id in self.finished:
             return []  # a redelivered submission: nothing new
         self.seq += 1
-        case = Case(case_id, department, matter_code, priority, language or "zh", now, self.seq)
+        waiting_since = min(now, submitted_at) if submitted_at else now
+        case = Case(case_id, department, matter_code, priority, language or "zh", waiting_since,
+                    self.seq)
         self.cases[case_id] = case
         self._queue_insert(case)
         case.position = self._position(case)
         case.eta_s = self._eta(department, case.position)
         queued = self._event(events_pb2.CaseQueued, now, case_id=case_id, department=department,
                              position=case.position, estimated_wait_seconds=case.eta_s,
-                             requeued=requeued, priority=priority)
+                             requeued=False, priority=priority)
         return [queued, *self._dispatch(now)]
 
     def cancel(self, case_id: str, now: float) -> list[Message]:

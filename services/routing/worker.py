@@ -50,7 +50,8 @@ def apply_command(router: ProvinceRouter, cmd: dict[str, Any]) -> tuple[list[Mes
     try:
         if kind == "enqueue":
             return router.enqueue(cmd["case_id"], cmd["department"], cmd["matter_code"],
-                                  bool(cmd["priority"]), cmd.get("language", "zh"), now), {}
+                                  bool(cmd["priority"]), cmd.get("language", "zh"), now,
+                                  cmd.get("submitted_at")), {}
         if kind == "cancel":
             return router.cancel(cmd["case_id"], now), {}
         if kind == "tick":
@@ -107,7 +108,8 @@ def intake_command(envelope: cloudevents.Envelope) -> dict[str, Any] | None:
                        case_id=event.case_id, department=event.department,
                        matter_code=event.matter_code,
                        priority=bool(event.needs.elderly or event.needs.disability),
-                       language=event.needs.preferred_language or "zh")
+                       language=event.needs.preferred_language or "zh",
+                       submitted_at=envelope.time.timestamp())
     if envelope.short_type == "ApplicationCancelled" and event.target_province:
         return command("cancel", event.target_province, id=envelope.id, case_id=event.case_id)
     return None

@@ -79,12 +79,29 @@ def assigned_case(case_id: str, official: str = "sh-official-1", matter: str = "
     ]
 
 
+async def start_at_the_end(pool: asyncpg.Pool, bootstrap: str, names: list[str]) -> None:
+    """The topics are shared with every other test: this database's projection starts at
+    their current end, as if results had just been deployed, instead of replaying them."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    partitions = [TopicPartition(name, p) for name in names
+                  for p in consumer.partitions_for_topic(name) or ()]
+    ends = consumer.end_offsets(partitions)
+    consumer.close()
+    await pool.executemany(
+        "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)"
+        " VALUES ('results-projection', $1, $2, $3)",
+        [(tp.topic, tp.partition, offset) for tp, offset in ends.items()])
+
+
 @pytest.fixture
 async def results(fresh_database: str, kafka_bootstrap: str) -> AsyncIterator[RunningResults]:
     catalog = topics.load()
     topics.ensure_topics(kafka_bootstrap, catalog)
     await migrations.prepare(fresh_database, MIGRATIONS)
     pool = await asyncpg.create_pool(fresh_database, min_size=1, max_size=10)
+    await start_at_the_end(pool, kafka_bootstrap, catalog.event_topics())
     store = ResultsStore(pool, catalog)
     relay = OutboxRelay(fresh_database, kafka_bootstrap, "test-results", poll_interval_s=0.2)
     projector = Projector(TimelineWriter(pool, "results-projection"), kafka_bootstrap,

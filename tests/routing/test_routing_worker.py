@@ -66,11 +66,11 @@ def worker_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
 
 
-def submit(bootstrap: str, cases: list[tuple[str, str]]) -> None:
+def submit(bootstrap: str, cases: list[tuple[str, str]], department: str) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     for case_id, province in cases:
         event = cloudevents.stamp(events_pb2.ApplicationSubmitted(
-            case_id=case_id, target_province=province, department="housing_fund",
+            case_id=case_id, target_province=province, department=department,
             matter_code="HF-TRANSFER", needs=types_pb2.SpecialNeeds(elderly=len(case_id) % 2 == 0)))
         key, value, headers = cloudevents.encode(event, source="test", key=case_id)
         producer.send("tongban.application", key=key, value=value, headers=headers)
@@ -90,7 +90,8 @@ def routing_events(bootstrap: str, wanted: set[str]) -> list[cloudevents.Envelop
     return found
 
 
-async def officials_bot(port_of: list[int], handled: dict[str, str], stop: asyncio.Event) -> None:
+async def officials_bot(port_of: list[int], handled: dict[str, str], stop: asyncio.Event
+                        ) -> None:
     """Officials who accept every offer and finish at once; they ride out a worker restart."""
     while not stop.is_set():
         try:
@@ -120,6 +121,9 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
 ) -> None:
     topics.ensure_topics(kafka_bootstrap, topics.load())
     app_id = f"tongban-routing-test-{uuid.uuid4().hex[:6]}"
+    # the topics are shared with every other test: a department of its own keeps this
+    # test's officials from being offered other tests' cases
+    department = f"dept-{uuid.uuid4().hex[:6]}"
     worker = WorkerProcess(kafka_bootstrap, app_id, worker_dir)
     replacement = WorkerProcess(kafka_bootstrap, app_id, worker_dir)
     await worker.start()
@@ -130,8 +134,7 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
             for oid in ids:
                 await stub.RegisterOfficial(routing_pb2.RegisterOfficialRequest(
                     official=routing_pb2.Official(id=oid, province=province,
-                                                  department="housing_fund",
-                                                  skills=["housing_fund"])))
+                                                  department=department)))
                 await stub.SetPresence(routing_pb2.SetPresenceRequest(
                     official_id=oid, province=province, presence=types_pb2.PRESENCE_AVAILABLE))
     cases = [(str(uuid.uuid4()), "310000" if i % 4 else "340000") for i in range(60)]
@@ -139,10 +142,10 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
     stop = asyncio.Event()
     bot = asyncio.create_task(officials_bot(port_of, handled, stop))
     try:
-        await asyncio.to_thread(submit, kafka_bootstrap, cases[:30])
+        await asyncio.to_thread(submit, kafka_bootstrap, cases[:30], department)
         await eventually(lambda: len(handled) >= 10, timeout=60)
         worker.kill()  # mid-stream: cases queued, reserved and assigned
-        await asyncio.to_thread(submit, kafka_bootstrap, cases[30:])
+        await asyncio.to_thread(submit, kafka_bootstrap, cases[30:], department)
         await replacement.start()
         port_of[0] = replacement.port
         try:
