@@ -1,0 +1,297 @@
+"""`tongban`: the operators' command line.
+
+    tongban events tail [--type T] [--province P] [--case C] [--since 10m] [--json]
+    tongban case show CASE_ID [--json]
+    tongban stats [--json]
+    tongban lag [--json]
+    tongban dlq list [--json]
+    tongban dlq replay OFFSET        put a dead-lettered record back on its topic
+    tongban simulate --journeys N --officials M
+
+Addresses come from TONGBAN_KAFKA_BOOTSTRAP and TONGBAN_RESULTS_ADDR (the `make dev`
+defaults otherwise). Everything shown is masked: events never carry clear personal data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+from services.shared import cloudevents, topics
+from services.shared.cloudevents import Envelope, PoisonRecord
+
+KAFKA = os.environ.get("TONGBAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+RESULTS = os.environ.get("TONGBAN_RESULTS_ADDR", "127.0.0.1:50054")
+DETAIL_FIELDS = ("province", "target_province", "official_id", "position", "outcome", "level",
+                 "reason", "window_id", "material_code", "status")
+
+
+def parse_since(text: str) -> float:
+    """"10m", "2h", "30s", "1d" → seconds."""
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("use a number and s, m, h or d, e.g. 10m")
+    return int(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+
+
+def event_line(envelope: Envelope) -> str:
+    data = json.loads(envelope.to_json())
+    details = " ".join(f"{k}={data[k]}" for k in DETAIL_FIELDS if data.get(k) not in (None, ""))
+    return (f"{envelope.time:%Y-%m-%d %H:%M:%S}  {envelope.source:<8} {envelope.short_type:<22} "
+            f"case={envelope.case_id or '-'} {details}").rstrip()
+
+
+def matches(envelope: Envelope, args: argparse.Namespace) -> bool:
+    if args.type and args.type.lower() not in envelope.short_type.lower():
+        return False
+    if args.case and envelope.case_id != args.case:
+        return False
+    if args.province:
+        data = json.loads(envelope.to_json())
+        provinces = {data.get("province"), data.get("target_province"),
+                     data.get("hall_province"), envelope.key}
+        if args.province not in provinces:
+            return False
+    return True
+
+
+def read_events(bootstrap: str, since_s: float | None, follow: bool,
+                idle_ms: int = 2000) -> Iterator[Envelope]:
+    names = topics.load().event_topics()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             group_id=None, consumer_timeout_ms=-1 if follow else idle_ms)
+    partitions = [TopicPartition(n, p) for n in names for p in consumer.partitions_for_topic(n) or ()]
+    consumer.assign(partitions)
+    if since_s is None:
+        consumer.seek_to_end()
+    else:
+        start_ms = int((time.time() - since_s) * 1000)
+        found = consumer.offsets_for_times({tp: start_ms for tp in partitions})
+        for tp in partitions:
+            if found.get(tp) is not None:
+                consumer.seek(tp, found[tp].offset)
+            else:
+                consumer.seek_to_end(tp)
+    try:
+        for record in consumer:
+            try:
+                yield cloudevents.decode(record.key, record.value, record.headers)
+            except PoisonRecord:
+                continue
+    finally:
+        consumer.close()
+
+
+def cmd_events_tail(args: argparse.Namespace) -> int:
+    since = parse_since(args.since) if args.since else None
+    for envelope in read_events(KAFKA, since, follow=not args.no_follow):
+        if matches(envelope, args):
+            if args.json:
+                print(json.dumps({"id": envelope.id, "type": envelope.type,
+                                  "source": envelope.source, "time": envelope.time.isoformat(),
+                                  "key": envelope.key, "data": json.loads(envelope.to_json())},
+                                 ensure_ascii=False), flush=True)
+            else:
+                print(event_line(envelope), flush=True)
+    return 0
+
+
+async def results_call(method: str, request: Any) -> Any:
+    import grpc
+
+    from tongban.results.v1 import results_pb2_grpc
+
+    async with grpc.aio.insecure_channel(RESULTS) as channel:
+        stub = results_pb2_grpc.ResultsServiceStub(channel)
+        return await getattr(stub, method)(request, timeout=10)
+
+
+def cmd_case_show(args: argparse.Namespace) -> int:
+    from google.protobuf import json_format
+
+    from tongban.results.v1 import results_pb2
+
+    case = asyncio.run(results_call("GetCase", results_pb2.GetCaseRequest(case_id=args.case_id)))
+    timeline = asyncio.run(results_call("GetCaseTimeline", results_pb2.GetCaseTimelineRequest(
+        case_id=args.case_id)))
+    if args.json:
+        print(json.dumps({"case": json_format.MessageToDict(case.case),
+                          "timeline": [json_format.MessageToDict(e) for e in timeline.events]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    c = case.case
+    print(f"case {c.case_id}  status {c.status}  {c.hall_province} → {c.target_province}  "
+          f"matter {c.matter_code}  applicant {c.applicant.name} {c.applicant.id_number}")
+    for event in timeline.events:
+        print(f"  {event.time.ToDatetime():%Y-%m-%d %H:%M:%S.%f}  {event.source:<8} "
+              f"{event.type.rsplit('.', 1)[1]}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from google.protobuf import json_format
+
+    from tongban.results.v1 import results_pb2
+    from tools.benchkit import table
+
+    reply = asyncio.run(results_call("GetStats", results_pb2.GetStatsRequest()))
+    if args.json:
+        print(json.dumps([json_format.MessageToDict(r) for r in reply.rows], indent=2))
+        return 0
+    print(table("Cross-province figures", ["hall → target", "matter", "volume", "wait p50 s",
+                                           "wait p90 s", "handling p50 s", "approved",
+                                           "satisfied", "overdue"],
+                [[f"{r.hall_province} → {r.target_province}", r.matter_code, r.volume,
+                  r.median_wait_seconds, r.p90_wait_seconds, r.median_handling_seconds,
+                  f"{r.approval_rate:.0%}", f"{r.satisfaction_rate:.0%}", r.overdue]
+                 for r in reply.rows]))
+    return 0
+
+
+def consumer_lag(bootstrap: str) -> list[dict[str, Any]]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    rows: list[dict[str, Any]] = []
+    try:
+        # kafka-python 3 answers {group: {partition: offset}}; the results projection keeps
+        # its offsets in PostgreSQL with its rows, so it shows no committed offsets here
+        for group in sorted(g["group_id"] for g in admin.list_groups()):
+            answer = admin.list_group_offsets(group)
+            offsets = answer.get(group, {}) if isinstance(answer, dict) else {}
+            if not offsets:
+                continue
+            ends = consumer.end_offsets(list(offsets))
+            per_topic: dict[str, int] = {}
+            for tp, meta in offsets.items():
+                per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, ends[tp] - meta.offset)
+            rows += [{"group": group, "topic": t, "lag": lag} for t, lag in sorted(per_topic.items())]
+    finally:
+        consumer.close()
+        admin.close()
+    return rows
+
+
+def cmd_lag(args: argparse.Namespace) -> int:
+    from tools.benchkit import table
+
+    rows = consumer_lag(KAFKA)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(table("Consumer lag", ["group", "topic", "lag"],
+                    [[r["group"], r["topic"], r["lag"]] for r in rows]))
+    return 0
+
+
+def dead_letters(bootstrap: str) -> list[dict[str, Any]]:
+    consumer = KafkaConsumer(topics.DEAD_LETTER, bootstrap_servers=bootstrap, group_id=None,
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             consumer_timeout_ms=2000)
+    found = []
+    for record in consumer:
+        headers = {k: v.decode(errors="replace") for k, v in record.headers if v is not None}
+        found.append({"offset": record.offset, "topic": headers.get("dlq_topic", ""),
+                      "reason": headers.get("dlq_reason", ""),
+                      "consumer": headers.get("dlq_consumer", ""),
+                      "time": headers.get("dlq_time", ""),
+                      "type": headers.get("ce_type", ""), "key": (record.key or b"").decode(
+                          errors="replace"), "record": record})
+    consumer.close()
+    return found
+
+
+def replay_dead_letter(bootstrap: str, offset: int) -> dict[str, Any]:
+    """Puts one dead-lettered record back on its original topic, original headers only."""
+    entry = next((d for d in dead_letters(bootstrap) if d["offset"] == offset), None)
+    if entry is None:
+        raise SystemExit(f"tongban: no dead-letter record at offset {offset}")
+    record = entry["record"]
+    headers = [(k, v) for k, v in record.headers if not k.startswith("dlq_")]
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer.send(entry["topic"], key=record.key, value=record.value, headers=headers).get(15)
+    producer.close()
+    return entry
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    if args.action == "replay":
+        entry = replay_dead_letter(KAFKA, args.offset)
+        print(f"replayed offset {args.offset} to {entry['topic']}")
+        return 0
+    entries = dead_letters(KAFKA)
+    if args.json:
+        print(json.dumps([{k: v for k, v in e.items() if k != "record"} for e in entries],
+                         ensure_ascii=False, indent=2))
+        return 0
+    for e in entries:
+        print(f"{e['offset']:>6}  {e['time'][:19]}  {e['topic']:<20} {e['consumer']:<12} "
+              f"{e['reason']}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from tools.simulate import simulate
+
+    return simulate(args.journeys, args.officials, args.province)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="tongban", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", required=True)
+    events = commands.add_parser("events").add_subparsers(dest="action", required=True)
+    tail = events.add_parser("tail", help="live events, one line each")
+    tail.add_argument("--type")
+    tail.add_argument("--province")
+    tail.add_argument("--case")
+    tail.add_argument("--since", help="start that long ago, e.g. 10m (default: now)")
+    tail.add_argument("--no-follow", action="store_true", help="stop when caught up")
+    tail.add_argument("--json", action="store_true")
+    tail.set_defaults(run=cmd_events_tail)
+    case = commands.add_parser("case").add_subparsers(dest="action", required=True)
+    show = case.add_parser("show", help="a case's timeline, masked")
+    show.add_argument("case_id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=cmd_case_show)
+    stats = commands.add_parser("stats", help="operator figures from results")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(run=cmd_stats)
+    lag = commands.add_parser("lag", help="consumer groups and their lag per topic")
+    lag.add_argument("--json", action="store_true")
+    lag.set_defaults(run=cmd_lag)
+    dlq = commands.add_parser("dlq", help="dead-letter records")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("offset", type=int, nargs="?", default=-1)
+    dlq.add_argument("--json", action="store_true")
+    dlq.set_defaults(run=cmd_dlq)
+    sim = commands.add_parser("simulate", help="drive whole journeys through the stack")
+    sim.add_argument("--journeys", type=int, default=10)
+    sim.add_argument("--officials", type=int, default=3)
+    sim.add_argument("--province", default="310000")
+    sim.set_defaults(run=cmd_simulate)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "dlq" and args.action == "replay" and args.offset < 0:
+        print("tongban: dlq replay needs the record's offset (see `tongban dlq list`)",
+              file=sys.stderr)
+        return 2
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
