@@ -117,15 +117,15 @@ async def serve_cases(stubs: Stubs, province: str, official_id: str, marks: Mark
             case_id=case_id, official_id=official_id))).window
         peer = await join_seat(stubs, window, types_pb2.SEAT_ROLE_OFFICIAL)
 
-        async def both_connected() -> bool:
+        async def both_connected(window_id: str = window.id) -> bool:
             state = (await stubs.window.GetWindow(window_pb2.GetWindowRequest(
-                window_id=window.id))).window
+                window_id=window_id))).window
             return all(s.connected for s in state.seats)
 
         await until(both_connected, 30)
         marks[case_id]["window connected"] = time.perf_counter()
 
-        async def assigned_in_results() -> bool:
+        async def assigned_in_results(case_id: str = case_id) -> bool:
             case = (await stubs.results.GetCase(results_pb2.GetCaseRequest(case_id=case_id))).case
             return bool(case.status in {"ASSIGNED", "IN_WINDOW"})
 
