@@ -10,8 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 
-import grpc
-
 from services.intake import domain
 from services.intake.blobs import BlobStore
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
@@ -367,7 +365,3 @@ def decode_page_token(token: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(stamp), case_id
     except ValueError:
         raise _violation("page_token", "FORMAT", "分页标记无效", "page_token is not valid") from None
-
-
-def status_code_for(error: grpc.StatusCode) -> str:
-    return error.name

@@ -28,7 +28,7 @@ async def serve(settings: WindowSettings) -> None:
     secret = base64.b64decode(settings.join_secret) if settings.join_secret else os.urandom(32)
     media = WindowMedia(
         rtc_configuration(settings.ice_servers, settings.ice_username, settings.ice_credential),
-        Path(settings.recordings_dir), on_event=publisher_placeholder, grace_s=settings.grace_s,
+        Path(settings.recordings_dir), on_event=None, grace_s=settings.grace_s,
         stats_interval_s=settings.stats_interval_s)
     api = WindowService(media, publisher, secret, settings.join_token_ttl_s, settings.intake_addr)
     consumer = EventConsumer(settings.kafka_bootstrap, ["tongban.routing"], "tongban-window",
@@ -45,10 +45,6 @@ async def serve(settings: WindowSettings) -> None:
         await publisher.close()
 
     await service.run(on_stop=[close])
-
-
-async def publisher_placeholder(*_: object, **__: object) -> None:
-    """Replaced by WindowService at construction; media needs a hook from the start."""
 
 
 def main() -> None:

@@ -149,16 +149,20 @@ def describe_recording(path: Path) -> Recording:
     return Recording(path, digest.hexdigest(), duration, path.stat().st_size)
 
 
+async def _ignore(*_: Any, **__: Any) -> None:
+    """Until the service attaches its event hook (the window API does at construction)."""
+
+
 class WindowMedia:
     """Every live window of this node. `on_event(kind, window, **fields)` is awaited for each
     window event; `on_snapshot(window, role, data)` for a document-camera image."""
 
-    def __init__(self, config: RTCConfiguration, recordings: Path, on_event: EventHook,
+    def __init__(self, config: RTCConfiguration, recordings: Path, on_event: EventHook | None,
                  on_snapshot: Callable[[Window, str, bytes], Awaitable[None]] | None = None,
                  grace_s: float = 60.0, stats_interval_s: float = 5.0, record: bool = True) -> None:
         self.config = config
         self.recordings = recordings
-        self.on_event = on_event
+        self.on_event: EventHook = on_event or _ignore
         self.on_snapshot = on_snapshot
         self.grace_s = grace_s
         self.stats_interval_s = stats_interval_s

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import grpc
 import pytest
+from intake_support import RunningIntake
 
 from services.intake.__main__ import MIGRATIONS
 from services.intake.api import IntakeApi
@@ -20,16 +19,8 @@ from services.shared import migrations, pii, topics
 from services.shared.catalog import load_catalog
 from services.shared.grpcserver import Service
 from services.shared.outbox import OutboxRelay
-from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
+from tongban.intake.v1 import intake_pb2_grpc
 from tools.engines import free_port
-
-
-@dataclass
-class RunningIntake:
-    stub: intake_pb2_grpc.IntakeServiceStub
-    database_url: str
-    keyring: pii.Keyring
-    pool: asyncpg.Pool
 
 
 @pytest.fixture
@@ -57,17 +48,3 @@ async def intake(fresh_database: str, kafka_bootstrap: str, tmp_path: Path
         await service.stop(grace=0.5)
         await relay.stop()
         await pool.close()
-
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2048)
-PDF = b"%PDF-1.7\n" + base64.b64encode(os.urandom(1024))
-
-
-def upload_chunks(case_id: str, code: str, data: bytes, source: str = "upload",
-                  chunk: int = 1000) -> list[intake_pb2.UploadMaterialRequest]:
-    first = intake_pb2.UploadMaterialRequest(
-        header=intake_pb2.UploadHeader(case_id=case_id, material_code=code, file_name="scan.jpg",
-                                       source=source), data=data[:chunk])
-    rest = [intake_pb2.UploadMaterialRequest(data=data[i:i + chunk])
-            for i in range(chunk, len(data), chunk)]
-    return [first, *rest]

@@ -7,7 +7,7 @@ import asyncio
 
 import grpc
 import pytest
-from conftest import JPEG, PDF, RunningIntake, upload_chunks  # type: ignore[attr-defined]
+from intake_support import JPEG, PDF, RunningIntake, upload_chunks
 from test_intake_service import create_request  # type: ignore[import-not-found]
 
 from tongban.intake.v1 import intake_pb2

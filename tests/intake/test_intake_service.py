@@ -8,9 +8,9 @@ from datetime import date
 
 import grpc
 import pytest
-from conftest import JPEG, PDF, RunningIntake, upload_chunks  # type: ignore[attr-defined]
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from intake_support import JPEG, PDF, RunningIntake, upload_chunks
 from kafka import KafkaConsumer
 
 from services.intake.idgen import make_id_number

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import grpc
 import pytest
-from conftest import RunningResults, assigned_case  # type: ignore[attr-defined]
+from results_support import RunningResults, assigned_case
 
 from services.results.calendar import default_calendar
 from services.results.deadline_watch import DeadlineWatch

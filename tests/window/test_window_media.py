@@ -9,7 +9,7 @@ import json
 
 import av
 import pytest
-from conftest import EventLog  # type: ignore[attr-defined]
+from window_support import EventLog
 
 from services.window.media import InvalidSdp, WindowMedia
 from services.window.synthetic import SyntheticPeer
