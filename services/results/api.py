@@ -367,3 +367,18 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
             case_id=r["case_id"], event_id=r["event_id"], description=r["description"],
             recorded_at=cloudevents.timestamp(r["recorded_at"])) for r in rows])
 
+    @grpc_errors
+    async def ListPrintJobs(self, request: results_pb2.ListPrintJobsRequest, context: Any
+                            ) -> results_pb2.ListPrintJobsResponse:
+        if not request.hall_id:
+            raise _bad("hall_id", "REQUIRED", "缺少服务大厅", "hall_id is required")
+        rows = await self.store.pool.fetch(
+            "SELECT d.case_id, d.hall_id, d.issued_at, d.delivered_at, c.matter_code,"
+            " c.applicant_name FROM deliveries d JOIN cases c ON c.case_id = d.case_id"
+            " WHERE d.hall_id = $1 AND d.method = $2 AND ($3 OR d.delivered_at IS NULL)"
+            " ORDER BY d.issued_at", request.hall_id, D.DELIVERY_METHOD_HALL_PRINT,
+            request.include_done)
+        return results_pb2.ListPrintJobsResponse(jobs=[results_pb2.PrintJob(
+            case_id=r["case_id"], hall_id=r["hall_id"], matter_code=r["matter_code"],
+            holder=r["applicant_name"], issued_at=cloudevents.timestamp(r["issued_at"]),
+            printed_at=cloudevents.timestamp(r["delivered_at"])) for r in rows])

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import asyncpg
 import grpc
 import pytest
-from results_support import RunningResults
+from results_support import RunningResults, start_at_the_end
 
 from services.results.__main__ import MIGRATIONS
 from services.results.api import ResultsApi
@@ -25,22 +25,6 @@ from tongban.results.v1 import results_pb2_grpc
 from tools.engines import free_port
 
 SECRET = os.urandom(32)
-
-
-async def start_at_the_end(pool: asyncpg.Pool, bootstrap: str, names: list[str]) -> None:
-    """The topics are shared with every other test: this database's projection starts at
-    their current end, as if results had just been deployed, instead of replaying them."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    partitions = [TopicPartition(name, p) for name in names
-                  for p in consumer.partitions_for_topic(name) or ()]
-    ends = consumer.end_offsets(partitions)
-    consumer.close()
-    await pool.executemany(
-        "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)"
-        " VALUES ('results-projection', $1, $2, $3)",
-        [(tp.topic, tp.partition, offset) for tp, offset in ends.items()])
 
 
 @pytest.fixture

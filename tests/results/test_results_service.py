@@ -174,3 +174,23 @@ async def test_queries_search_stats_and_anomalies(results: RunningResults) -> No
         return [a.description for a in found.anomalies if a.case_id == stray]
 
     assert "ResultIssued while NEW" in (await eventually(recorded, timeout=30))[0]
+
+
+async def test_hall_print_jobs_wait_at_the_applicants_hall_until_printed(
+    results: RunningResults,
+) -> None:
+    case_id = await ready_case(results)
+    await results.stub.RecordDecision(decision(
+        case_id, delivery_method=D.DELIVERY_METHOD_HALL_PRINT))
+    jobs = (await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(
+        hall_id="hall-340104-01"))).jobs
+    assert [j.case_id for j in jobs] == [case_id] and jobs[0].holder == "张*"
+    await results.wait_status(case_id, "RESULT_ISSUED")
+    await results.stub.RecordDelivery(results_pb2.RecordDeliveryRequest(
+        case_id=case_id, reference="print-0001"))
+    assert not (await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(
+        hall_id="hall-340104-01"))).jobs
+    done = (await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(
+        hall_id="hall-340104-01", include_done=True))).jobs
+    assert done[0].HasField("printed_at")
+    await results.wait_status(case_id, "DELIVERED")

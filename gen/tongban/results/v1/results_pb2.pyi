@@ -293,3 +293,33 @@ class ListAnomaliesResponse(_message.Message):
     ANOMALIES_FIELD_NUMBER: _ClassVar[int]
     anomalies: _containers.RepeatedCompositeFieldContainer[Anomaly]
     def __init__(self, anomalies: _Optional[_Iterable[_Union[Anomaly, _Mapping]]] = ...) -> None: ...
+
+class ListPrintJobsRequest(_message.Message):
+    __slots__ = ("hall_id", "include_done")
+    HALL_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DONE_FIELD_NUMBER: _ClassVar[int]
+    hall_id: str
+    include_done: bool
+    def __init__(self, hall_id: _Optional[str] = ..., include_done: _Optional[bool] = ...) -> None: ...
+
+class PrintJob(_message.Message):
+    __slots__ = ("case_id", "hall_id", "matter_code", "holder", "issued_at", "printed_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    HALL_ID_FIELD_NUMBER: _ClassVar[int]
+    MATTER_CODE_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    PRINTED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    hall_id: str
+    matter_code: str
+    holder: str
+    issued_at: _timestamp_pb2.Timestamp
+    printed_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., hall_id: _Optional[str] = ..., matter_code: _Optional[str] = ..., holder: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., printed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPrintJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[PrintJob]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[PrintJob, _Mapping]]] = ...) -> None: ...

@@ -90,6 +90,11 @@ class ResultsServiceStub:
                 request_serializer=tongban_dot_results_dot_v1_dot_results__pb2.ListAnomaliesRequest.SerializeToString,
                 response_deserializer=tongban_dot_results_dot_v1_dot_results__pb2.ListAnomaliesResponse.FromString,
                 _registered_method=True)
+        self.ListPrintJobs = channel.unary_unary(
+                '/tongban.results.v1.ResultsService/ListPrintJobs',
+                request_serializer=tongban_dot_results_dot_v1_dot_results__pb2.ListPrintJobsRequest.SerializeToString,
+                response_deserializer=tongban_dot_results_dot_v1_dot_results__pb2.ListPrintJobsResponse.FromString,
+                _registered_method=True)
 
 
 class ResultsServiceServicer:
@@ -173,6 +178,13 @@ class ResultsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPrintJobs(self, request, context):
+        """Print jobs waiting at a hall (results delivered by printing at the applicant's hall).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ResultsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +242,11 @@ def add_ResultsServiceServicer_to_server(servicer, server):
                     servicer.ListAnomalies,
                     request_deserializer=tongban_dot_results_dot_v1_dot_results__pb2.ListAnomaliesRequest.FromString,
                     response_serializer=tongban_dot_results_dot_v1_dot_results__pb2.ListAnomaliesResponse.SerializeToString,
+            ),
+            'ListPrintJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPrintJobs,
+                    request_deserializer=tongban_dot_results_dot_v1_dot_results__pb2.ListPrintJobsRequest.FromString,
+                    response_serializer=tongban_dot_results_dot_v1_dot_results__pb2.ListPrintJobsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -530,6 +547,33 @@ class ResultsService:
             '/tongban.results.v1.ResultsService/ListAnomalies',
             tongban_dot_results_dot_v1_dot_results__pb2.ListAnomaliesRequest.SerializeToString,
             tongban_dot_results_dot_v1_dot_results__pb2.ListAnomaliesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPrintJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongban.results.v1.ResultsService/ListPrintJobs',
+            tongban_dot_results_dot_v1_dot_results__pb2.ListPrintJobsRequest.SerializeToString,
+            tongban_dot_results_dot_v1_dot_results__pb2.ListPrintJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
