@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from gateway import health
+from gateway import health, verify
 from gateway.config import GatewaySettings
 
 
@@ -28,4 +28,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         ok, body = await health.report(settings, kafka)
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    app.include_router(verify.router(settings))
     return app

@@ -49,8 +49,8 @@ async def results(fresh_database: str, kafka_bootstrap: str) -> AsyncIterator[Ru
     projector.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield RunningResults(results_pb2_grpc.ResultsServiceStub(channel), pool, store,
-                             kafka_bootstrap)
+        yield RunningResults(results_pb2_grpc.ResultsServiceStub(channel), f"127.0.0.1:{port}",
+                             pool, store, kafka_bootstrap)
     finally:
         await channel.close()
         await service.stop(grace=0.5)

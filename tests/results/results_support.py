@@ -19,6 +19,7 @@ from tongban.types.v1 import types_pb2
 @dataclass
 class RunningResults:
     stub: results_pb2_grpc.ResultsServiceStub
+    address: str
     pool: asyncpg.Pool
     store: ResultsStore
     bootstrap: str
