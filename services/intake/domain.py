@@ -6,6 +6,8 @@ Every violation carries a message in zh and en; validation collects all of them 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +21,12 @@ LANGUAGES = {"zh": "普通话", "en": "English", "yue": "粤语", "sign": "手�
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"  # sum mod 11 → check character (ISO 7064 MOD 11-2)
 EARLIEST_BIRTH = date(1880, 1, 1)  # the standard's own example holder was born in 1880
-MOBILE = re.compile(r"1[3-9]\d{9}")
+MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)  # without re.ASCII, \d takes any script's digits
+# Control and format characters (NUL, newlines, bidi overrides such as U+202E) have no place
+# in a name printed on certificates and shown to officials; a bidi override can disguise one.
+# Private-use and unassigned code points stay allowed: rare characters in names (生僻字) may
+# be newer than this Python's Unicode tables, or encoded in the private-use area by older systems.
+NAME_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,12 @@ def _v(field: str, code: str, zh: str, en: str) -> FieldViolation:
     return FieldViolation(field, code, zh, en)
 
 
+def fold_width(text: str) -> str:
+    """Full-width forms to ASCII ("１３８" → "138", "Ｘ" → "X"): kiosk users type through a
+    Chinese IME, and the stored, masked and pseudonymised forms must not depend on that."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def check_digit(first17: str) -> str:
     return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
@@ -49,10 +62,11 @@ def check_digit(first17: str) -> str:
 def id_number_violations(text: str, today: date, catalog: Catalog, field: str = "id_number"
                          ) -> tuple[ResidentId | None, list[FieldViolation]]:
     """GB 11643-1999: 18 characters, real division, real past birth date, MOD 11-2 check."""
-    number = text.strip().upper()
+    number = fold_width(text).strip().upper()
     if len(number) != 18:
         return None, [_v(field, "LENGTH", "身份证号码应为 18 位", "the ID number must have 18 characters")]
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # isascii first: str.isdigit() also accepts other scripts' digits (e.g. Arabic-Indic)
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         return None, [_v(field, "CHARACTERS", "身份证号码只能包含数字，最后一位可以是 X",
                          "the ID number has digits only, the last may be X")]
     problems: list[FieldViolation] = []
@@ -85,11 +99,37 @@ def parse_id_number(text: str, today: date, catalog: Catalog) -> ResidentId:
 
 def normalise_mobile(text: str) -> str | None:
     """A mainland mobile number without +86, spaces or dashes; None when it is not one."""
-    digits = re.sub(r"[\s\-()]", "", text)
+    digits = re.sub(r"[\s\-()]", "", fold_width(text))
     digits = digits.removeprefix("+86").removeprefix("0086")
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits if MOBILE.fullmatch(digits) else None
+
+
+def validate_mobile(text: str, field: str = "phone") -> str:
+    """The normalised number, or ValidationFailed naming `field`."""
+    mobile = normalise_mobile(text)
+    if mobile is None:
+        raise ValidationFailed([_mobile_violation(field)])
+    return mobile
+
+
+def _mobile_violation(field: str) -> FieldViolation:
+    return _v(field, "FORMAT", "请输入 11 位中国大陆手机号码",
+              "enter an 11-digit mainland China mobile number")
+
+
+def name_violations(name: str, field: str = "applicant_name") -> tuple[str, list[FieldViolation]]:
+    """The name with its whitespace collapsed, and what is wrong with it."""
+    clean = " ".join(name.split())
+    problems: list[FieldViolation] = []
+    if not clean or len(clean) > 50:
+        problems.append(_v(field, "LENGTH", "姓名应为 1 到 50 个字符",
+                           "the name must have 1 to 50 characters"))
+    if any(unicodedata.category(c) in NAME_FORBIDDEN_CATEGORIES for c in clean):
+        problems.append(_v(field, "CHARACTERS", "姓名包含不可见或控制字符",
+                           "the name contains invisible or control characters"))
+    return clean, problems
 
 
 def is_elderly(birth_date: date, today: date) -> bool:
@@ -112,17 +152,12 @@ def validate_application(
     delivery_method: str = "",
 ) -> ValidApplication:
     """Every rule of CreateApplication; raises ValidationFailed listing all problems."""
-    problems: list[FieldViolation] = []
-    clean_name = " ".join(name.split())
-    if not clean_name or len(clean_name) > 50:
-        problems.append(_v("applicant_name", "LENGTH", "姓名应为 1 到 50 个字符",
-                           "the name must have 1 to 50 characters"))
+    clean_name, problems = name_violations(name)
     resident, id_problems = id_number_violations(id_number, today, catalog)
     problems += id_problems
     mobile = normalise_mobile(phone)
     if mobile is None:
-        problems.append(_v("phone", "FORMAT", "请输入 11 位中国大陆手机号码",
-                           "enter an 11-digit mainland China mobile number"))
+        problems.append(_mobile_violation("phone"))
     hall = catalog.hall(hall_id)
     if hall is None:
         problems.append(_v("hall_id", "UNKNOWN", "服务大厅不存在", "unknown service hall"))
@@ -179,7 +214,9 @@ class SubmissionOutcome:
         return self.accepted and bool(self.missing_optional)
 
 
-def submission_check(matter: Matter, uploaded_codes: set[str]) -> SubmissionOutcome:
+def submission_check(matter: Matter, uploaded_codes: Collection[str]) -> SubmissionOutcome:
+    """Refused while a key material is missing; otherwise accepted, 容缺受理 when non-key
+    materials are still to come (the official asks for them later)."""
     missing = [m for m in matter.materials if m.code not in uploaded_codes]
     key = tuple(m for m in missing if m.key)
     optional = tuple(m for m in missing if not m.key)

@@ -9,7 +9,8 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -24,9 +25,12 @@ class CryptoError(Exception):
 
 
 def mask_id_number(number: str) -> str:
-    """"340104199001011234" → "340104********1234": division and last four only."""
+    """"340104199001011234" → "340104********1234": division and last four only.
+
+    Shorter than an ID number (15 or 18) is masked whole: keeping ten characters of a short
+    string would show most of it."""
     text = number.strip()
-    if len(text) <= 10:
+    if len(text) < 15:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
@@ -43,9 +47,9 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """"13812345678" → "138****5678"."""
+    """"13812345678" → "138****5678"; anything shorter than a mobile number is masked whole."""
     text = phone.strip()
-    if len(text) < 7:
+    if len(text) < 11:
         return "*" * len(text)
     return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
@@ -58,16 +62,20 @@ def generate_key() -> str:
 class Keyring:
     """Keys by id; the first is current for encryption, every one can decrypt (rotation)."""
 
-    keys: dict[str, bytes]
+    # repr=False: a keyring printed in a log line or a traceback must not print the keys
+    keys: dict[str, bytes] = field(repr=False)
     current: str
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise CryptoError(f"current key {self.current} is not in the keyring")
 
     @classmethod
     def parse(cls, text: str, current: str | None = None) -> Keyring:
         """From "k2:<base64>,k1:<base64>" (current key first)."""
         keys: dict[str, bytes] = {}
-        order: list[str] = []
-        for part in text.split(","):
-            kid, sep, encoded = part.strip().partition(":")
+        for part in filter(None, (p.strip() for p in text.split(","))):  # a stray comma is harmless
+            kid, sep, encoded = part.partition(":")
             if not sep or not kid or ":" in kid:
                 raise CryptoError("keys are written kid:base64key[,kid:base64key…]")
             try:
@@ -76,14 +84,13 @@ class Keyring:
                 raise CryptoError(f"key {kid} is not valid base64") from exc
             if len(key) != 32:
                 raise CryptoError(f"key {kid} must be 32 bytes (AES-256), got {len(key)}")
+            if kid in keys:
+                # two keys under one id: ciphertexts made with the other could never be read
+                raise CryptoError(f"key id {kid} appears twice")
             keys[kid] = key
-            order.append(kid)
         if not keys:
             raise CryptoError("no keys given")
-        chosen = current or order[0]
-        if chosen not in keys:
-            raise CryptoError(f"current key {chosen} is not in the keyring")
-        return cls(keys, chosen)
+        return cls(keys, current or next(iter(keys)))  # dicts keep the written order
 
     def encrypt(self, plaintext: bytes, associated: bytes = b"") -> bytes:
         """`associated` binds the ciphertext to its place (record id, field name)."""
@@ -106,6 +113,10 @@ class Keyring:
 
 
 def pseudonym(secret: bytes, id_number: str) -> str:
-    """The same person gives the same pseudonym under one secret; nobody can go back."""
-    normalised = id_number.replace(" ", "").upper()
+    """The same person gives the same pseudonym under one secret; nobody can go back.
+
+    Full-width characters (a Chinese IME's "１…Ｘ") and whitespace are folded first, so one
+    person never gets two pseudonyms because of how the number was typed.
+    """
+    normalised = "".join(unicodedata.normalize("NFKC", id_number).split()).upper()
     return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]

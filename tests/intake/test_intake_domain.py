@@ -4,6 +4,7 @@ import pytest
 
 from services.intake import domain
 from services.intake.idgen import make_id_number
+from services.shared import catalog as catalog_module
 from services.shared.catalog import load_catalog
 from services.shared.errors import ValidationFailed
 
@@ -17,9 +18,25 @@ def codes(failed: pytest.ExceptionInfo[ValidationFailed]) -> set[tuple[str, str]
 
 @pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014",
                                     "11010519491231002x", " 11010519491231002X "])
-def test_known_valid_id_numbers(number: str) -> None:
-    resident = domain.parse_id_number(number, TODAY, CATALOG)
-    assert resident.number == number.strip().upper()
+def test_known_valid_id_numbers_keep_their_ascii_form(number: str) -> None:
+    assert domain.parse_id_number(number, TODAY, CATALOG).number == number.strip().upper()
+
+
+def test_full_width_id_numbers_from_an_ime_are_folded_to_ascii() -> None:
+    resident = domain.parse_id_number("１１０１０５１９４９１２３１００２ｘ", TODAY, CATALOG)
+    assert resident.number == "11010519491231002X"
+
+
+def test_digits_of_other_scripts_are_refused() -> None:
+    arabic_indic = "11010519491231002X".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    with pytest.raises(ValidationFailed) as failed:
+        domain.parse_id_number(arabic_indic, TODAY, CATALOG)
+    assert codes(failed) == {("id_number", "CHARACTERS")}
+
+
+@pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014"])
+def test_the_standards_examples_are_valid(number: str) -> None:
+    assert domain.parse_id_number(number, TODAY, CATALOG).male == (int(number[14:17]) % 2 == 1)
 
 
 def test_id_fields_are_decoded() -> None:
@@ -39,6 +56,9 @@ def test_id_fields_are_decoded() -> None:
     ("119905194912310023", "DIVISION"),          # prefecture 1199 does not exist
     (make_id_number("110105", date(2027, 1, 1), 12), "BIRTH_DATE"),  # future
     ("110105" + "19900230" + "0123", "BIRTH_DATE"),  # 30 February
+    (make_id_number("110105", date(1879, 12, 31), 12), "BIRTH_DATE"),  # before the earliest
+    ("11010519491231002Y", "CHARACTERS"),
+    ("", "LENGTH"),
 ])
 def test_crafted_invalid_id_numbers(number: str, code: str) -> None:
     with pytest.raises(ValidationFailed) as failed:
@@ -51,9 +71,19 @@ def test_crafted_invalid_id_numbers(number: str, code: str) -> None:
     ("13812345678", "13812345678"), ("+86 138-1234-5678", "13812345678"),
     ("86 13812345678", "13812345678"), ("(0086)19912345678", "19912345678"),
     ("12812345678", None), ("1381234567", None), ("abc", None), ("", None),
+    ("１３８１２３４５６７８", "13812345678"),        # full-width, as a Chinese IME types it
+    ("138١٢٣٤٥٦٧٨", None),                          # Arabic-Indic digits are not accepted
+    ("+8613812345678", "13812345678"), ("138123456789", None), ("+85291234567", None),
 ])
 def test_mobile_numbers(raw: str, clean: str | None) -> None:
     assert domain.normalise_mobile(raw) == clean
+
+
+def test_validate_mobile_returns_the_number_or_names_the_field() -> None:
+    assert domain.validate_mobile("+86 138 1234 5678") == "13812345678"
+    with pytest.raises(ValidationFailed) as failed:
+        domain.validate_mobile("12345", field="contact_phone")
+    assert codes(failed) == {("contact_phone", "FORMAT")}
 
 
 def test_elderly_from_birth_date() -> None:
@@ -73,6 +103,40 @@ def valid_args(**overrides: str) -> dict[str, object]:
 def test_a_valid_cross_province_application() -> None:
     valid = domain.validate_application(CATALOG, **valid_args())  # type: ignore[arg-type]
     assert valid.hall.province == "340000" and valid.matter.department.code == "housing_fund"
+
+
+@pytest.mark.parametrize(("name", "clean"), [
+    ("  Li   Wei ", "Li Wei"), ("阿依古丽·买买提", "阿依古丽·买买提"), ("张" * 50, "张" * 50),
+    ("王\U00031350", "王\U00031350"),  # CJK Extension H (Unicode 15), newer than Python 3.11's tables
+    ("李\ue000", "李\ue000"),          # rare character stored in the private-use area
+])
+def test_names_are_collapsed_and_may_be_latin_or_long(name: str, clean: str) -> None:
+    assert domain.validate_application(CATALOG, **valid_args(name=name)).name == clean  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("张\x00三", "CHARACTERS"), ("张三\u202e", "CHARACTERS"), ("张\u200b三", "CHARACTERS"),
+    ("", "LENGTH"), ("张" * 51, "LENGTH"),
+])
+def test_bad_names_are_refused(name: str, code: str) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        domain.validate_application(CATALOG, **valid_args(name=name))  # type: ignore[arg-type]
+    assert codes(failed) == {("applicant_name", code)}
+
+
+def test_a_province_outside_the_matters_list_is_refused() -> None:
+    # the shipped matters are all national ("ALL"); a regional one is built from the same data
+    raw = [catalog_module._read(f) for f in ("provinces.yaml", "divisions.yaml", "matters.yaml",
+                                             "halls.yaml")]
+    raw[2]["matters"][0]["provinces"] = ["320000"]
+    regional = catalog_module.parse(*raw)
+    code = raw[2]["matters"][0]["code"]
+    domain.validate_application(regional, **valid_args(  # type: ignore[arg-type]
+        matter_code=code, target_province="320000"))
+    with pytest.raises(ValidationFailed) as failed:
+        domain.validate_application(regional, **valid_args(  # type: ignore[arg-type]
+            matter_code=code, target_province="310000"))
+    assert codes(failed) == {("target_province", "NOT_HANDLED")}
 
 
 def test_same_province_is_refused_as_not_cross_province() -> None:
@@ -121,6 +185,11 @@ def test_other_content_is_refused(data: bytes) -> None:
     assert ("data", "TYPE") in codes(failed)
 
 
+def test_size_limits() -> None:
+    assert domain.MAX_MATERIAL_BYTES == 20 * 1024 * 1024
+    assert domain.MAX_APPLICATION_BYTES == 5 * domain.MAX_MATERIAL_BYTES
+
+
 def test_submission_outcomes() -> None:
     matter = CATALOG.matter("HF-WITHDRAW-RETIRE")
     assert matter is not None
@@ -130,11 +199,14 @@ def test_submission_outcomes() -> None:
     partial = domain.submission_check(matter, {"id_card", "form", "retire_cert"})
     assert partial.accepted and partial.with_deficiency
     assert [m.code for m in partial.missing_optional] == ["bank_card"]
-    complete = domain.submission_check(matter, {m.code for m in matter.materials})
+    complete = domain.submission_check(matter, [m.code for m in matter.materials] + ["extra"])
     assert complete.accepted and not complete.with_deficiency
+    assert not complete.missing_key and not complete.missing_optional
 
 
 def test_status_rules() -> None:
     assert domain.can_submit("DRAFT") and not domain.can_submit("SUBMITTED")
     assert domain.can_cancel("SUBMITTED") and not domain.can_cancel("CANCELLED")
     assert domain.can_upload("SUBMITTED") and not domain.can_upload("CANCELLED")
+    for later in ("QUEUED", "ASSIGNED", "DECIDED", "CLOSED", ""):  # other services' stages
+        assert not (domain.can_submit(later) or domain.can_cancel(later) or domain.can_upload(later))
