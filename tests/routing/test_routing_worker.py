@@ -102,7 +102,14 @@ async def officials_bot(port_of: list[int], handled: dict[str, str], stop: async
                         for oid in ids:
                             o = (await stub.GetOfficial(routing_pb2.GetOfficialRequest(
                                 official_id=oid, province=province), timeout=5)).official
-                            if o.reservation_id:
+                            if o.presence == types_pb2.PRESENCE_BUSY and o.case_id:
+                                # accepted, but the answer was lost with the killed worker:
+                                # the console shows the assigned case after reconnecting
+                                handled.setdefault(o.case_id, oid)
+                                await stub.FinishCase(routing_pb2.FinishCaseRequest(
+                                    official_id=oid, province=province, case_id=o.case_id),
+                                    timeout=5)
+                            elif o.reservation_id:
                                 reply = await stub.AcceptReservation(
                                     routing_pb2.AcceptReservationRequest(
                                         official_id=oid, province=province,
