@@ -18,7 +18,7 @@ import grpc
 
 from services.intake.idgen import random_id_number
 from services.window.ice import use_loopback_ice
-from services.window.synthetic import SyntheticPeer
+from services.window.testpeer import TestPeer
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
 from tongban.results.v1 import results_pb2, results_pb2_grpc
 from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
@@ -117,7 +117,7 @@ async def journey(stubs: Stubs, official_id: str, rng: random.Random,
         case_id=case_id, official_id=official_id))).window
     peers = []
     for seat in window.seats:
-        peer = SyntheticPeer(width=160, height=120, fps=10)
+        peer = TestPeer(width=160, height=120, fps=10, slots=len(window.seats) - 1)
 
         async def signal(sdp: str, seat: window_pb2.Seat = seat) -> str:
             return str((await stubs.window.Join(window_pb2.JoinRequest(

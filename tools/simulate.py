@@ -17,7 +17,7 @@ from datetime import date
 import grpc
 
 from services.intake.idgen import random_id_number
-from services.window.synthetic import SyntheticPeer
+from services.window.testpeer import TestPeer
 from tongban.intake.v1 import intake_pb2
 from tongban.results.v1 import results_pb2
 from tongban.routing.v1 import routing_pb2
@@ -29,9 +29,9 @@ from tools.journey import JPEG, PDF, STAGES, Stubs, ready_official, until
 Marks = dict[str, dict[str, float]]
 
 
-async def join_seat(stubs: Stubs, window: window_pb2.Window, role: int) -> SyntheticPeer:
+async def join_seat(stubs: Stubs, window: window_pb2.Window, role: int) -> TestPeer:
     seat = next(s for s in window.seats if s.role == role)
-    peer = SyntheticPeer(width=160, height=120, fps=10)
+    peer = TestPeer(width=160, height=120, fps=10, slots=len(window.seats) - 1)
 
     async def signal(sdp: str) -> str:
         return str((await stubs.window.Join(window_pb2.JoinRequest(

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from services.shared import filetypes
 from services.shared.catalog import Catalog, Hall, Material, Matter
 from services.shared.errors import FieldViolation, ValidationFailed
 
@@ -186,18 +187,11 @@ def validate_application(
     return ValidApplication(clean_name, resident, mobile, hall, matter)
 
 
-MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"%PDF-", "application/pdf"),
-)
-
-
 def sniff_material(data: bytes) -> str:
     """The content type from the bytes themselves; the file name is not trusted."""
-    for magic, kind in MAGIC:
-        if data.startswith(magic):
-            return kind
+    kind = filetypes.sniff(data)
+    if kind is not None:
+        return kind
     raise ValidationFailed([_v("data", "TYPE", "只接受 JPEG、PNG 或 PDF 文件",
                                "only JPEG, PNG or PDF files are accepted")])
 

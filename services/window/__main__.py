@@ -27,9 +27,9 @@ async def serve(settings: WindowSettings) -> None:
     publisher = EventPublisher(settings.kafka_bootstrap, "window", catalog)
     secret = base64.b64decode(settings.join_secret) if settings.join_secret else os.urandom(32)
     media = WindowMedia(
+        Path(settings.recordings_dir),
         rtc_configuration(settings.ice_servers, settings.ice_username, settings.ice_credential),
-        Path(settings.recordings_dir), on_event=None, grace_s=settings.grace_s,
-        stats_interval_s=settings.stats_interval_s)
+        grace_s=settings.grace_s, stats_interval_s=settings.stats_interval_s)
     api = WindowService(media, publisher, secret, settings.join_token_ttl_s, settings.intake_addr)
     consumer = EventConsumer(settings.kafka_bootstrap, ["tongban.routing"], "tongban-window",
                              api.on_assigned, "window", types={"CaseAssigned"}, from_latest=True)

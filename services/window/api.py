@@ -10,12 +10,12 @@ from typing import Any
 
 import grpc
 
-from services.shared import cloudevents, errors
+from services.shared import cloudevents, errors, filetypes
 from services.shared.cloudevents import Envelope
 from services.shared.errors import FieldViolation, ValidationFailed, grpc_errors
 from services.shared.publisher import EventPublisher
-from services.window import tokens
-from services.window.media import InvalidSdp, Recording, Window, WindowClosed, WindowMedia
+from services.window import hooks, tokens
+from services.window.media import InvalidSdp, UnknownWindow, Window, WindowClosed, WindowMedia
 from tongban.events.v1 import events_pb2
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
 from tongban.types.v1 import types_pb2
@@ -35,42 +35,48 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
         self.publisher = publisher
         self.secret = secret
         self.token_ttl_s = token_ttl_s
+        self.used_tokens = tokens.UsedTokens(token_ttl_s)
         self.intake_addr = intake_addr
         self.by_case: dict[str, str] = {}
         media.on_event = self.on_media_event
-        media.on_snapshot = self.on_snapshot
 
     # ------------------------------------------------------------ events
 
-    async def on_media_event(self, kind: str, window: Window, **fields: Any) -> None:
+    async def on_media_event(self, event: hooks.WindowEvent) -> None:
+        window = event.window
         common: dict[str, Any] = {"case_id": window.case_id, "window_id": window.id}
-        seat: Any = ROLES.get(fields.get("role", ""), 0)
-        event: Any = None
-        if kind == "party_joined":
-            event = events_pb2.WindowPartyJoined(**common, seat=seat)
-        elif kind == "party_rejoined":
-            event = events_pb2.WindowPartyRejoined(**common, seat=seat, away_seconds=fields["away_s"])
-        elif kind == "party_left":
-            event = events_pb2.WindowPartyLeft(**common, seat=seat, reason=fields["reason"])
-        elif kind == "connected":
-            event = events_pb2.WindowConnected(**common, setup_ms=fields["setup_ms"])
-        elif kind == "media_stats":
-            event = events_pb2.WindowMediaStats(
-                **common, seat=seat, rtt_ms=fields["rtt_ms"], packet_loss=fields["packet_loss"],
-                jitter_ms=fields["jitter_ms"], bitrate_kbps=fields["bitrate_kbps"],
-                frame_rate=fields["frame_rate"])
-        elif kind == "closed":
-            event = events_pb2.WindowClosed(**common, reason=fields["reason"],
-                                            duration_seconds=fields["duration_s"])
-        elif kind == "recording_stored":
-            recording: Recording = fields["recording"]
-            event = events_pb2.WindowRecordingStored(
-                **common, location=str(recording.path), sha256=recording.sha256,
-                duration_seconds=recording.duration_s, size=recording.size)
-        if event is not None:
-            await self.publisher.publish(cloudevents.stamp(event))
+        proto: Any = None
+        match event:
+            case hooks.PartyJoined(seat=seat):
+                proto = events_pb2.WindowPartyJoined(**common, seat=ROLES[seat])
+            case hooks.PartyRejoined(seat=seat, away_s=away):
+                proto = events_pb2.WindowPartyRejoined(**common, seat=ROLES[seat],
+                                                       away_seconds=away)
+            case hooks.PartyLeft(seat=seat, reason=reason):
+                proto = events_pb2.WindowPartyLeft(**common, seat=ROLES[seat], reason=reason)
+            case hooks.Connected(setup_ms=setup_ms):
+                proto = events_pb2.WindowConnected(**common, setup_ms=setup_ms)
+            case hooks.MediaStats():
+                proto = events_pb2.WindowMediaStats(
+                    **common, seat=ROLES[event.seat], rtt_ms=event.rtt_ms or 0.0,
+                    packet_loss=event.packet_loss, jitter_ms=event.jitter_ms,
+                    bitrate_kbps=event.bitrate_kbps, frame_rate=event.frame_rate)
+            case hooks.Closed(reason=reason, duration_s=duration):
+                proto = events_pb2.WindowClosed(**common, reason=reason,
+                                                duration_seconds=duration)
+            case hooks.RecordingStored(recording=recording):
+                proto = events_pb2.WindowRecordingStored(
+                    **common, location=str(recording.path), sha256=recording.sha256,
+                    duration_seconds=recording.duration_s, size=recording.size)
+            case hooks.DocumentSnapshot():
+                await self.on_snapshot(window, event.snapshot.content_type, event.snapshot.data)
+            case hooks.WindowMessage():
+                log.info("window message", extra={"case_id": window.case_id,
+                                                   "seat": event.seat, "kind": event.kind})
+        if proto is not None:
+            await self.publisher.publish(cloudevents.stamp(proto))
 
-    async def on_snapshot(self, window: Window, role: str, data: bytes) -> None:
+    async def on_snapshot(self, window: Window, content_type: str, data: bytes) -> None:
         """A document-camera image becomes a material of the case in intake."""
         try:
             async with grpc.aio.insecure_channel(self.intake_addr) as channel:
@@ -78,9 +84,10 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
                 application = (await stub.GetApplication(
                     intake_pb2.GetApplicationRequest(case_id=window.case_id), timeout=5)).application
                 missing = list(application.missing_materials) or ["id_card"]
-                header = intake_pb2.UploadHeader(case_id=window.case_id, material_code=missing[0],
-                                                 file_name="document-camera.jpg",
-                                                 source="document_camera")
+                header = intake_pb2.UploadHeader(
+                    case_id=window.case_id, material_code=missing[0],
+                    file_name=f"document-camera.{filetypes.EXTENSIONS.get(content_type, 'jpg')}",
+                    source="document_camera")
                 await stub.UploadMaterial(iter([intake_pb2.UploadMaterialRequest(
                     header=header, data=data)]), timeout=10)
         except grpc.RpcError as error:
@@ -99,7 +106,8 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
         existing = self.media.windows.get(self.by_case.get(case_id, ""))
         if existing is not None:
             return existing
-        window = self.media.open(case_id, official_id, third)
+        window = self.media.open(["applicant", "official", *([third] if third else [])],
+                                 case_id=case_id, official_id=official_id)
         self.by_case[case_id] = window.id
         await self.publisher.publish(cloudevents.stamp(events_pb2.WindowOpened(
             case_id=case_id, window_id=window.id, official_id=official_id,
@@ -134,27 +142,37 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
 
     @grpc_errors
     async def Join(self, request: window_pb2.JoinRequest, context: Any) -> window_pb2.JoinResponse:
-        window = self.media.find(request.window_id)
+        window = self.media.get(request.window_id)
         if window is None:
             raise errors.not_found("视频窗口", "window")
         try:
             role = tokens.check(self.secret, request.join_token, window.id)
+            self.used_tokens.claim(request.join_token)
         except tokens.TokenError as error:
-            raise errors.permission_denied("入席凭证无效或已过期",
+            raise errors.permission_denied("入席凭证无效、已过期或已使用",
                                            f"join token refused: {error}") from None
         try:
-            answer = await self.media.offer(window.id, role, request.sdp)
+            answer = await self._offer(window, role, request.sdp)
+        except BaseException:
+            self.used_tokens.release(request.join_token)  # a refused offer leaves it usable
+            raise
+        return window_pb2.JoinResponse(sdp=answer, role=ROLES[role])
+
+    async def _offer(self, window: Window, role: str, sdp: str) -> str:
+        try:
+            return await self.media.offer(window.id, role, sdp)
         except InvalidSdp as error:
             raise ValidationFailed([FieldViolation("sdp", "MALFORMED", "SDP 格式错误",
                                                    f"the SDP offer is malformed: {error}")]) from None
         except WindowClosed:
             raise errors.failed_precondition("视频窗口已关闭", "the window is closed") from None
-        return window_pb2.JoinResponse(sdp=answer, role=ROLES[role])
+        except UnknownWindow:
+            raise errors.not_found("视频窗口", "window") from None
 
     @grpc_errors
     async def CloseWindow(self, request: window_pb2.CloseWindowRequest, context: Any
                           ) -> window_pb2.CloseWindowResponse:
-        window = self.media.find(request.window_id)
+        window = self.media.get(request.window_id)
         if window is None:
             raise errors.not_found("视频窗口", "window")
         await self.media.close(window.id, request.reason or "completed")
@@ -164,7 +182,7 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
     async def GetWindow(self, request: window_pb2.GetWindowRequest, context: Any
                         ) -> window_pb2.GetWindowResponse:
         window_id = request.window_id or self.by_case.get(request.case_id, "")
-        window = self.media.find(window_id)
+        window = self.media.get(window_id)
         if window is None:
             raise errors.not_found("视频窗口", "window")
         return window_pb2.GetWindowResponse(window=self._window_pb(window, with_tokens=False))

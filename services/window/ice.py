@@ -1,8 +1,12 @@
 """ICE on a machine without a network, and STUN/TURN from configuration only.
 
 aioice leaves 127.0.0.1 out of its host candidates (RFC 8445 keeps loopback for same-host
-use only). The local stack and the tests run every peer on this machine, so they restrict
-host candidates to loopback explicitly. Deployments leave this off and configure TURN.
+use only). The local stack and the tests run every peer on this machine, so they make
+127.0.0.1 the only host candidate, explicitly, with `use_loopback_ice()`. Deployments leave
+it off and configure STUN/TURN.
+
+aiortc falls back to Google's public STUN server when a configuration has no `iceServers`;
+`rtc_configuration` always passes a list, empty unless servers are configured.
 """
 
 from __future__ import annotations
@@ -10,20 +14,24 @@ from __future__ import annotations
 from aioice import ice
 from aiortc import RTCConfiguration, RTCIceServer
 
-_original = ice.get_host_addresses
+_AIOICE_HOST_ADDRESSES = ice.get_host_addresses
+
+
+def _loopback_only(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    return ["127.0.0.1"] if use_ipv4 else []
 
 
 def use_loopback_ice(enabled: bool = True) -> None:
-    """Host candidates become exactly 127.0.0.1 (or aioice's own choice again)."""
-    if enabled:
-        ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-    else:
-        ice.get_host_addresses = _original
+    """Host candidates become exactly 127.0.0.1 for every peer connection of this process
+    (aioice reads its host addresses through this module function), or aioice's own choice
+    again with `enabled=False`."""
+    ice.get_host_addresses = _loopback_only if enabled else _AIOICE_HOST_ADDRESSES
 
 
 def rtc_configuration(urls: list[str], username: str = "", credential: str = ""
                       ) -> RTCConfiguration:
-    """No servers unless configured: nothing ever reaches a public STUN server by default."""
+    """STUN/TURN servers from configuration (`stun:host:port`, `turn:host:port?transport=udp`,
+    `turns:…`); none by default, so nothing ever reaches a public server."""
     servers = [RTCIceServer(urls=url, username=username or None, credential=credential or None)
                for url in urls]
     return RTCConfiguration(iceServers=servers)

@@ -18,7 +18,7 @@ from selenium.webdriver.chrome.service import Service as DriverService
 
 from services.window.ice import rtc_configuration, use_loopback_ice
 from services.window.media import WindowMedia
-from services.window.synthetic import SyntheticPeer
+from services.window.testpeer import TestPeer
 
 PAGE = """<!doctype html><html><body><video id="remote" autoplay playsinline muted></video>
 <script>
@@ -50,12 +50,8 @@ join().catch(e => { window.result.error = String(e); });
 async def main() -> int:
     use_loopback_ice()
 
-    async def ignore(*_: Any, **__: Any) -> None:
-        pass
-
-    media = WindowMedia(rtc_configuration([]), Path(tempfile.mkdtemp()), ignore,
-                        stats_interval_s=0)
-    window = media.open("browser-case", "sh-official-1")
+    media = WindowMedia(Path(tempfile.mkdtemp()), rtc_configuration([]), stats_interval_s=0)
+    window = media.open(case_id="browser-case", official_id="sh-official-1")
 
     async def page(_: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
@@ -72,7 +68,7 @@ async def main() -> int:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
-    official = SyntheticPeer(width=320, height=240)
+    official = TestPeer(width=320, height=240)
 
     async def signal(sdp: str) -> str:
         return await media.offer(window.id, "official", sdp)

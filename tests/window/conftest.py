@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from window_support import EventLog
 
-from services.window.ice import rtc_configuration, use_loopback_ice
+from services.window.ice import use_loopback_ice
 from services.window.media import WindowMedia
 
 
@@ -14,8 +14,8 @@ from services.window.media import WindowMedia
 async def media(tmp_path: Path) -> AsyncIterator[tuple[WindowMedia, EventLog]]:
     use_loopback_ice()
     log = EventLog()
-    manager = WindowMedia(rtc_configuration([]), tmp_path / "recordings", log, log.snapshot,
-                          grace_s=3.0, stats_interval_s=1.0)
+    manager = WindowMedia(tmp_path / "recordings", on_event=log, grace_s=3.0,
+                          stats_interval_s=1.0)
     try:
         yield manager, log
     finally:

@@ -18,15 +18,11 @@ from services.shared.publisher import EventPublisher
 from services.window.api import WindowService
 from services.window.ice import rtc_configuration, use_loopback_ice
 from services.window.media import WindowMedia
-from services.window.synthetic import SyntheticPeer
+from services.window.testpeer import TestPeer
 from support import eventually
 from tongban.types.v1 import types_pb2
 from tongban.window.v1 import window_pb2, window_pb2_grpc
 from tools.engines import free_port
-
-
-async def nothing(*_: object, **__: object) -> None:
-    pass
 
 
 @pytest.fixture
@@ -36,7 +32,7 @@ async def window_stub(kafka_bootstrap: str, tmp_path: Path
     catalog = topics.load()
     topics.ensure_topics(kafka_bootstrap, catalog)
     publisher = EventPublisher(kafka_bootstrap, "window", catalog)
-    media = WindowMedia(rtc_configuration([]), tmp_path, nothing, grace_s=5, stats_interval_s=1)
+    media = WindowMedia(tmp_path, rtc_configuration([]), grace_s=5, stats_interval_s=1)
     api = WindowService(media, publisher, os.urandom(32), 60, "127.0.0.1:1")
     port = free_port()
     service = Service("window", f"127.0.0.1:{port}")
@@ -68,7 +64,7 @@ async def test_join_by_token_and_the_events_of_a_window(
     assert again.id == opened.id  # one window per case
     peers = {}
     for role in (types_pb2.SEAT_ROLE_APPLICANT, types_pb2.SEAT_ROLE_OFFICIAL):
-        peer = SyntheticPeer(width=160, height=120)
+        peer = TestPeer(width=160, height=120)
 
         async def signal(sdp: str, role: int = role) -> str:
             reply = await window_stub.Join(window_pb2.JoinRequest(
@@ -119,6 +115,42 @@ async def test_wrong_reused_elsewhere_and_expired_tokens_are_refused(
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     state = (await window_stub.GetWindow(window_pb2.GetWindowRequest(window_id=first.id))).window
     assert state.state == "open"  # the malformed offer left the window intact
+
+    # the token the malformed offer carried is still good once; then it is spent
+    token = token_of(first, types_pb2.SEAT_ROLE_APPLICANT)
+    peer = TestPeer(width=160, height=120)
+    try:
+        await peer.join(lambda sdp: join_sdp(window_stub, first.id, token, sdp))
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await window_stub.Join(window_pb2.JoinRequest(window_id=first.id, join_token=token,
+                                                          sdp=peer.pc.localDescription.sdp))
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "already used" in (caught.value.details() or "")
+    finally:
+        await peer.close()
+        await window_stub.CloseWindow(window_pb2.CloseWindowRequest(window_id=first.id))
+
+
+async def join_sdp(stub: window_pb2_grpc.WindowServiceStub, window_id: str, token: str,
+                   sdp: str) -> str:
+    reply = await stub.Join(window_pb2.JoinRequest(window_id=window_id, join_token=token, sdp=sdp))
+    return str(reply.sdp)
+
+
+def test_a_token_opens_its_seat_once() -> None:
+    from services.window import tokens
+
+    used = tokens.UsedTokens(ttl_s=10)
+    first, second = (tokens.issue(b"s", "w1", "applicant", ttl_s=10) for _ in range(2))
+    assert first != second  # two tokens of one seat are told apart
+    used.claim(first, now=1000)
+    with pytest.raises(tokens.TokenError, match="already used"):
+        used.claim(first, now=1005)
+    used.claim(second, now=1005)
+    used.release(second)
+    used.claim(second, now=1006)  # a released claim (a refused offer) can be claimed again
+    used.claim("other", now=1011)  # first's claim is past the token lifetime: forgotten
+    assert first not in used._claimed and second in used._claimed
 
 
 def test_expired_token() -> None:
