@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.results import certificate, evaluation
+from services.results import status as status_machine
 from services.results.calendar import WorkCalendar
 from services.results.certificate import CertificateFields
 from services.results.deadlines import rectification_due
@@ -108,13 +109,20 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
                 raise errors.failed_precondition(
                     f"案件当前状态（{case['status']}）不能作出决定",
                     f"the case cannot be decided in status {case['status']}", reason="WRONG_STATE")
-            await self._decide(conn, case, request)
+            decided = await self._decide(conn, case, request)
             fresh = await self.store.case(request.case_id, conn)
         assert fresh is not None
-        return results_pb2.RecordDecisionResponse(case=case_pb(fresh))
+        # The case row moves when the projection reads DecisionRecorded back from Kafka; the
+        # official is shown the case as that event makes it, now.
+        reply = case_pb(fresh)
+        outcome = types_pb2.DecisionOutcome.Name(decided.outcome).removeprefix("DECISION_OUTCOME_")
+        reply.status = status_machine.apply(reply.status, "DecisionRecorded", outcome).new_status
+        reply.outcome = decided.outcome
+        reply.certificate_number = decided.certificate_number or reply.certificate_number
+        return results_pb2.RecordDecisionResponse(case=reply)
 
     async def _decide(self, conn: asyncpg.Connection, case: asyncpg.Record,
-                      request: results_pb2.RecordDecisionRequest) -> None:
+                      request: results_pb2.RecordDecisionRequest) -> events_pb2.DecisionRecorded:
         outcome = request.outcome
         method = request.delivery_method or D.DELIVERY_METHOD_E_CERTIFICATE
         address = (self.keyring.encrypt(request.mail_address.encode(), case["case_id"].encode())
@@ -152,6 +160,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
                 events.append(events_pb2.ResultDelivered(case_id=case["case_id"], method=method,
                                                          reference=number))
         await self.store.emit(conn, *(cloudevents.stamp(e) for e in [decided, *events]))
+        return decided
 
     async def _issue_certificate(self, conn: asyncpg.Connection, case: asyncpg.Record) -> str:
         today = date.today()
@@ -299,6 +308,9 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         if request.page_size < 0 or request.page_size > MAX_PAGE:
             raise _bad("page_size", "RANGE", f"每页数量应在 1 到 {MAX_PAGE} 之间",
                        f"page_size must be between 1 and {MAX_PAGE}")
+        if request.status and request.status not in status_machine.STATUSES:
+            raise _bad("status", "UNKNOWN", "案件状态无效",
+                       f"status must be one of {', '.join(status_machine.STATUSES)}")
         size = request.page_size or 50
         filters: dict[str, Any] = {
             "hall_province": request.hall_province, "target_province": request.target_province,

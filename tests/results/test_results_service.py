@@ -49,8 +49,12 @@ async def test_approval_issues_a_verifiable_certificate_and_a_forgery_fails(
 ) -> None:
     case_id = await ready_case(results)
     reply = await results.stub.RecordDecision(decision(case_id))
-    number = reply.case.certificate_number or (await results.pool.fetchval(
-        "SELECT number FROM certificates WHERE case_id = $1", case_id))
+    # the reply shows the decision at once, before the projection reads it back
+    assert reply.case.outcome == types_pb2.DECISION_OUTCOME_APPROVED
+    assert reply.case.status == "DECIDED"
+    number = reply.case.certificate_number
+    assert number == await results.pool.fetchval(
+        "SELECT number FROM certificates WHERE case_id = $1", case_id)
     assert number.startswith("TB-310000-")
     digest = await results.pool.fetchval("SELECT hash FROM certificates WHERE number = $1", number)
     genuine = await results.stub.VerifyCertificate(
@@ -161,6 +165,13 @@ async def test_queries_search_stats_and_anomalies(results: RunningResults) -> No
         hall_province="340000", target_province="310000"))
     assert case_id in [c.case_id for c in found.cases]
     assert all(c.applicant.id_number.count("*") == 8 for c in found.cases)  # masked only
+    delivered = await results.stub.SearchCases(results_pb2.SearchCasesRequest(status="DELIVERED"))
+    assert case_id in [c.case_id for c in delivered.cases]
+    for status in ("delivered", "NO_SUCH_STATUS", "QUEUED\x00"):  # refused, never a DB error
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await results.stub.SearchCases(results_pb2.SearchCasesRequest(status=status))
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "status" in caught.value.details() or "NUL" in caught.value.details()
     stats = await results.stub.GetStats(results_pb2.GetStatsRequest(target_province="310000"))
     row = next(r for r in stats.rows if r.matter_code == "HF-TRANSFER")
     assert row.volume == 1 and row.approval_rate == 1.0 and row.median_wait_seconds >= 0

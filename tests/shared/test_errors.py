@@ -22,3 +22,18 @@ def test_invalid_argument_carries_fields_in_both_languages() -> None:
     assert any(d.Unpack(bad) for d in decoded.details if d.Is(bad.DESCRIPTOR))
     assert [v.field for v in bad.field_violations] == ["id_number", "phone"]
     assert bad.field_violations[0].localized_message.message == "校验位错误"
+
+
+def test_nul_characters_are_found_in_nested_and_repeated_text() -> None:
+    from tongban.intake.v1 import intake_pb2
+    from tongban.results.v1 import results_pb2
+
+    clean = results_pb2.SearchCasesRequest(status="QUEUED", target_province="310000")
+    assert errors.nul_fields(clean) == []
+    assert errors.nul_fields(results_pb2.SearchCasesRequest(status="\x00", matter_code="a\x00b")
+                             ) == ["matter_code", "status"]
+    nested = intake_pb2.UploadMaterialRequest(header=intake_pb2.UploadHeader(
+        case_id="c", file_name="id\x00.jpg"), data=b"\x00 bytes are fine")
+    assert errors.nul_fields(nested) == ["header.file_name"]
+    repeated = results_pb2.RecordDecisionRequest(supplements=["ok", "bad\x00", "bad\x00 too"])
+    assert errors.nul_fields(repeated) == ["supplements"]
