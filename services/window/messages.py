@@ -3,7 +3,9 @@
 A party sends JSON text (or, for a document-camera image, a binary message):
 
   {"type": "summary", "text": …}               an official's summary of the matter → others
-  {"type": "confirm", "summary_id": …}          the applicant confirms that summary → others
+  {"type": "confirm", "summary_id": …,
+   "confirmed": true}                           the applicant confirms that summary (false:
+                                                questions it) → others
   {"type": "chat", "text": …}                   anyone → others
   {"type": "snapshot", "content_type": "image/jpeg", "data": <base64>,
    "id": …, "part": 0, "parts": 1}              a document-camera image, in parts if large
@@ -119,7 +121,10 @@ class Conversation:
         if kind == "confirm":
             if self.summary_id is None or message.get("summary_id") != self.summary_id:
                 return refusal("stale_summary", "confirm the latest summary by its id")
-            self.confirmed = True
+            agreed = message.get("confirmed", True)
+            if not isinstance(agreed, bool):
+                return refusal("bad_confirmed", "`confirmed` is true or false")
+            self.confirmed = agreed  # false: the applicant questions the summary
         return Outcome(kind, relay=stamped)
 
     def _snapshot(self, seat: str, message: dict[str, Any], now: float) -> Outcome:

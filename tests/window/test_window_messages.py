@@ -35,8 +35,14 @@ def test_an_official_summary_is_relayed_and_the_applicant_confirms_it_by_id() ->
     confirmed = talk.receive("applicant", json.dumps({"type": "confirm",
                                                       "summary_id": talk.summary_id}), 6.0)
     assert confirmed.kind == "confirm" and confirmed.relay is not None and talk.confirmed
-    # a newer summary needs its own confirmation
+    # a newer summary needs its own confirmation; the applicant may question it
     send(talk, "second_official", {"type": "summary", "text": "补充说明"})
+    assert not talk.confirmed
+    assert reason(send(talk, "applicant", {"type": "confirm", "summary_id": talk.summary_id,
+                                           "confirmed": "yes"})) == "bad_confirmed"
+    questioned = talk.receive("applicant", json.dumps({
+        "type": "confirm", "summary_id": talk.summary_id, "confirmed": False}), 7.0)
+    assert questioned.relay is not None and questioned.relay["confirmed"] is False
     assert not talk.confirmed
 
 
