@@ -1,24 +1,26 @@
-"""Runs the gateway: `python -m gateway` (settings from TONGBAN_* variables)."""
+"""Runs the gateway: `python -m gateway` (settings from TONGBAN_* variables).
+
+The account database is created and migrated at start-up (retrying while PostgreSQL is
+away); with TONGBAN_SEED_DEV_ACCOUNTS=true the development accounts are (re)seeded and
+their credentials logged.
+"""
 
 from __future__ import annotations
-
-import asyncio
 
 import uvicorn
 
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from services.shared import logs
-from services.shared.migrations import ensure_database
 from services.shared.settings import load_or_exit, split_host_port
 
 
 def main() -> None:
     config = load_or_exit(GatewaySettings)
     logs.configure("gateway", config.log_level)
-    asyncio.run(ensure_database(config.database_url))
     host, port = split_host_port(config.http_listen)
-    uvicorn.run(create_app(config), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(create_app(config), host=host, port=port, log_config=None, access_log=False,
+                ws="wsproto")
 
 
 if __name__ == "__main__":

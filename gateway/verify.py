@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.config import GatewaySettings
+from gateway.errors import from_rpc
 from tongban.results.v1 import results_pb2, results_pb2_grpc
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
@@ -64,11 +65,8 @@ def router(settings: GatewaySettings) -> APIRouter:
                           ) -> JSONResponse:
         try:
             reply = await verify(n, h)
-        except grpc.aio.AioRpcError:
-            return JSONResponse({"error": {"code": "UNAVAILABLE", "service": "results",
-                                           "message_zh": "核验服务暂不可用",
-                                           "message_en": "the results service is unavailable"}},
-                                status_code=503)
+        except grpc.aio.AioRpcError as error:
+            return from_rpc(error, "results").response()
         return JSONResponse({"genuine": reply.genuine, "holder": reply.holder,
                              "matter_code": reply.matter_code, "province": reply.province,
                              "issued_on": reply.issued_on})

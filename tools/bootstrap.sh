@@ -12,6 +12,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ "${TONGBAN_NO_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v chromedriver >/dev/null || need+=(chromium-driver)
+  # the consoles are Chinese first: without a CJK font the browser tests see empty boxes
+  [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> apt-get install ${need[*]}"

@@ -119,6 +119,7 @@ def service_env(process: Process) -> dict[str, str]:
         env["TONGBAN_DATABASE_URL"] = postgres().url(process.database)
     if process is GATEWAY:
         env["TONGBAN_HTTP_LISTEN"] = f"127.0.0.1:{GATEWAY_PORT}"
+        env["TONGBAN_SEED_DEV_ACCOUNTS"] = "true"  # printed by `up` (see dev_accounts)
         env["TONGBAN_SERVICES"] = ",".join(p.name for p in SERVICES if p.exists)
     return env
 
@@ -223,7 +224,25 @@ def up() -> int:
         print(f"  {process.name:<12} grpc 127.0.0.1:{process.grpc_port}"
               f"  metrics http://127.0.0.1:{process.metrics_port}/metrics")
     print(f"  Logs         {LOGS}/   Stop: make down")
+    print()
+    print(dev_accounts())
     return 0
+
+
+def dev_accounts() -> str:
+    """The development sign-ins the gateway seeded (derived from the stack's secret)."""
+    from gateway.seed import dev_credentials
+
+    base = f"http://127.0.0.1:{GATEWAY_PORT}"
+    lines = ["  Development accounts (local stack only):"]
+    for username, password, role, province in dev_credentials(secrets()["TONGBAN_SESSION_SECRET"]):
+        if role == "kiosk":
+            lines.append(f"    kiosk {username:<16} {base}/kiosk/?device_key={password}")
+        else:
+            console = "official" if role in ("official", "supervisor") else "operator"
+            lines.append(f"    {role:<10} {username:<16} password {password:<18} "
+                         f"{base}/{console}/  {province}")
+    return "\n".join(lines)
 
 
 def down() -> int:

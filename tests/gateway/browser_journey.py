@@ -1,0 +1,315 @@
+"""The whole journey in real headless Chromium, run inside a network namespace that has only
+`lo` (test_gateway_browser.py starts it with `unshare -n`), so nothing can leave the machine.
+
+It starts its own Kafka and PostgreSQL, the four services as processes and the gateway, then
+drives three browsers (fake camera and microphone): an applicant at the Hefei kiosk (Anhui,
+340000) applies for a Shanghai (310000) housing-fund matter with a document-camera snapshot
+and a PDF; the Shanghai official signs in, accepts, meets the applicant in the video window
+(each browser must receive the other's video), sends a summary the applicant confirms, and
+approves; the kiosk shows the result and the applicant rates; the operator looks the case
+up. A screenshot of each console goes to the folder given as the first argument. The last
+line printed is a JSON report; the exit status is non-zero on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gateway_support import KIOSK_KEY, PDF, RealStack, password, real_stack
+
+from tools.engines import KafkaNode, PostgresNode, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+         "--allow-loopback-in-peer-connection", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--disable-features=Translate,MediaRouter", "--window-size=1280,1000")
+# Each step here is caused by the one before it, so the timeline (ordered by event time)
+# must show them in this order; the recording is stored beside the rating, in either order.
+JOURNEY = ["ApplicationCreated", "MaterialUploaded", "ApplicationSubmitted", "CaseQueued",
+           "CaseReserved", "ReservationAccepted", "CaseAssigned", "WindowOpened",
+           "WindowConnected", "DecisionRecorded", "ResultIssued", "ResultDelivered",
+           "WindowClosed", "EvaluationSubmitted", "CaseClosed"]
+ALSO = ["WindowPartyJoined", "WindowRecordingStored"]
+
+
+class Browser:
+    """One Chromium through chromedriver; Selenium runs on a thread so the gateway, on this
+    process's event loop, keeps serving."""
+
+    def __init__(self, name: str, profile: Path) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in (*FLAGS, f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.name = name
+        self.driver = webdriver.Chrome(options=options,
+                                       service=Service(shutil.which("chromedriver")))
+
+    async def run(self, action: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(action, *args)
+
+    async def get(self, url: str) -> None:
+        await self.run(self.driver.get, url)
+
+    async def find(self, testid: str, visible: bool = True, timeout: float = 30) -> Any:
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        locator = (By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+        condition = (expected_conditions.visibility_of_element_located(locator) if visible
+                     else expected_conditions.presence_of_element_located(locator))
+        try:
+            return await self.run(WebDriverWait(self.driver, timeout).until, condition)
+        except TimeoutException:
+            raise AssertionError(f"{self.name}: {testid} not {'visible' if visible else 'present'}"
+                                 f": {await self.run(self.state)}") from None
+
+    async def click(self, testid: str) -> None:
+        element = await self.find(testid)
+        await self.run(element.click)
+
+    async def type(self, testid: str, text: str) -> None:
+        element = await self.find(testid)
+        await self.run(element.clear)
+        await self.run(element.send_keys, text)
+
+    async def select(self, testid: str, value: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        element = await self.find(testid)
+        await self.run(lambda: Select(element).select_by_value(value))
+
+    async def text_of(self, testid: str, wanted: str, timeout: float = 30) -> str:
+        """The element's text once it contains `wanted`."""
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            element = await self.find(testid, visible=False)
+            text = str(await self.run(getattr, element, "text"))
+            if wanted in text:
+                return text
+            await asyncio.sleep(0.25)
+        raise AssertionError(f"{self.name}: {testid} shows {text!r}, not {wanted!r}: "
+                             f"{await self.run(self.state)}")
+
+    async def video_frames(self, testid: str) -> int:
+        """Frames the page's video element has presented (0 until media flows)."""
+        script = ("const v = document.querySelector(arguments[0]);"
+                  " return v && v.getVideoPlaybackQuality && v.videoWidth > 0"
+                  " ? v.getVideoPlaybackQuality().totalVideoFrames : 0;")
+        return int(await self.run(self.driver.execute_script, script,
+                                  f'[data-testid="{testid}"]'))
+
+    async def receiving(self, testid: str, frames: int = 30, timeout: float = 45) -> int:
+        """Waits until the video element has presented `frames` more frames than now."""
+        deadline = time.monotonic() + timeout
+        start = None
+        while time.monotonic() < deadline:
+            count = await self.video_frames(testid)
+            if count and start is None:
+                start = count
+            if start is not None and count - start >= frames:
+                return count - start
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"{self.name}: {testid} presented no video: "
+                             f"{await self.run(self.state)}")
+
+    async def screenshot(self, path: Path) -> None:
+        await self.run(self.driver.save_screenshot, str(path))
+
+    def state(self) -> dict[str, Any]:
+        """What the page shows, for a failure message."""
+        return {"url": self.driver.current_url,
+                "banner": self.driver.execute_script(
+                    "const b = document.querySelector('[data-testid=error-banner]');"
+                    " return b ? b.textContent : ''"),
+                "console": self.console_errors()}
+
+    def console_errors(self) -> list[str]:
+        """Severe console entries, but for the signed-out probe a console makes on load
+        (GET /api/v1/auth/me answered 401, which Chromium logs as a failed resource)."""
+        return [entry["message"] for entry in self.driver.get_log("browser")
+                if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
+                and not ("/api/v1/auth/me" in entry["message"] and "401" in entry["message"])]
+
+    def quit(self) -> None:
+        self.driver.quit()
+
+
+async def sign_in(browser: Browser, url: str, username: str) -> None:
+    await browser.get(url)
+    await browser.type("login-username", username)
+    await browser.type("login-password", password(username))
+    await browser.click("login-submit")
+
+
+async def journey(stack: RealStack, shots: Path, profiles: Path) -> dict[str, Any]:
+    base = stack.gateway.url
+    report: dict[str, Any] = {}
+    pdf = profiles / "form.pdf"
+    browsers = [await asyncio.to_thread(Browser, name, profiles / name)
+                for name in ("kiosk", "official", "operator")]
+    kiosk, official, operator = browsers
+    try:
+        # the Shanghai official is at their desk first
+        await sign_in(official, f"{base}/official/", "sh-official-1")
+        await official.select("presence-select", "available")
+        await official.click("presence-apply")
+        await official.text_of("presence-state", "在线")
+
+        # the applicant at the Hefei hall
+        await kiosk.get(f"{base}/kiosk/?device_key={KIOSK_KEY}")
+        await kiosk.click("lang-zh")
+        await kiosk.type("matter-search", "公积金")
+        await kiosk.click("matter-HF-TRANSFER")
+        await kiosk.click("province-310000")
+        await kiosk.type("applicant-name", "张三")
+        await kiosk.type("applicant-id", "11010519491231002X")
+        await kiosk.type("applicant-phone", "13812345678")
+        await kiosk.click("identity-next")
+        await kiosk.find("camera-preview")
+        await kiosk.receiving("camera-preview", frames=10)  # the document camera is live
+        await kiosk.click("capture-id_card")
+        await kiosk.text_of("material-status-id_card", "已上传")
+        await kiosk.click("capture-new_account")
+        await kiosk.text_of("material-status-new_account", "已上传")
+        form = await kiosk.find("file-form", visible=False)
+        await kiosk.run(form.send_keys, str(pdf))
+        await kiosk.text_of("material-status-form", "已上传")
+        await kiosk.click("submit-application")
+        await kiosk.find("queue-position")
+
+        # the offer reaches the official, who accepts
+        await official.find("offer", timeout=60)
+        case_id = (await official.text_of("offer-case", "-")).strip()
+        report["case_id"] = case_id
+        await official.click("offer-accept")
+        await official.text_of("case-details", "张*")
+        await official.find("material-list")
+
+        # both meet in the video window, each receiving the other's camera
+        report["kiosk_frames"] = await kiosk.receiving("remote-video")
+        report["official_frames"] = await official.receiving("remote-video")
+        await kiosk.text_of("window-state", "connected")
+        await official.text_of("window-state", "connected")
+        await kiosk.screenshot(shots / "kiosk-window.png")
+        await official.screenshot(shots / "official-window.png")
+
+        # a document from the case, viewed by the official
+        material = await official.find("material-list")
+        first = await official.run(lambda: material.find_element(
+            "css selector", "[data-testid^='material-']"))
+        await official.run(first.click)
+        await official.find("material-viewer")
+
+        # the summary, confirmed by the applicant on the kiosk
+        await official.type("summary-text", "住房公积金转移接续：材料齐全，准予办理")
+        await official.click("summary-send")
+        await kiosk.text_of("official-summary", "材料齐全")
+        await kiosk.click("confirm-summary")
+        await official.text_of("applicant-confirmation", "确认")
+
+        # the decision: approved with an electronic certificate
+        await official.select("decision-outcome", "approved")
+        await official.click("decision-submit")
+        report["certificate"] = await official.text_of("decision-result", "TB-310000-")
+        await official.click("finish-case")
+        await official.find("finish-result")
+
+        # the applicant sees the result and rates the service
+        report["outcome"] = await kiosk.text_of("decision-outcome", "准予")
+        await kiosk.find("certificate-link")
+        await kiosk.click("rate-5")
+        await kiosk.click("submit-rating")
+        await kiosk.find("rating-done")
+        await kiosk.screenshot(shots / "kiosk-result.png")
+
+        # the operator follows the case's timeline, complete and in order
+        await sign_in(operator, f"{base}/operator/", "operator-1")
+        await operator.find("event-stream", visible=False)
+        seen: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            await operator.type("timeline-case", case_id)
+            await operator.click("timeline-lookup")
+            await operator.find("timeline-event", timeout=30)
+            items = await operator.run(lambda: [
+                e.text.rsplit(" ", 1)[-1] for e in operator.driver.find_elements(
+                    "css selector", "[data-testid='timeline-event']")])
+            seen = list(items)
+            if "CaseClosed" in seen:
+                break
+            await asyncio.sleep(1)
+        report["timeline"] = seen
+        report["summary"] = await operator.text_of("timeline-case-summary", "110105")
+        await operator.screenshot(shots / "operator-timeline.png")
+        report["console_errors"] = {b.name: await b.run(b.console_errors) for b in browsers}
+        return report
+    finally:
+        for browser in browsers:
+            await asyncio.to_thread(browser.quit)
+
+
+def in_order(timeline: list[str], steps: list[str]) -> bool:
+    """Every step appears, and their first appearances keep the journey's order."""
+    try:
+        positions = [timeline.index(step) for step in steps]
+    except ValueError:
+        return False
+    return positions == sorted(positions)
+
+
+def prepare(shots: Path) -> Path:
+    """The screenshot folder, and a home for the engines and the browser profiles."""
+    shots.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="tongban-browser-journey-"))
+    home.chmod(0o755)  # the postgres user must be able to enter it
+    (home / "profiles").mkdir()
+    (home / "profiles" / "form.pdf").write_bytes(PDF)
+    return home
+
+
+async def main(shots: Path) -> int:
+    home = prepare(shots)
+    kafka = KafkaNode(home / "kafka", free_port(), free_port())
+    postgres = PostgresNode(home / "postgres", free_port(), fast=True)
+    report: dict[str, Any] = {"ok": False}
+    try:
+        print("starting Kafka and PostgreSQL ...", file=sys.stderr, flush=True)
+        kafka.start()
+        postgres.start()
+        print("starting the services and the gateway ...", file=sys.stderr, flush=True)
+        async with real_stack(kafka.bootstrap, postgres.url(), str(home)) as stack:
+            print("driving the browsers ...", file=sys.stderr, flush=True)
+            report.update(await journey(stack, shots, home / "profiles"))
+        timeline = report.get("timeline", [])
+        report["ok"] = in_order(timeline, JOURNEY) and all(step in timeline for step in ALSO)
+    except Exception as error:
+        report["error"] = "".join(traceback.format_exception(error))[-4000:]
+    finally:
+        postgres.stop(mode="immediate")
+        kafka.stop()
+        shutil.rmtree(home, ignore_errors=True)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main(Path(sys.argv[1]))))

@@ -1,0 +1,289 @@
+"""Helpers of the gateway tests: the real stack (intake, routing, window and results as their
+own processes, exactly as `make dev` runs them, against the suite's Kafka and PostgreSQL),
+a gateway served by uvicorn on a free port with its own database, signed-in clients, and
+the steps a test needs to bring a case where it wants it (created, submitted, offered,
+assigned) through the gateway's own API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import uvicorn
+
+from gateway.app import create_app
+from gateway.config import GatewaySettings
+from gateway.context import Gateway
+from gateway.seed import dev_credentials
+from services.shared import topics
+from services.shared.migrations import with_database
+from support import eventually
+from tools.benchstack import ServiceAddress, bench_env, service_process
+from tools.engines import free_port
+
+SECRET = "gateway-test-secret"
+CREDENTIALS = {row[0]: row for row in dev_credentials(SECRET)}
+KIOSK_KEY = CREDENTIALS["hall-340104-01"][1]  # the Hefei hall (Anhui, 340000)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200_000)
+PDF = b"%PDF-1.4\n" + bytes(2048)
+MATTER = "HF-TRANSFER"  # housing fund: key materials id_card, form, new_account
+MATERIALS = (("id_card", JPEG), ("form", PDF), ("new_account", JPEG))
+OFFICIAL_PASSWORD = "gateway-test-password-1"
+
+
+def password(username: str) -> str:
+    return str(CREDENTIALS[username][1])
+
+
+@dataclass
+class RunningGateway:
+    url: str
+    settings: GatewaySettings
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    @property
+    def state(self) -> Gateway:
+        state: Gateway = self.server.config.app.state.gateway
+        return state
+
+    def client(self, source: str | None = None) -> httpx.AsyncClient:
+        """`source`: another loopback address (127.0.0.x) to appear as another client."""
+        transport = httpx.AsyncHTTPTransport(local_address=source) if source else None
+        return httpx.AsyncClient(base_url=self.url, timeout=30, transport=transport)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+async def start_gateway(settings: GatewaySettings) -> RunningGateway:
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
+                            access_log=False, ws="wsproto", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(1200):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        await task
+        raise RuntimeError("the gateway did not start")
+    return RunningGateway(f"http://127.0.0.1:{port}", settings, server, task)
+
+
+async def new_database(postgres_url: str) -> str:
+    name = "gw_" + uuid.uuid4().hex[:12]
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return with_database(postgres_url, name)
+
+
+async def drop_database(postgres_url: str, url: str) -> None:
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await admin.close()
+
+
+@dataclass
+class RealStack:
+    """The four services as processes and a gateway in front of them."""
+
+    gateway: RunningGateway
+    services: dict[str, ServiceAddress]
+    kafka_bootstrap: str
+    postgres_url: str
+
+    def settings(self, **overrides: Any) -> GatewaySettings:
+        """Settings of another gateway in front of the same services."""
+        return dataclasses.replace(self.gateway.settings, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def real_stack(kafka_bootstrap: str, postgres_url: str, workdir: str
+                     ) -> AsyncIterator[RealStack]:
+    await asyncio.to_thread(topics.ensure_topics, kafka_bootstrap, topics.load())
+    suffix = uuid.uuid4().hex[:6]
+    env = bench_env(kafka_bootstrap)
+    env.update(TONGBAN_LOOPBACK_ICE="true", TONGBAN_WORKER_NAME=f"routing-gw-{suffix}",
+               TONGBAN_ROUTING_DATA_DIR=os.path.join(workdir, "routing"),
+               TONGBAN_WRAP_UP_S="0.5", TONGBAN_RESERVATION_TIMEOUT_S="120",
+               TONGBAN_STATS_INTERVAL_S="1")
+    database_url = await new_database(postgres_url)
+    with contextlib.ExitStack() as processes:
+        def start(module: str, timeout: float = 60, **extra: str) -> ServiceAddress:
+            address: ServiceAddress = processes.enter_context(
+                service_process(module, dict(env, **extra), timeout=timeout))
+            return address
+
+        services = {
+            "intake": start("services.intake", TONGBAN_DATABASE_URL=with_database(
+                postgres_url, f"intake_gw_{suffix}")),
+            "results": start("services.results", TONGBAN_DATABASE_URL=with_database(
+                postgres_url, f"results_gw_{suffix}")),
+            "routing": start("services.routing", timeout=120),
+            "window": start("services.window"),
+        }
+        for name, address in services.items():
+            env[f"TONGBAN_{name.upper()}_ADDR"] = address
+        settings = GatewaySettings(
+            database_url=database_url, kafka_bootstrap=kafka_bootstrap, session_secret=SECRET,
+            seed_dev_accounts=True, login_attempts_per_minute=1000, grpc_timeout_s=15.0,
+            **{f"{name}_addr": str(address) for name, address in services.items()})
+        gateway = await start_gateway(settings)
+        try:
+            consumer = gateway.state.consumer
+            assert consumer is not None
+            await asyncio.wait_for(consumer.ready.wait(), 60)
+            yield RealStack(gateway, services, kafka_bootstrap, postgres_url)
+        finally:
+            await gateway.stop()
+            await drop_database(postgres_url, database_url)
+            for address in services.values():  # stop them together, not one after another
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(address.pid, signal.SIGTERM)
+
+
+# ---------------------------------------------------------------- clients and steps
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def kiosk_headers(key: str = KIOSK_KEY) -> dict[str, str]:
+    return {"X-Device-Key": key}
+
+
+@contextlib.asynccontextmanager
+async def signed_in(gateway: RunningGateway, username: str, secret: str | None = None
+                    ) -> AsyncIterator[httpx.AsyncClient]:
+    """A client holding the account's session cookie and sending its CSRF token (a dev
+    account's password unless `secret` is given)."""
+    async with gateway.client() as client:
+        reply = await client.post("/api/v1/auth/login", json={
+            "username": username, "password": secret or password(username)})
+        assert reply.status_code == 200, reply.text
+        client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
+        yield client
+
+
+async def new_staff(gateway: RunningGateway, role: str, province: str = "",
+                    department: str = "housing_fund") -> str:
+    """A fresh account created by the admin; its username (password OFFICIAL_PASSWORD)."""
+    username = f"{role[:4]}-{province or 'all'}-{uuid.uuid4().hex[:6]}"
+    async with signed_in(gateway, "admin-1") as admin:
+        reply = await admin.post("/api/v1/admin/accounts", json={
+            "username": username, "password": OFFICIAL_PASSWORD, "role": role,
+            "province": province, "department": department if province else "",
+            "display_name": f"test {role}"})
+        assert reply.status_code == 201, reply.text
+    return username
+
+
+@contextlib.asynccontextmanager
+async def staff(gateway: RunningGateway, role: str, province: str = ""
+                ) -> AsyncIterator[httpx.AsyncClient]:
+    username = await new_staff(gateway, role, province)
+    async with signed_in(gateway, username, OFFICIAL_PASSWORD) as client:
+        client.headers["X-Test-Username"] = username  # for the test's own bookkeeping
+        yield client
+
+
+def username_of(client: httpx.AsyncClient) -> str:
+    return client.headers["X-Test-Username"]
+
+
+async def kiosk_case(client: httpx.AsyncClient, province: str, matter: str = MATTER,
+                     **fields: Any) -> tuple[str, str]:
+    """(case id, applicant token) of an application made at the Hefei kiosk for `province`."""
+    body = {"request_id": str(uuid.uuid4()), "applicant_name": "张三",
+            "id_number": "11010519491231002X", "phone": "13812345678", "matter_code": matter,
+            "target_province": province, **fields}
+    reply = await client.post("/api/v1/kiosk/applications", headers=kiosk_headers(), json=body)
+    assert reply.status_code == 201, reply.text
+    return reply.json()["case_id"], reply.json()["applicant_token"]
+
+
+async def upload(client: httpx.AsyncClient, case_id: str, token: str, code: str, data: bytes,
+                 source: str = "upload") -> httpx.Response:
+    kind = "application/pdf" if data.startswith(b"%PDF") else "image/jpeg"
+    return await client.post(f"/api/v1/kiosk/cases/{case_id}/materials",
+                             params={"material_code": code, "source": source}, content=data,
+                             headers=bearer(token) | {"Content-Type": kind})
+
+
+async def submitted_case(client: httpx.AsyncClient, province: str) -> tuple[str, str]:
+    """A case with its key materials, submitted: it waits in `province`'s queue."""
+    case_id, token = await kiosk_case(client, province)
+    for code, data in MATERIALS:
+        reply = await upload(client, case_id, token, code, data)
+        assert reply.status_code == 201, reply.text
+    reply = await client.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
+    assert reply.status_code == 200, reply.text
+    return case_id, token
+
+
+async def offered(official: httpx.AsyncClient, case_id: str, timeout: float = 60) -> str:
+    """Sets the official available and waits for the case's reservation; its id."""
+    reply = await official.post("/api/v1/official/presence", json={"presence": "available"})
+    assert reply.status_code == 200, reply.text
+
+    async def reservation() -> str | None:
+        me = (await official.get("/api/v1/official/me")).json()["official"] or {}
+        if me.get("case_id") == case_id and me.get("reservation_id"):
+            return str(me["reservation_id"])
+        return None
+
+    found: str = await eventually(reservation, timeout=timeout, interval=0.2)
+    return found
+
+
+async def assigned(official: httpx.AsyncClient, case_id: str) -> None:
+    """The case offered to the official and accepted."""
+    reservation = await offered(official, case_id)
+    reply = await official.post(f"/api/v1/official/reservations/{reservation}/accept")
+    assert reply.json() == {"case_id": case_id}, reply.text
+
+
+async def raw_http(base_url: str, head: str, body: bytes = b"") -> tuple[int, dict[str, Any]]:
+    """Sends a hand-written HTTP/1.1 request (e.g. a Content-Length no client would send
+    with a short body); (status, JSON body)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        await writer.drain()
+        raw_head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        lines = raw_head.decode("latin-1").split("\r\n")
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        payload = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), 10)
+        return int(lines[0].split()[1]), json.loads(payload)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def assert_error(reply: httpx.Response, status: int | None = None) -> dict[str, Any]:
+    """The uniform error body, with messages in both languages."""
+    assert reply.status_code < 500 or status == reply.status_code, (reply.status_code, reply.text)
+    if status is not None:
+        assert reply.status_code == status, (reply.status_code, reply.text)
+    error: dict[str, Any] = reply.json()["error"]
+    assert error["code"] and error["message_zh"] and error["message_en"], error
+    assert isinstance(error["fields"], list)
+    return error

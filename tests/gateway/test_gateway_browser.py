@@ -1,0 +1,41 @@
+"""The journey in real headless Chromium (kiosk, official and operator consoles; fake camera
+and microphone) against every real service, inside a network namespace that has only `lo`
+(`unshare -n`), so nothing can leave the machine. See browser_journey.py for the steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from browser_journey import ALSO, JOURNEY
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ("kiosk-window.png", "official-window.png", "kiosk-result.png", "operator-timeline.png")
+
+
+def test_a_hefei_applicant_and_a_shanghai_official_in_their_browsers(tmp_path: Path) -> None:
+    # TONGBAN_SCREENSHOTS keeps the screenshots somewhere to look at them after the run
+    shots = Path(os.environ.get("TONGBAN_SCREENSHOTS") or tmp_path / "screenshots")
+    runner = ROOT / "tests" / "gateway" / "browser_journey.py"
+    result = subprocess.run(
+        ["unshare", "-n", "sh", "-c",
+         f"ip link set lo up && exec {sys.executable} {runner} {shots}"],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}:{ROOT / 'tests/gateway'}"),
+        capture_output=True, text=True, timeout=600)
+    lines = result.stdout.strip().splitlines()
+    report = json.loads(lines[-1]) if lines else {}
+    assert result.returncode == 0 and report.get("ok"), \
+        json.dumps(report, ensure_ascii=False, indent=1) + result.stderr[-3000:]
+    assert report["kiosk_frames"] >= 30 and report["official_frames"] >= 30
+    assert "准予办理" in report["certificate"] and "TB-310000-" in report["certificate"]
+    timeline = report["timeline"]
+    assert [step for step in timeline if step in JOURNEY][:1] == ["ApplicationCreated"]
+    assert set(JOURNEY + ALSO) <= set(timeline)
+    assert "WindowPartyRejoined" not in timeline  # each console offered once, nobody dropped
+    assert "110105********002X" in report["summary"] and "11010519491231002X" not in report["summary"]
+    assert report["console_errors"] == {"kiosk": [], "official": [], "operator": []}
+    for name in SHOTS:
+        assert (shots / name).stat().st_size > 10_000, name
