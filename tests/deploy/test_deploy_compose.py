@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from deploy_support import make_dev_names
 
-from tools import deploy_check
+from tools import deploy_check, deploy_secrets
 from tools.deploy_settings import ProcessSettings
 
 
 @pytest.fixture(scope="module")
 def compose(deploy_tools: Path) -> dict[str, Any]:
-    done = deploy_check.compose_config(deploy_tools, deploy_check.test_secrets())
+    done = deploy_check.compose_config(deploy_tools, deploy_check.stand_in_secrets())
     assert done.returncode == 0, done.stderr
     config: dict[str, Any] = json.loads(done.stdout)
     return config
@@ -26,6 +26,10 @@ def test_compose_refuses_to_run_without_secrets(deploy_tools: Path) -> None:
     done = deploy_check.compose_config(deploy_tools, {})
     assert done.returncode != 0
     assert "python -m tools.deploy_secrets" in done.stderr
+    for name in deploy_secrets.names():  # each one on its own: none has a silent default
+        rest = {k: v for k, v in deploy_check.stand_in_secrets().items() if k != name}
+        done = deploy_check.compose_config(deploy_tools, rest)
+        assert done.returncode != 0 and name in done.stderr, f"runs without {name}"
 
 
 def test_every_process_is_a_compose_service(
@@ -62,39 +66,86 @@ def test_processes_bind_all_interfaces_inside_and_loopback_outside(
                 assert int(port) in published, f"{process} does not publish {key}"
 
 
-def test_health_gates_every_dependency(compose: dict[str, Any]) -> None:
-    stages = deploy_check.dockerfile_stages()
+def test_health_gates_every_dependency(compose: dict[str, Any],
+                                      settings: dict[str, ProcessSettings]) -> None:
     services = compose["services"]
 
     def has_health(name: str) -> bool:
-        target = (services[name].get("build") or {}).get("target")
-        return "healthcheck" in services[name] or bool(target and stages[target].healthcheck)
+        if name in settings:
+            return bool(deploy_check.image(name).healthcheck) and "healthcheck" not in \
+                services[name]  # the image's own, not replaced
+        return bool(services[name].get("healthcheck", {}).get("test"))
 
     for name, service in services.items():
         for dependency, how in (service.get("depends_on") or {}).items():
             if how["condition"] == "service_healthy":
                 assert has_health(dependency), f"{name} waits on {dependency}: no health check"
-    for name in ("intake", "routing", "window", "results", "gateway"):
-        assert has_health(name)
-        assert set(services[name]["depends_on"]) & {"kafka", "postgres"}
-    for name in ("intake", "routing", "window", "results"):
-        assert services[name]["depends_on"]["kafka"]["condition"] == "service_healthy"
-        assert services[name]["depends_on"]["topics"]["condition"] == \
-            "service_completed_successfully"
-    assert services["gateway"]["depends_on"].keys() >= {"intake", "routing", "window", "results"}
+    # what each process needs, from the settings it reads: Kafka (and the topics), its
+    # database, and every service it calls
+    for name, spec in settings.items():
+        assert has_health(name), name
+        needs = {"kafka": "service_healthy", "topics": "service_completed_successfully"}
+        if "TONGBAN_DATABASE_URL" in spec.known:
+            needs["postgres"] = "service_healthy"
+        needs |= {callee: "service_healthy" for callee in spec.addresses.values()
+                  if callee in settings}
+        given = {d: how["condition"] for d, how in services[name]["depends_on"].items()}
+        assert needs.items() <= given.items(), f"{name}: {needs} not in {given}"
 
 
-def test_images_come_from_their_dockerfile_targets(compose: dict[str, Any],
-                                                   settings: dict[str, ProcessSettings]) -> None:
+def test_images_come_from_their_own_dockerfiles_on_the_base(
+        compose: dict[str, Any], settings: dict[str, ProcessSettings]) -> None:
+    services = compose["services"]
+    base = services["topics"]  # the one-shot job runs the base image
+    assert Path(base["build"]["context"]) == deploy_check.REPO_ROOT
+    assert base["build"]["dockerfile"] == "deploy/docker/base/Dockerfile"
+    assert "services.shared import topics" in " ".join(base["command"])
     for process in settings:
-        build = compose["services"][process]["build"]
-        assert build["dockerfile"] == "deploy/docker/Dockerfile"
-        assert build["target"] == process
-    topics = compose["services"]["topics"]
-    assert topics["build"]["target"] == "app"
-    assert "services.shared import topics" in " ".join(topics["command"])
-    assert compose["services"]["kafka"]["image"] == "apache/kafka:4.1.1"
-    assert compose["services"]["postgres"]["image"] == "postgres:15"
+        build = services[process]["build"]
+        assert Path(build["context"]) == deploy_check.process_dockerfile(process).parent
+        assert build.get("dockerfile", "Dockerfile") == "Dockerfile"
+        # Compose builds the base first and hands it over as the context FROM names
+        assert build["additional_contexts"] == {deploy_check.BASE_CONTEXT: "service:topics"}
+        assert services[process]["image"].startswith(f"tongban/{process}:")
+    assert services["kafka"]["image"] == "apache/kafka:4.1.1"
+    assert services["postgres"]["image"] == "postgres:15"
+
+
+def test_a_broken_compose_file_fails_config(deploy_tools: Path, tmp_path: Path) -> None:
+    text = deploy_check.COMPOSE_FILE.read_text()
+    for good, bad in [("read_only: true", "read_only: yes please"),  # the spec's types
+                      ("base: service:topics", "base: service:nonesuch"),  # a dangling context
+                      ("condition: service_healthy", "condition: service_happy")]:
+        assert good in text
+        broken = tmp_path / "docker-compose.yml"
+        broken.write_text(text.replace(good, bad, 1))
+        done = deploy_check.compose_config(deploy_tools, deploy_check.stand_in_secrets(), broken)
+        assert done.returncode != 0, f"{bad} was accepted"
+
+
+@pytest.mark.parametrize(("service", "good", "bad", "complaint"), [
+    ("intake", "TONGBAN_BLOB_DIR:", "TONGBAN_BLOBDIR:", "TONGBAN_BLOBDIR is not read by intake"),
+    ("results", "TONGBAN_DATABASE_URL:", "# TONGBAN_DATABASE_URL:",
+     "TONGBAN_DATABASE_URL is required by results"),
+    ("gateway", "TONGBAN_WINDOW_ADDR: window:50053", "TONGBAN_WINDOW_ADDR: window:50054",
+     "does not reach window"),
+    ("window", "TONGBAN_GRPC_LISTEN: 0.0.0.0:50053", "TONGBAN_GRPC_LISTEN: 127.0.0.1:50053",
+     "must bind 0.0.0.0"),
+    ("window", "TONGBAN_JOIN_SECRET:", "# TONGBAN_JOIN_SECRET:",
+     "secret TONGBAN_JOIN_SECRET of window is not set"),
+])
+def test_a_wrong_environment_is_caught(deploy_tools: Path, tmp_path: Path,
+                                       settings: dict[str, ProcessSettings], service: str,
+                                       good: str, bad: str, complaint: str) -> None:
+    text = deploy_check.COMPOSE_FILE.read_text()
+    section = text.index(f"\n  {service}:\n")
+    at = text.index(good, section)
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(text[:at] + bad + text[at + len(good):])
+    done = deploy_check.compose_config(deploy_tools, deploy_check.stand_in_secrets(), broken)
+    assert done.returncode == 0, done.stderr
+    problems = deploy_check.compose_env_problems(json.loads(done.stdout), settings)
+    assert any(complaint in p for p in problems), problems
 
 
 def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
-"""deploy/docker/Dockerfile, read statically (there is no Docker engine to build with), and
-its health check script, run for real against a gRPC server and an HTTP server."""
+"""The Dockerfiles (deploy/docker/base and one per process), read statically (there is no
+Docker engine to build with), and the health check script, run for real against a gRPC
+server and an HTTP server."""
 
 from __future__ import annotations
 
@@ -24,59 +25,99 @@ from packaging.utils import canonicalize_name
 
 from services.shared.grpcserver import Service
 from tools import deploy_check
-from tools.deploy_settings import PROCESSES, ProcessSettings
+from tools.deploy_settings import ProcessSettings
 from tools.engines import free_port
 
 ROOT = deploy_check.REPO_ROOT
 HEALTHCHECK = ROOT / "deploy" / "docker" / "healthcheck.py"
 # imported only when present (grpc tries grpc_tools, anyio sniffio); images do without them
 OPTIONAL = {"grpcio-tools", "sniffio"}
-MODULES = {"intake": "services.intake", "routing": "services.routing",
-           "window": "services.window", "results": "services.results", "gateway": "gateway"}
-
-
-@pytest.fixture(scope="module")
-def stages() -> dict[str, deploy_check.Stage]:
-    return deploy_check.dockerfile_stages()
 
 
 def test_hadolint_finds_nothing(deploy_tools: Path, tmp_path: Path) -> None:
-    done = deploy_check.hadolint(deploy_tools)
-    assert done.returncode == 0, done.stdout + done.stderr
+    paths = deploy_check.dockerfiles()
+    assert deploy_check.BASE_DOCKERFILE in paths and len(paths) >= 2
+    for path in paths:
+        done = deploy_check.hadolint(deploy_tools, path)
+        assert done.returncode == 0, f"{path}: {done.stdout}{done.stderr}"
     sloppy = tmp_path / "Dockerfile"
     sloppy.write_text("FROM python\nRUN cd /app && pip install grpcio\n")
     assert deploy_check.hadolint(deploy_tools, sloppy).returncode != 0  # it does look
 
 
-def test_one_target_per_process(stages: dict[str, deploy_check.Stage]) -> None:
-    assert set(PROCESSES) <= set(stages)
-    for process, module in MODULES.items():
-        stage = stages[process]
-        assert stage.base == "app", f"{process} must build on the shared app stage"
-        assert stage.cmd == ["python", "-m", module]
-        check = "http" if process == "gateway" else "grpc"
-        assert stage.healthcheck and stage.healthcheck.endswith(
-            f'["python", "/app/deploy/docker/healthcheck.py", "{check}"]')
+def test_every_process_has_its_own_dockerfile_on_the_base(
+        settings: dict[str, ProcessSettings]) -> None:
+    assert deploy_check.dockerfile_problems(settings) == []
+    for process, spec in settings.items():
+        path = deploy_check.process_dockerfile(process)
+        assert path == ROOT / "deploy" / "docker" / process / "Dockerfile"
+        assert deploy_check.image(process).cmd == ["python", "-m", spec.module]
+        # small, and built from its own folder: the shared part lives once, in the base
+        assert len(path.read_text().splitlines()) < 25, f"{path} repeats the base"
+        assert deploy_check.dockerfile_stages(path)[""].copies == []
+
+
+@pytest.fixture
+def docker_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of deploy/docker that the checks read instead of the real one."""
+    copy = tmp_path / "docker"
+    shutil.copytree(deploy_check.DOCKER_DIR, copy)
+    monkeypatch.setattr(deploy_check, "DOCKER_DIR", copy)
+    monkeypatch.setattr(deploy_check, "BASE_DOCKERFILE", copy / "base" / "Dockerfile")
+    monkeypatch.setattr(deploy_check, "REPO_ROOT", tmp_path)
+    return copy
+
+
+@pytest.mark.parametrize(("process", "good", "bad", "complaint"), [
+    ("intake", "TONGBAN_BLOB_DIR=", "TONGBAN_BLOBS_DIR=", "ENV TONGBAN_BLOBS_DIR is not read"),
+    ("window", '"services.window"', '"services.windows"', "is not python -m services.window"),
+    ("results", "TONGBAN_GRPC_LISTEN=0.0.0.0:50054", "TONGBAN_GRPC_LISTEN=127.0.0.1:50054",
+     "must bind 0.0.0.0"),
+    ("routing", "EXPOSE 50052", "EXPOSE 50099", "must bind 0.0.0.0 on an exposed port"),
+    ("gateway", '"http"]', '"grpc"]', "no http HEALTHCHECK"),
+    ("intake", "FROM base", "FROM python:3.11-slim", "must be one stage FROM the base"),
+])
+def test_a_wrong_dockerfile_is_caught(docker_copy: Path, settings: dict[str, ProcessSettings],
+                                      process: str, good: str, bad: str,
+                                      complaint: str) -> None:
+    path = docker_copy / process / "Dockerfile"
+    text = path.read_text()
+    assert good in text
+    path.write_text(text.replace(good, bad))
+    problems = deploy_check.dockerfile_problems(settings)
+    assert any(complaint in p and process in p for p in problems), problems
+
+
+def test_a_missing_dockerfile_and_a_stray_one_are_caught(
+        docker_copy: Path, settings: dict[str, ProcessSettings]) -> None:
+    shutil.rmtree(docker_copy / "results")
+    (docker_copy / "billing").mkdir()
+    (docker_copy / "billing" / "Dockerfile").write_text("FROM base\n")
+    problems = deploy_check.dockerfile_problems(settings)
+    assert any("results/Dockerfile is missing" in p for p in problems), problems
+    assert any("billing/Dockerfile: no process billing" in p for p in problems), problems
+
+
+def test_the_base_root_user_would_be_caught(docker_copy: Path,
+                                            settings: dict[str, ProcessSettings]) -> None:
+    base = docker_copy / "base" / "Dockerfile"
+    base.write_text(base.read_text().replace("USER 10001:10001", "USER root"))
+    problems = deploy_check.dockerfile_problems(settings)
+    assert {p.split(":")[0] for p in problems if "runs as root" in p} == {
+        f"docker/{process}/Dockerfile" for process in settings}
 
 
 def test_images_are_slim_python_311_and_run_as_non_root(
-        stages: dict[str, deploy_check.Stage]) -> None:
-    text = deploy_check.DOCKERFILE.read_text()
+        settings: dict[str, ProcessSettings]) -> None:
+    text = deploy_check.BASE_DOCKERFILE.read_text()
     match = re.search(r"^ARG PYTHON_IMAGE=(\S+)", text, re.MULTILINE)
     assert match and re.fullmatch(r"python:3\.11-slim(-\w+)?", match.group(1))
-    assert stages["deps"].base == stages["app"].base == "${PYTHON_IMAGE}"
-    for process in [*MODULES, "app"]:
-        user = stages[process].user or ""
-        assert user.split(":")[0] not in {"", "0", "root"}, f"{process} runs as root"
-
-
-def test_dockerfile_env_is_what_the_code_reads(stages: dict[str, deploy_check.Stage],
-                                              settings: dict[str, ProcessSettings]) -> None:
-    assert deploy_check.dockerfile_env_problems(stages, settings) == []
-    for process in MODULES:
-        for key, value in stages[process].env.items():
-            if key.endswith("_LISTEN"):
-                assert value.startswith("0.0.0.0:"), f"{process} {key}={value}"
+    stages = deploy_check.dockerfile_stages(deploy_check.BASE_DOCKERFILE)
+    assert stages["deps"].base == stages["base"].base == "${PYTHON_IMAGE}"  # multi-stage
+    assert stages[""] is stages["base"]  # the last stage, the one processes build on
+    assert stages["base"].user == "10001:10001"
+    for process in settings:
+        assert deploy_check.image(process).user == "10001:10001"
 
 
 def runtime_closure() -> set[str]:
@@ -95,7 +136,7 @@ def runtime_closure() -> set[str]:
 
 
 def test_dependencies_are_the_locked_runtime_set() -> None:
-    text = deploy_check.DOCKERFILE.read_text()
+    text = deploy_check.BASE_DOCKERFILE.read_text()
     assert "-c requirements.lock" in text and "--only-binary=:all:" in text
     lock = {}
     for line in (ROOT / "requirements.lock").read_text().splitlines():
@@ -111,7 +152,7 @@ def test_dependencies_are_the_locked_runtime_set() -> None:
 
 
 def test_build_context_admits_exactly_what_is_copied() -> None:
-    ignore = (deploy_check.DOCKERFILE.parent / "Dockerfile.dockerignore").read_text()
+    ignore = (deploy_check.BASE_DOCKERFILE.parent / "Dockerfile.dockerignore").read_text()
     patterns = [p for p in ignore.splitlines() if p and not p.startswith("#")]
 
     def sent(path: str) -> bool:  # last matching pattern wins, as in Docker
@@ -123,18 +164,20 @@ def test_build_context_admits_exactly_what_is_copied() -> None:
                 keep = negate
         return keep
 
-    copied = re.findall(r"^COPY (?!--from)(?:--\S+ )*(.+?) \S+$",
-                        deploy_check.DOCKERFILE.read_text(), re.MULTILINE)
-    sources = [s.rstrip("/") for line in copied for s in line.split()]
+    stages = deploy_check.dockerfile_stages(deploy_check.BASE_DOCKERFILE)
+    sources = [s.rstrip("/") for name in ("deps", "base") for line in stages[name].copies
+               for s in line]
     assert sources and all(sent(s) for s in sources), sources
-    assert not sent(".stack") and not sent(".venv") and not sent(".git")
+    for private in (".stack", ".venv", ".git", ".env", "tests", "tools"):
+        assert not sent(private), private
 
 
-def test_the_copied_tree_runs_every_process(tmp_path: Path) -> None:
+def test_the_copied_tree_runs_every_process(tmp_path: Path,
+                                            settings: dict[str, ProcessSettings]) -> None:
     """The image's /app, laid out by the Dockerfile's own COPY lines, imports every process
     without reaching back into the repository (say, a service starting to import tools/)."""
     app = tmp_path / "app"
-    for line in re.findall(r"^COPY (?!--from)(.+)$", deploy_check.DOCKERFILE.read_text(),
+    for line in re.findall(r"^COPY (?!--from)(.+)$", deploy_check.BASE_DOCKERFILE.read_text(),
                            re.MULTILINE):
         *sources, target = line.split()
         if not target.startswith("/app/"):
@@ -148,7 +191,7 @@ def test_the_copied_tree_runs_every_process(tmp_path: Path) -> None:
                 dest = destination / Path(source).name if target.endswith("/") else destination
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(ROOT / source, dest)
-    modules = [f"{m}.__main__" for m in MODULES.values()]
+    modules = [f"{s.module}.__main__" for s in settings.values()]
     probe = (
         "import importlib, json, sys\n"
         "before = set(sys.modules)\n"  # what the interpreter's start-up loaded, not ours
