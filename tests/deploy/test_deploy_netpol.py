@@ -8,16 +8,27 @@ from deploy_support import Overlay
 
 from tools import deploy_check
 from tools.deploy_netpol import Cluster, Pod, pods_of
+from tools.deploy_settings import ProcessSettings
 
-# service -> (its gRPC port, the processes that call it)
-CALLERS = {
-    "intake": (50051, {"gateway", "window"}),  # window: document-camera snapshots
-    "routing": (50052, {"gateway"}),
-    "window": (50053, {"gateway"}),
-    "results": (50054, {"gateway"}),
-}
-KAFKA_CLIENTS = {"intake", "routing", "window", "results", "gateway", "topics"}
-POSTGRES_CLIENTS = {"intake", "results", "gateway"}
+
+def callers(settings: dict[str, ProcessSettings]) -> dict[str, set[str]]:
+    """Service -> the processes that call it, from the <service>_ADDR settings each reads
+    (the gateway calls every service; window calls intake for document-camera snapshots)."""
+    found: dict[str, set[str]] = {name: set() for name, s in settings.items()
+                                  if "TONGBAN_GRPC_LISTEN" in s.listens}
+    for caller, spec in settings.items():
+        for callee in spec.addresses.values():
+            if callee in found:
+                found[callee].add(caller)
+    return found
+
+
+def clients(settings: dict[str, ProcessSettings], setting: str) -> set[str]:
+    return {name for name, s in settings.items() if setting in s.known}
+
+
+def pods_by_name(overlay: Overlay) -> dict[str, Pod]:
+    return {p.name: p for p in pods_of(overlay.docs)}
 
 
 def world(overlay: Overlay) -> tuple[Cluster, dict[str, Pod], list[Pod]]:
@@ -38,13 +49,16 @@ def world(overlay: Overlay) -> tuple[Cluster, dict[str, Pod], list[Pod]]:
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_each_service_is_reachable_only_by_its_callers(overlays: dict[str, Overlay],
-                                                       overlay: str) -> None:
+def test_each_service_is_reachable_only_by_its_callers(
+        overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]) -> None:
     cluster, pods, strangers = world(overlays[overlay])
-    for service, (port, callers) in CALLERS.items():
+    graph = callers(settings)
+    assert graph["intake"] == {"gateway", "window"} and graph["results"] == {"gateway"}
+    for service, expected in graph.items():
+        port = deploy_check.port_of(overlays[overlay].env(service)["TONGBAN_GRPC_LISTEN"])
         reached_by = {p.name for p in [*pods.values(), *strangers]
                       if cluster.allows(p, pods[service], port)}
-        assert reached_by == callers, service
+        assert reached_by == expected, service
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
@@ -62,17 +76,30 @@ def test_from_outside_only_the_gateway_and_turn(overlays: dict[str, Overlay], ov
                     assert not cluster.allows(stranger, pod, port, proto), (stranger.name, name)
 
 
-def test_engines_accept_only_their_clients(overlays: dict[str, Overlay]) -> None:
+def test_engines_accept_only_their_clients(overlays: dict[str, Overlay],
+                                           settings: dict[str, ProcessSettings]) -> None:
+    postgres_clients = clients(settings, "TONGBAN_DATABASE_URL")
+    assert {"intake", "results", "gateway"} <= postgres_clients
     for overlay in ("dev", "prod"):
         cluster, pods, strangers = world(overlays[overlay])
         postgres = pods["tongban-pg"]
         reached = {p.name for p in [*pods.values(), *strangers]
                    if p is not postgres and cluster.allows(p, postgres, 5432)}
-        assert reached == POSTGRES_CLIENTS & set(pods), overlay
+        assert reached == postgres_clients, overlay
     cluster, pods, strangers = world(overlays["dev"])  # prod's Kafka policy is Strimzi's own
     reached = {p.name for p in [*pods.values(), *strangers]
                if p.name != "kafka" and cluster.allows(p, pods["kafka"], 9092)}
-    assert reached == KAFKA_CLIENTS
+    assert reached == clients(settings, "TONGBAN_KAFKA_BOOTSTRAP") | {"topics"}
+    # prod: Strimzi turns the listener's networkPolicyPeers into its policy; they must name
+    # exactly the label every Kafka client carries, and no one else
+    prod = overlays["prod"]
+    (kafka,) = prod.find("Kafka")
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    (peer,) = listener["networkPolicyPeers"]
+    labelled = {name for name in pods_by_name(prod)
+                if peer["podSelector"]["matchLabels"].items()
+                <= pods_by_name(prod)[name].labels.items()}
+    assert labelled == clients(settings, "TONGBAN_KAFKA_BOOTSTRAP")
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
@@ -90,11 +117,11 @@ def test_media_flows_between_turn_and_windows_only(overlays: dict[str, Overlay],
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_metrics_only_from_the_monitoring_namespace(overlays: dict[str, Overlay],
-                                                   overlay: str) -> None:
+def test_metrics_only_from_the_monitoring_namespace(
+        overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]) -> None:
     cluster, pods, strangers = world(overlays[overlay])
     prometheus = Pod("prometheus", "monitoring", {"app": "prometheus"})
-    for service in CALLERS:
+    for service in [n for n, s in settings.items() if "TONGBAN_METRICS_LISTEN" in s.listens]:
         port = pods[service].ports["metrics"][0]
         assert cluster.allows(prometheus, pods[service], port)
         assert not any(cluster.allows(s, pods[service], port) for s in strangers)
