@@ -105,10 +105,12 @@ def test_a_main_without_a_settings_class_is_an_error(tmp_path: Path,
     with pytest.raises(deploy_settings.DiscoveryError):
         deploy_settings.settings_class("svc")
     (package / "__main__.py").write_text(
-        "from tests.deploy.test_deploy_units import _Example\n"
+        "from services.routing.config import RoutingSettings as Chosen\n"
         "from services.shared.settings import load_or_exit\n"
-        "settings = load_or_exit(_Example)\n")
-    assert deploy_settings.settings_class("svc").__name__ == "_Example"
+        "settings = load_or_exit(Chosen)\n")
+    from services.routing.config import RoutingSettings
+
+    assert deploy_settings.settings_class("svc") is RoutingSettings  # through the alias
 
 
 def test_secrets_are_made_for_every_secret_the_code_reads(tmp_path: Path) -> None:
