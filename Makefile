@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help install proto dev down status test test-fast lint bench-kafka bench-intake \
-        bench-routing bench-window bench-results bench-e2e clean
+        bench-routing bench-window bench-results bench-e2e deploy-check clean
 
 help:
 	@echo "make dev        start Kafka, PostgreSQL, every service and the gateway (127.0.0.1)"
@@ -12,6 +12,7 @@ help:
 	@echo "make test       the whole test suite (starts its own Kafka and PostgreSQL)"
 	@echo "make lint       ruff and mypy"
 	@echo "make proto      regenerate gen/ from protos/"
+	@echo "make deploy-check  compose, Dockerfiles and k8s overlays validated offline"
 	@echo "make bench-kafka | bench-intake | bench-routing | bench-window | bench-results | bench-e2e"
 
 install:
@@ -35,6 +36,9 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy services gateway tools
+
+deploy-check: install
+	$(PY) -m tools.deploy_check
 
 bench-kafka: install
 	$(PY) -m tools.bench_kafka
