@@ -43,6 +43,11 @@ class GatewaySettings:
     grpc_timeout_s: float = setting("deadline of each call to a service (seconds)", 10.0, positive)
     live_events: bool = setting("follow Kafka for the live WebSocket views", True)
     ice_servers: list[str] = setting("STUN/TURN URLs handed to browsers; none by default", [])
+    turn_secret: str = setting(
+        "TURN's REST secret (coturn --static-auth-secret): signed-in consoles get a fresh"
+        " TURN credential with the ICE servers", "")
+    turn_ttl_s: float = setting("how long a browser's TURN credential lasts (seconds)", 3600.0,
+                                positive)
 
     def address_of(self, service: str) -> str:
         return str(getattr(self, f"{service}_addr"))

@@ -9,6 +9,7 @@ need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v turnserver >/dev/null || need+=(coturn)  # the window's TURN test
 if [ "${TONGBAN_NO_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v chromedriver >/dev/null || need+=(chromium-driver)
@@ -23,6 +24,9 @@ if [ ${#need[@]} -gt 0 ]; then
   # Debian's postgresql package starts a system cluster; Tongban runs its own.
   if [[ " ${need[*]} " == *" postgresql "* ]]; then
     service postgresql stop >/dev/null 2>&1 || true
+  fi
+  if [[ " ${need[*]} " == *" coturn "* ]]; then  # likewise: the test starts its own
+    service coturn stop >/dev/null 2>&1 || true
   fi
 fi
 

@@ -33,8 +33,8 @@ def value_for(name: str) -> str:
     """A fresh value in the form the setting's suffix implies."""
     if name.endswith("_KEYS"):
         return f"k1:{_key()}"  # kid:key; rotate by putting a new kid first
-    if name.endswith("_CREDENTIAL"):
-        return os.urandom(18).hex()  # a TURN password: no '=' or '+' for coturn's --user
+    if name == "TONGBAN_TURN_SECRET":
+        return os.urandom(24).hex()  # coturn's --static-auth-secret: plain characters only
     return _key()
 
 

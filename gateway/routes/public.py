@@ -7,9 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
+from gateway import tokens
+from gateway.auth import DEVICE_HEADER, session_of
 from gateway.context import gateway_of
 from gateway.convert import to_json
 from services.results.evaluation import LEVELS, TAGS
+from services.shared import turn
 from tongban.intake.v1 import intake_pb2
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
@@ -46,13 +49,37 @@ async def list_provinces(request: Request) -> dict[str, Any]:
     return {"provinces": [to_json(p) for p in reply.provinces]}
 
 
+async def caller_name(request: Request) -> str | None:
+    """Who asks, if anyone we know: a staff session, a kiosk's device key or an
+    applicant's token (the name goes into the TURN username, for TURN's logs)."""
+    gateway = gateway_of(request)
+    session = await session_of(request)
+    if session is not None:
+        return session.account.username
+    key = request.headers.get(DEVICE_HEADER, "")
+    if key and len(key) <= 256:
+        device = await gateway.store.device(key)
+        if device is not None:
+            return device.hall_id
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        try:
+            return "case-" + tokens.check(gateway.secret, token.strip()).case_id[:8]
+        except tokens.TokenError:
+            return None
+    return None
+
+
 @router.get("/config")
 async def console_config(request: Request) -> dict[str, Any]:
-    """What the consoles need to know: ICE servers (none by default), upload limit, the
-    rating vocabulary."""
+    """What the consoles need to know: ICE servers (none by default; a signed-in console,
+    a kiosk or an applicant also gets a fresh TURN credential), upload limit, the rating
+    vocabulary."""
     settings = gateway_of(request).settings
+    who = await caller_name(request) if settings.turn_secret else None
     return {
-        "ice_servers": [{"urls": url} for url in settings.ice_servers],
+        "ice_servers": turn.ice_servers(settings.ice_servers, settings.turn_secret if who else "",
+                                        who or "", settings.turn_ttl_s),
         "max_upload_bytes": settings.max_upload_bytes,
         "evaluation_levels": {str(k): {"zh": zh, "en": en} for k, (zh, en) in LEVELS.items()},
         "evaluation_tags": {k: {"zh": zh, "en": en} for k, (zh, en) in TAGS.items()},

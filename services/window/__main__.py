@@ -14,7 +14,7 @@ from services.shared.publisher import EventPublisher
 from services.shared.settings import load_or_exit
 from services.window.api import WindowService
 from services.window.config import WindowSettings
-from services.window.ice import rtc_configuration, use_loopback_ice
+from services.window.ice import ice_configuration, use_loopback_ice
 from services.window.media import WindowMedia
 from tongban.window.v1 import window_pb2, window_pb2_grpc
 
@@ -28,7 +28,7 @@ async def serve(settings: WindowSettings) -> None:
     secret = base64.b64decode(settings.join_secret) if settings.join_secret else os.urandom(32)
     media = WindowMedia(
         Path(settings.recordings_dir),
-        rtc_configuration(settings.ice_servers, settings.ice_username, settings.ice_credential),
+        ice_configuration(settings.ice_servers, settings.turn_secret),
         grace_s=settings.grace_s, stats_interval_s=settings.stats_interval_s)
     api = WindowService(media, publisher, secret, settings.join_token_ttl_s, settings.intake_addr)
     consumer = EventConsumer(settings.kafka_bootstrap, ["tongban.routing"], "tongban-window",

@@ -15,8 +15,8 @@ class WindowSettings(CommonSettings):
     stats_interval_s: float = setting("seconds between window.media_stats", 5.0, positive)
     recordings_dir: str = setting("folder for window recordings", ".stack/recordings")
     ice_servers: list[str] = setting("STUN/TURN URLs; none by default", [])
-    ice_username: str = setting("TURN username", "")
-    ice_credential: str = setting("TURN credential", "")
+    turn_secret: str = setting(
+        "TURN's REST secret (coturn --static-auth-secret): fresh credentials per connection", "")
     loopback_ice: bool = setting("offer 127.0.0.1 host candidates (one-machine stacks)", False)
     intake_addr: str = setting("intake gRPC address (document-camera snapshots)", "127.0.0.1:50051")
     open_on_assignment: bool = setting("open a window when a case is assigned", True)

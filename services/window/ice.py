@@ -11,8 +11,12 @@ aiortc falls back to Google's public STUN server when a configuration has no `ic
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aioice import ice
 from aiortc import RTCConfiguration, RTCIceServer
+
+from services.shared import turn
 
 _AIOICE_HOST_ADDRESSES = ice.get_host_addresses
 
@@ -35,3 +39,19 @@ def rtc_configuration(urls: list[str], username: str = "", credential: str = ""
     servers = [RTCIceServer(urls=url, username=username or None, credential=credential or None)
                for url in urls]
     return RTCConfiguration(iceServers=servers)
+
+
+def ice_configuration(urls: list[str], turn_secret: str = "",
+                      ttl_s: float = turn.DEFAULT_TTL_S) -> Callable[[], RTCConfiguration]:
+    """What each new peer connection is configured with. With a TURN secret (TURN's REST
+    scheme, see services/shared/turn.py) every call makes a fresh credential, so a
+    long-running service never holds an expired one."""
+    if not turn_secret:
+        plain = rtc_configuration(urls)
+        return lambda: plain
+
+    def fresh() -> RTCConfiguration:
+        minted = turn.credential(turn_secret, "window", ttl_s)
+        return rtc_configuration(urls, minted.username, minted.credential)
+
+    return fresh

@@ -27,7 +27,7 @@ import re
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -92,7 +92,8 @@ def one_transport(config: RTCConfiguration) -> RTCConfiguration:
     aiortc's default, "balanced", a second video slot stays on a transport BUNDLE discards,
     and never sends.) No servers stays no servers: never aiortc's public STUN default."""
     return RTCConfiguration(iceServers=list(config.iceServers or []),
-                            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+                            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+                            iceTransportPolicy=config.iceTransportPolicy)
 
 
 def parse_offer(sdp: str) -> Any:
@@ -154,15 +155,18 @@ class WindowMedia:
     """Every live window of this node.
 
     `on_event` (settable later) receives the events of hooks.py, in order, one at a time.
-    STUN/TURN come only from `config` (rtc_configuration(urls)); the default has none.
+    STUN/TURN come only from `config`: a configuration (rtc_configuration(urls)), or a
+    function called for each new connection (ice_configuration, fresh TURN credentials);
+    the default has no servers.
     """
 
-    def __init__(self, recordings: Path, config: RTCConfiguration | None = None, *,
+    def __init__(self, recordings: Path,
+                 config: RTCConfiguration | Callable[[], RTCConfiguration] | None = None, *,
                  on_event: EventHook | None = None, grace_s: float = 60.0,
                  stats_interval_s: float = 5.0, media_timeout_s: float = 15.0,
                  record: bool = True, keep_closed: int = 1000) -> None:
         self.recordings = recordings
-        self.config = one_transport(config or rtc_configuration([]))
+        self._config = config or rtc_configuration([])
         self.on_event = on_event
         self.grace_s = grace_s
         self.stats_interval_s = stats_interval_s
@@ -175,6 +179,11 @@ class WindowMedia:
         self._dispatcher: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+
+    def connection_config(self) -> RTCConfiguration:
+        """The configuration of the next peer connection."""
+        config = self._config() if callable(self._config) else self._config
+        return one_transport(config)
 
     # ------------------------------------------------------------------ windows
 
@@ -312,7 +321,7 @@ class WindowMedia:
         description = parse_offer(sdp)
         async with party.lock:
             window = self._live_window(window_id)
-            pc = RTCPeerConnection(self.config)
+            pc = RTCPeerConnection(self.connection_config())
             forwards: list[ForwardTrack] = []
             try:
                 try:

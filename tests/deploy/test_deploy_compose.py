@@ -175,6 +175,9 @@ def test_window_reaches_browsers_through_turn(compose: dict[str, Any]) -> None:
     env = compose["services"]["window"]["environment"]
     assert env["TONGBAN_LOOPBACK_ICE"] == "false"
     assert env["TONGBAN_ICE_SERVERS"].startswith("turn:coturn:3478")
-    coturn = " ".join(compose["services"]["coturn"]["command"])
-    # the credential both sides use is the same interpolated secret
-    assert f"--user={env['TONGBAN_ICE_USERNAME']}:{env['TONGBAN_ICE_CREDENTIAL']}" in coturn
+    coturn = compose["services"]["coturn"]["command"]
+    # TURN checks the credentials the window and the gateway mint from the same secret
+    assert "--use-auth-secret" in coturn
+    assert f"--static-auth-secret={env['TONGBAN_TURN_SECRET']}" in coturn
+    gateway = compose["services"]["gateway"]["environment"]
+    assert gateway["TONGBAN_TURN_SECRET"] == env["TONGBAN_TURN_SECRET"]

@@ -4,6 +4,7 @@ hashed, accounts created by an administrator."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -14,6 +15,8 @@ from gateway_support import (
     RealStack,
     RunningGateway,
     assert_error,
+    bearer,
+    kiosk_case,
     password,
     signed_in,
     start_gateway,
@@ -151,3 +154,39 @@ async def test_failed_sign_ins_are_limited_per_address(limited: RunningGateway) 
         other = await client.post("/api/v1/auth/login", json={
             "username": "operator-1", "password": password("operator-1")})
         assert_error(other, 429)
+
+
+async def test_consoles_get_a_fresh_turn_credential_only_when_signed_in(stack: RealStack,
+                                                                      province: str) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    turn_url = "turn:turn.test:3478?transport=udp"
+    gateway = await start_gateway(stack.settings(
+        ice_servers=["stun:turn.test:3478", turn_url], turn_secret="shared-with-turn",
+        turn_ttl_s=600, live_events=False, seed_dev_accounts=False))
+
+    def check(servers: list[dict[str, str]], who: str) -> None:
+        stun, relay = servers
+        assert stun == {"urls": "stun:turn.test:3478"} and relay["urls"] == turn_url
+        expiry, name = relay["username"].split(":")
+        assert name == who and 0 < int(expiry) - time.time() <= 600
+        expected = hmac.new(b"shared-with-turn", relay["username"].encode(), hashlib.sha1)
+        assert base64.b64decode(relay["credential"]) == expected.digest()
+
+    try:
+        async with gateway.client() as anonymous:
+            servers = (await anonymous.get("/api/v1/config")).json()["ice_servers"]
+            assert servers == [{"urls": "stun:turn.test:3478"}, {"urls": turn_url}]
+            kiosk = (await anonymous.get("/api/v1/config", headers={"X-Device-Key": KIOSK_KEY}))
+            check(kiosk.json()["ice_servers"], "hall-340104-01")
+            case_id, token = await kiosk_case(anonymous, province)
+            applicant = await anonymous.get("/api/v1/config", headers=bearer(token))
+            check(applicant.json()["ice_servers"], f"case-{case_id[:8]}")
+            forged = await anonymous.get("/api/v1/config", headers=bearer(token[:-3] + "xyz"))
+            assert forged.json()["ice_servers"][1] == {"urls": turn_url}
+        async with signed_in(gateway, "operator-1") as operator:
+            check((await operator.get("/api/v1/config")).json()["ice_servers"], "operator-1")
+    finally:
+        await gateway.stop()

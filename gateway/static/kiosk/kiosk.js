@@ -407,6 +407,8 @@ async function enterWindow() {
   try {
     if (!state.stream) state.stream = await getMedia(true).catch(() => getMedia(false));
     $("local-video").srcObject = state.stream;
+    // fetched now, not at start-up: a TURN credential in it expires within the hour
+    state.config = await state.api.get("/api/v1/config");
     state.rtc = await joinWindow({
       stream: state.stream,
       iceServers: state.config.ice_servers,
