@@ -81,9 +81,24 @@ class Browser:
             raise AssertionError(f"{self.name}: {testid} not {'visible' if visible else 'present'}"
                                  f": {await self.run(self.state)}") from None
 
-    async def click(self, testid: str) -> None:
-        element = await self.find(testid)
-        await self.run(element.click)
+    async def click(self, testid: str, timeout: float = 15) -> None:
+        """Clicks once the element can take it: a panel still moving into place (a screen
+        change, a list filling in) would take the click instead."""
+        from selenium.common.exceptions import (
+            ElementClickInterceptedException,
+            StaleElementReferenceException,
+        )
+
+        deadline = time.monotonic() + timeout
+        while True:
+            element = await self.find(testid)
+            try:
+                await self.run(element.click)
+                return
+            except (ElementClickInterceptedException, StaleElementReferenceException):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.3)
 
     async def type(self, testid: str, text: str) -> None:
         element = await self.find(testid)

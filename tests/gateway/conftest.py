@@ -1,34 +1,49 @@
-"""The gateway package's real stack: started once for every gateway test module that asks
-for it, torn down after the last one."""
+"""The gateway tests' real stack: started by the first gateway module that asks for it and
+stopped when the last one is done.
+
+pytest's "package" scope would not do: a folder without __init__.py is no package, and a
+package-scoped fixture there lives until the whole session ends. The stack's routing worker
+would then go on consuming the command topics every later suite shares, answering their
+commands twice. So the stack counts the modules that need it, from the collected tests.
+"""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator, Iterator
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from gateway_support import RealStack, real_stack
+from gateway_support import RealStack, next_province, real_stack
 
-from services.shared.catalog import load_catalog
-
-# The Hefei kiosk's own province cannot be a target (not cross-province), and Shanghai is
-# the browser journey's: every other test gets a province of its own, so no case one test
-# leaves queued is ever offered to another test's official.
-RESERVED = {"340000", "310000"}
-_provinces: Iterator[str] = itertools.cycle(
-    [p.code for p in load_catalog().provinces() if p.code not in RESERVED])
+HERE = Path(__file__).parent
 
 
-@pytest.fixture(scope="package")
-async def stack(kafka_bootstrap: str, postgres_url: str,
+class Shared:
+    modules: set[str] = set()  # gateway modules whose tests use the stack, not yet finished
+    stack: RealStack | None = None
+    closing: contextlib.AsyncExitStack | None = None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    Shared.modules = {str(item.path) for item in items
+                      if item.path.parent == HERE and "stack" in getattr(item, "fixturenames", ())}
+
+
+@pytest.fixture(scope="module")
+async def stack(request: pytest.FixtureRequest, kafka_bootstrap: str, postgres_url: str,
                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RealStack]:
-    async with real_stack(kafka_bootstrap, postgres_url,
-                          str(tmp_path_factory.mktemp("gateway-stack"))) as running:
-        yield running
-
-
-def next_province() -> str:
-    return next(_provinces)
+    if Shared.stack is None:
+        Shared.closing = contextlib.AsyncExitStack()
+        Shared.stack = await Shared.closing.enter_async_context(real_stack(
+            kafka_bootstrap, postgres_url, str(tmp_path_factory.mktemp("gateway-stack"))))
+    try:
+        yield Shared.stack
+    finally:
+        Shared.modules.discard(str(request.path))
+        if not Shared.modules and Shared.closing is not None:
+            closing, Shared.closing, Shared.stack = Shared.closing, None, None
+            await closing.aclose()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ from gateway.config import GatewaySettings
 from gateway.context import Gateway
 from gateway.seed import dev_credentials
 from services.shared import topics
+from services.shared.catalog import load_catalog
 from services.shared.migrations import with_database
 from support import eventually
 from tools.benchstack import ServiceAddress, bench_env, service_process
@@ -39,6 +41,16 @@ PDF = b"%PDF-1.4\n" + bytes(2048)
 MATTER = "HF-TRANSFER"  # housing fund: key materials id_card, form, new_account
 MATERIALS = (("id_card", JPEG), ("form", PDF), ("new_account", JPEG))
 OFFICIAL_PASSWORD = "gateway-test-password-1"
+# The Hefei kiosk's own province cannot be a target (not cross-province), and Shanghai is
+# the browser journey's: every other test gets a province of its own, so no case one test
+# leaves queued is ever offered to another test's official.
+RESERVED_PROVINCES = {"340000", "310000"}
+_provinces = itertools.cycle(
+    [p.code for p in load_catalog().provinces() if p.code not in RESERVED_PROVINCES])
+
+
+def next_province() -> str:
+    return next(_provinces)
 
 
 def password(username: str) -> str:

@@ -18,6 +18,7 @@ from gateway_support import (
     assert_error,
     assigned,
     bearer,
+    next_province,
     raw_http,
     signed_in,
     staff,
@@ -99,8 +100,6 @@ def gw(stack: RealStack) -> RealStack:
 async def callers(stack: RealStack) -> AsyncIterator[Callers]:
     """An official holding a real case (so every official route reaches the services with a
     case the official may act on), an operator, an admin and an anonymous client."""
-    from conftest import next_province
-
     province = next_province()
     async with contextlib.AsyncExitStack() as clients:
         anonymous = await clients.enter_async_context(stack.gateway.client())
