@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
 import uvicorn
@@ -170,6 +171,26 @@ async def real_stack(kafka_bootstrap: str, postgres_url: str, workdir: str
 
 
 # ---------------------------------------------------------------- clients and steps
+
+
+class Socket:
+    """A WebSocket client collecting every JSON message it receives."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.messages.append(json.loads(message.data))
+
+    def of_type(self, type_: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == type_]
+
+    def first(self, type_: str) -> dict[str, Any] | None:
+        return next(iter(self.of_type(type_)), None)
 
 
 def bearer(token: str) -> dict[str, str]:

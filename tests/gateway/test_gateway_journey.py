@@ -7,8 +7,6 @@ the decision and rates, and the operator reads the whole timeline."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from typing import Any
 
@@ -18,6 +16,7 @@ from gateway_support import (
     KIOSK_KEY,
     PDF,
     RealStack,
+    Socket,
     bearer,
     signed_in,
 )
@@ -25,23 +24,6 @@ from gateway_support import (
 from services.window.ice import use_loopback_ice
 from services.window.testpeer import TestPeer
 from support import eventually
-
-
-class Live:
-    """A WebSocket's messages, collected."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.messages: list[dict[str, Any]] = []
-        self.task = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        async for message in self.ws:
-            if message.type == aiohttp.WSMsgType.TEXT:
-                self.messages.append(json.loads(message.data))
-
-    def first(self, type_: str) -> dict[str, Any] | None:
-        return next((m for m in self.messages if m.get("type") == type_), None)
 
 
 async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str) -> None:
@@ -64,7 +46,7 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
                                        "matter_code": "HF-TRANSFER", "target_province": province})
         assert reply.status_code == 201, reply.text
         case_id, token = reply.json()["case_id"], reply.json()["applicant_token"]
-        applicant = Live(await http.ws_connect(f"{ws_url}/ws/kiosk?token={token}"))
+        applicant = Socket(await http.ws_connect(f"{ws_url}/ws/kiosk?token={token}"))
         uploads = [("id_card", JPEG, "document_camera"), ("form", PDF, "upload"),
                    ("new_account", JPEG, "upload")]
         for code, data, source in uploads:
@@ -78,7 +60,7 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
         assert submitted.json()["application"]["status"] == "submitted"
 
         async with signed_in(gateway, official_id, "journey-password-1") as official:
-            desk = Live(await http.ws_connect(
+            desk = Socket(await http.ws_connect(
                 f"{ws_url}/ws/official",
                 headers={"Cookie": f"tongban_session={official.cookies['tongban_session']}"}))
             available = await official.post("/api/v1/official/presence",

@@ -6,13 +6,13 @@ published by the test itself, to show they do not reach the wrong socket."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
 import aiohttp
 from gateway_support import (
     RealStack,
+    Socket,
     assigned,
     bearer,
     kiosk_case,
@@ -40,23 +40,6 @@ def publish(bootstrap: str, *events: Any) -> None:
         producer.send(topic.name, key=key, value=value, headers=headers)
     producer.flush()
     producer.close()
-
-
-class Socket:
-    """A WebSocket client collecting every JSON message it receives."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.messages: list[dict[str, Any]] = []
-        self.task = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        async for message in self.ws:
-            if message.type == aiohttp.WSMsgType.TEXT:
-                self.messages.append(json.loads(message.data))
-
-    def of_type(self, type_: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m.get("type") == type_]
 
 
 async def open_socket(session: aiohttp.ClientSession, url: str, cookie: str = "") -> Socket:

@@ -96,3 +96,22 @@ export function liveSocket(path, onMessage, onState = () => {}) {
   open();
   return { close() { closed = true; if (socket) socket.close(); } };
 }
+
+// The staff sign-in form both staff consoles share (#login-form, #login-username,
+// #login-password, #login-error): signs in, then hands the account to `enter`.
+export function bindSignIn(api, enter, errorText) {
+  const field = (id) => document.getElementById(id);
+  field("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    field("login-error").textContent = "";
+    try {
+      const reply = await api.post("/api/v1/auth/login", {
+        username: field("login-username").value.trim(), password: field("login-password").value,
+      });
+      field("login-password").value = "";
+      enter(reply.user);
+    } catch (error) {
+      field("login-error").textContent = errorText(error);
+    }
+  });
+}

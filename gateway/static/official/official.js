@@ -1,6 +1,6 @@
 // The official's console: sign in, presence, the offered case with its countdown, the video
 // window beside the case and its materials, the decision, the wrap-up.
-import { Api, ApiError, liveSocket } from "/static/api.js";
+import { Api, ApiError, bindSignIn, liveSocket } from "/static/api.js";
 import { applyI18n, currentLang, errorText, setLang, t, useDictionary } from "/static/i18n.js";
 import { attachRemote, getMedia, joinWindow } from "/static/rtc.js";
 
@@ -78,19 +78,7 @@ async function start() {
   }
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("login-error").textContent = "";
-  try {
-    const reply = await api.post("/api/v1/auth/login", {
-      username: $("login-username").value.trim(), password: $("login-password").value,
-    });
-    $("login-password").value = "";
-    enter(reply.user);
-  } catch (error) {
-    $("login-error").textContent = errorText(error);
-  }
-});
+bindSignIn(api, enter, errorText);
 
 function enter(user) {
   if (!["official", "supervisor"].includes(user.role)) {

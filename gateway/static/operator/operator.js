@@ -1,7 +1,7 @@
 // The operator dashboard: the live event stream (filtered on the server), events per
 // second per topic, queues, SLA breaches, window quality, satisfaction, consumer lag, a
 // case's timeline, dead letters. Charts are plain canvas and inline SVG; no library.
-import { Api, liveSocket } from "/static/api.js";
+import { Api, bindSignIn, liveSocket } from "/static/api.js";
 import { applyI18n, currentLang, errorText, setLang, t, useDictionary } from "/static/i18n.js";
 
 useDictionary({
@@ -77,18 +77,7 @@ async function start() {
   }
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  try {
-    const reply = await api.post("/api/v1/auth/login", {
-      username: $("login-username").value.trim(), password: $("login-password").value,
-    });
-    $("login-password").value = "";
-    enter(reply.user);
-  } catch (error) {
-    $("login-error").textContent = errorText(error);
-  }
-});
+bindSignIn(api, enter, errorText);
 
 function enter(user) {
   if (!["operator", "admin"].includes(user.role)) {
