@@ -107,6 +107,9 @@ class ProvinceRouter:
         self.queues: dict[str, list[tuple[float, int, str]]] = {}  # department → sorted scores
         self.handled: dict[str, list[float]] = {}
         self.finished: list[str] = []  # recent finished case ids, for idempotent redelivery
+        # the latest submission round enqueued per recent case: a redelivered submission is
+        # dropped, a resubmission after 补正 (a higher round) queues the case again
+        self.rounds: dict[str, int] = {}
         self.seq = 0
 
     # ------------------------------------------------------------------ helpers
@@ -185,12 +188,19 @@ class ProvinceRouter:
         return events + self._dispatch(now)
 
     def enqueue(self, case_id: str, department: str, matter_code: str, priority: bool,
-                language: str, now: float, submitted_at: float | None = None) -> list[Message]:
+                language: str, now: float, submitted_at: float | None = None,
+                submission_round: int = 1) -> list[Message]:
         """`submitted_at` (when the applicant submitted) orders the queue; submissions are
         read from several partitions, so the order they arrive in is not the order they
-        were made in."""
-        if case_id in self.cases or case_id in self.finished:
+        were made in. `submission_round` is 1 for the first submission and counts up with
+        every resubmission after 补正, which queues a finished case again."""
+        if case_id in self.cases or self.rounds.get(case_id, 0) >= submission_round:
             return []  # a redelivered submission: nothing new
+        if submission_round == 1 and case_id in self.finished:
+            return []  # its round was forgotten, but the case is done
+        self.rounds[case_id] = submission_round
+        for old in list(self.rounds)[:-2000]:
+            del self.rounds[old]
         self.seq += 1
         waiting_since = min(now, submitted_at) if submitted_at else now
         case = Case(case_id, department, matter_code, priority, language or "zh", waiting_since,
@@ -429,7 +439,7 @@ class ProvinceRouter:
                 "officials": [{**vars(o), "skills": list(o.skills),
                                "languages": list(o.languages)} for o in self.officials.values()],
                 "cases": [vars(c).copy() for c in self.cases.values()],
-                "handled": self.handled, "finished": self.finished}
+                "handled": self.handled, "finished": self.finished, "rounds": self.rounds}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], config: RoutingConfig | None = None
@@ -438,6 +448,7 @@ class ProvinceRouter:
         router.seq = data["seq"]
         router.handled = {k: list(v) for k, v in data["handled"].items()}
         router.finished = list(data["finished"])
+        router.rounds = dict(data.get("rounds", {}))  # states written before rounds existed
         for raw in data["officials"]:
             official = Official(**raw)
             router.officials[official.id] = official

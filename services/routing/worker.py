@@ -51,7 +51,7 @@ def apply_command(router: ProvinceRouter, cmd: dict[str, Any]) -> tuple[list[Mes
         if kind == "enqueue":
             return router.enqueue(cmd["case_id"], cmd["department"], cmd["matter_code"],
                                   bool(cmd["priority"]), cmd.get("language", "zh"), now,
-                                  cmd.get("submitted_at")), {}
+                                  cmd.get("submitted_at"), int(cmd.get("round", 1))), {}
         if kind == "cancel":
             return router.cancel(cmd["case_id"], now), {}
         if kind == "tick":
@@ -109,7 +109,8 @@ def intake_command(envelope: cloudevents.Envelope) -> dict[str, Any] | None:
                        matter_code=event.matter_code,
                        priority=bool(event.needs.elderly or event.needs.disability),
                        language=event.needs.preferred_language or "zh",
-                       submitted_at=envelope.time.timestamp())
+                       submitted_at=envelope.time.timestamp(),
+                       round=event.submission_round or 1)
     if envelope.short_type == "ApplicationCancelled" and event.target_province:
         return command("cancel", event.target_province, id=envelope.id, case_id=event.case_id)
     return None

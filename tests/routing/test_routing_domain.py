@@ -166,6 +166,30 @@ def test_redelivered_commands_are_no_ops() -> None:
     assert enqueue(r, "c1", 9) == [] and r.finish("a", "c1", 10) == []
 
 
+def test_a_resubmission_after_supplements_queues_the_finished_case_again() -> None:
+    r = router(wrap_up_s=0)
+    official(r, "a", now=0)
+    enqueue(r, "c1", 1)
+    r.accept("a", reserved_for(r, "a"), 2)
+    r.finish("a", "c1", 3)  # decided 补正: the official wraps up, the applicant goes home
+    r.tick(4)
+    again = r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 10, submission_round=2)
+    assert kinds(again) == ["CaseQueued", "CaseReserved"]  # offered again, to the idle official
+    assert r.position("c1")[0] == "reserved"
+    # a redelivered resubmission, or the first submission again, changes nothing
+    assert r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 11, submission_round=2) == []
+    assert enqueue(r, "c1", 12) == []
+    copy = ProvinceRouter.from_dict(r.to_dict(), r.config)
+    assert copy.rounds == {"c1": 2}
+    r.accept("a", reserved_for(r, "a"), 13)
+    r.finish("a", "c1", 14)
+    r.tick(15)
+    assert r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 16,
+                     submission_round=2) == []  # that round is done
+    assert kinds(r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 17,
+                           submission_round=3))[0] == "CaseQueued"  # a second 补正 round
+
+
 def test_state_round_trips_through_a_dict() -> None:
     r = router()
     official(r, "a", now=0)

@@ -53,7 +53,7 @@ class MaterialUploaded(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., material_id: _Optional[str] = ..., material_code: _Optional[str] = ..., content_type: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class ApplicationSubmitted(_message.Message):
-    __slots__ = ("case_id", "occurred_at", "target_province", "hall_province", "matter_code", "department", "needs", "accepted_with_deficiency", "missing_materials", "time_limit_working_days", "resubmission", "hall_id")
+    __slots__ = ("case_id", "occurred_at", "target_province", "hall_province", "matter_code", "department", "needs", "accepted_with_deficiency", "missing_materials", "time_limit_working_days", "resubmission", "hall_id", "submission_round")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     TARGET_PROVINCE_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +66,7 @@ class ApplicationSubmitted(_message.Message):
     TIME_LIMIT_WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
     RESUBMISSION_FIELD_NUMBER: _ClassVar[int]
     HALL_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBMISSION_ROUND_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     occurred_at: _timestamp_pb2.Timestamp
     target_province: str
@@ -78,7 +79,8 @@ class ApplicationSubmitted(_message.Message):
     time_limit_working_days: int
     resubmission: bool
     hall_id: str
-    def __init__(self, case_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., target_province: _Optional[str] = ..., hall_province: _Optional[str] = ..., matter_code: _Optional[str] = ..., department: _Optional[str] = ..., needs: _Optional[_Union[_types_pb2.SpecialNeeds, _Mapping]] = ..., accepted_with_deficiency: _Optional[bool] = ..., missing_materials: _Optional[_Iterable[str]] = ..., time_limit_working_days: _Optional[int] = ..., resubmission: _Optional[bool] = ..., hall_id: _Optional[str] = ...) -> None: ...
+    submission_round: int
+    def __init__(self, case_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., target_province: _Optional[str] = ..., hall_province: _Optional[str] = ..., matter_code: _Optional[str] = ..., department: _Optional[str] = ..., needs: _Optional[_Union[_types_pb2.SpecialNeeds, _Mapping]] = ..., accepted_with_deficiency: _Optional[bool] = ..., missing_materials: _Optional[_Iterable[str]] = ..., time_limit_working_days: _Optional[int] = ..., resubmission: _Optional[bool] = ..., hall_id: _Optional[str] = ..., submission_round: _Optional[int] = ...) -> None: ...
 
 class ApplicationCancelled(_message.Message):
     __slots__ = ("case_id", "occurred_at", "reason", "target_province")

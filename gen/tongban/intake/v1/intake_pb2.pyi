@@ -17,10 +17,12 @@ class ApplicationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     APPLICATION_STATUS_DRAFT: _ClassVar[ApplicationStatus]
     APPLICATION_STATUS_SUBMITTED: _ClassVar[ApplicationStatus]
     APPLICATION_STATUS_CANCELLED: _ClassVar[ApplicationStatus]
+    APPLICATION_STATUS_SUPPLEMENT_REQUESTED: _ClassVar[ApplicationStatus]
 APPLICATION_STATUS_UNSPECIFIED: ApplicationStatus
 APPLICATION_STATUS_DRAFT: ApplicationStatus
 APPLICATION_STATUS_SUBMITTED: ApplicationStatus
 APPLICATION_STATUS_CANCELLED: ApplicationStatus
+APPLICATION_STATUS_SUPPLEMENT_REQUESTED: ApplicationStatus
 
 class MaterialRequirement(_message.Message):
     __slots__ = ("code", "name_zh", "name_en", "key")
@@ -103,7 +105,7 @@ class Material(_message.Message):
     def __init__(self, id: _Optional[str] = ..., code: _Optional[str] = ..., content_type: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class Application(_message.Message):
-    __slots__ = ("case_id", "status", "hall_id", "hall_province", "target_province", "matter_code", "applicant", "needs", "materials", "missing_materials", "created_at", "submitted_at", "delivery_method")
+    __slots__ = ("case_id", "status", "hall_id", "hall_province", "target_province", "matter_code", "applicant", "needs", "materials", "missing_materials", "created_at", "submitted_at", "delivery_method", "requested_supplements", "supplements_requested_at")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HALL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +119,8 @@ class Application(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_METHOD_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_SUPPLEMENTS_FIELD_NUMBER: _ClassVar[int]
+    SUPPLEMENTS_REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     status: ApplicationStatus
     hall_id: str
@@ -130,7 +134,9 @@ class Application(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     submitted_at: _timestamp_pb2.Timestamp
     delivery_method: _types_pb2.DeliveryMethod
-    def __init__(self, case_id: _Optional[str] = ..., status: _Optional[_Union[ApplicationStatus, str]] = ..., hall_id: _Optional[str] = ..., hall_province: _Optional[str] = ..., target_province: _Optional[str] = ..., matter_code: _Optional[str] = ..., applicant: _Optional[_Union[_types_pb2.MaskedApplicant, _Mapping]] = ..., needs: _Optional[_Union[_types_pb2.SpecialNeeds, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., missing_materials: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_method: _Optional[_Union[_types_pb2.DeliveryMethod, str]] = ...) -> None: ...
+    requested_supplements: _containers.RepeatedScalarFieldContainer[str]
+    supplements_requested_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., status: _Optional[_Union[ApplicationStatus, str]] = ..., hall_id: _Optional[str] = ..., hall_province: _Optional[str] = ..., target_province: _Optional[str] = ..., matter_code: _Optional[str] = ..., applicant: _Optional[_Union[_types_pb2.MaskedApplicant, _Mapping]] = ..., needs: _Optional[_Union[_types_pb2.SpecialNeeds, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., missing_materials: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_method: _Optional[_Union[_types_pb2.DeliveryMethod, str]] = ..., requested_supplements: _Optional[_Iterable[str]] = ..., supplements_requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListMattersRequest(_message.Message):
     __slots__ = ("query", "province")
