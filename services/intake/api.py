@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 
+import grpc
+
 from services.intake import domain
-from services.intake.blobs import BlobStore
+from services.intake.blobs import BlobStore, BlobStoreError
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
 from services.shared import cloudevents, errors, pii
 from services.shared.catalog import Catalog, Matter
@@ -173,6 +175,13 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             raise _case_not_found(case_id)
         return row
 
+    async def _release_blob(self, case_id: str, blob_key: str) -> None:
+        try:
+            await self.store.release_blob(case_id, blob_key, self.blobs.delete)
+        except Exception as exc:  # database or store away: an unnamed file is only litter
+            log.warning("file of a failed upload kept", extra={"case_id": case_id,
+                                                               "blob": blob_key, "error": str(exc)})
+
     async def _transition(self, case_id: str, decide: Any) -> ApplicationRow:
         row = await self.store.transition(_case_id(case_id), decide)
         if row is None:
@@ -214,7 +223,12 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         content_type = domain.sniff_material(data)  # raises ValidationFailed for other types
         digest = hashlib.sha256(data).hexdigest()
         blob_key = f"{application.case_id}/{digest}"
-        await self.blobs.put(blob_key, data)
+        stored = False
+
+        async def store_blob() -> None:
+            nonlocal stored
+            await self.blobs.put(blob_key, data)
+            stored = True
 
         def allowed(row: ApplicationRow | None) -> None:
             # Checked under the row lock, so concurrent uploads cannot race past the limit.
@@ -234,11 +248,14 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         try:
             material = await self.store.add_material(
                 application.case_id, header.material_code, content_type, len(data), digest, source,
-                blob_key, allowed, uploaded)
+                blob_key, allowed, store_blob, uploaded)
+        except BlobStoreError as exc:  # nothing stored, the transaction rolled back
+            log.warning("material file not stored", extra={"case_id": application.case_id,
+                                                           "error": str(exc)})
+            raise _store_unavailable() from exc
         except BaseException:
-            # Content-addressed: another material of this case may share the blob; keep it then.
-            if not await self.store.blob_in_use(blob_key):
-                await self.blobs.delete(blob_key)
+            if stored:  # the file went in but its row did not
+                await self._release_blob(application.case_id, blob_key)
             raise
         return intake_pb2.UploadMaterialResponse(material=self._material_pb(material))
 
@@ -330,7 +347,12 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             if _is_uuid(request.material_id) else None
         if material is None:
             raise errors.not_found(f"材料 {request.material_id}", f"material {request.material_id}")
-        data = await self.blobs.get(material.blob_key)
+        try:
+            data = await self.blobs.get(material.blob_key)
+        except BlobStoreError as exc:
+            log.warning("material file not read", extra={"case_id": request.case_id,
+                                                         "error": str(exc)})
+            raise _store_unavailable() from exc
         return intake_pb2.GetMaterialResponse(material=self._material_pb(material), data=data)
 
 
@@ -340,6 +362,12 @@ def _case_id(text: str) -> str:
     except ValueError:
         raise _violation("case_id", "FORMAT", "案件编号格式错误", "case_id is not a UUID") from None
     return text
+
+
+def _store_unavailable() -> errors.ServiceError:
+    return errors.ServiceError(grpc.StatusCode.UNAVAILABLE, "材料存储暂时不可用，请稍后重试",
+                               "the file store is unavailable; please try again",
+                               reason="BLOB_STORE_UNAVAILABLE")
 
 
 def _case_not_found(case_id: str) -> errors.ServiceError:

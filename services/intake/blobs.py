@@ -1,7 +1,9 @@
-"""Where material files live: a small interface, a local directory by default.
+"""Where material files live: a small interface, a local directory by default, an
+S3-compatible bucket when configured (services/intake/s3store.py).
 
 Keys are content-addressed (`<case>/<sha256>`), so writing the same bytes twice is harmless
-and a half-finished upload never replaces a good file (write to a temporary name, rename).
+and a half-finished upload never replaces a good file (write to a temporary name, rename;
+an S3 PUT is atomic on the server).
 """
 
 from __future__ import annotations
@@ -11,6 +13,16 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Protocol
+
+
+class BlobStoreError(Exception):
+    """The store could not keep or serve a file (unreachable, refused, disk full); the
+    caller answers UNAVAILABLE and writes nothing."""
+
+    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code  # e.g. the S3 error code: SignatureDoesNotMatch, Unreachable
+        self.status = status
 
 
 class BlobStore(Protocol):
@@ -31,7 +43,10 @@ class LocalBlobStore:
         return path
 
     async def put(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(self._put, key, data)
+        try:
+            await asyncio.to_thread(self._put, key, data)
+        except OSError as exc:
+            raise BlobStoreError(f"storing {key}: {exc}", code=type(exc).__name__) from exc
 
     def _put(self, key: str, data: bytes) -> None:
         path = self._path(key)

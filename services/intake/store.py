@@ -7,6 +7,7 @@ at all, so a failed call writes nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -144,11 +145,15 @@ class IntakeStore:
 
     async def add_material(self, case_id: str, code: str, content_type: str, size: int,
                            sha256: str, source: str, blob_key: str, allowed: Any,
-                           event_for: Any) -> MaterialRow:
-        """Records a stored file if `allowed(application)` passes (raises otherwise)."""
+                           store_blob: Callable[[], Awaitable[None]], event_for: Any
+                           ) -> MaterialRow:
+        """Records a file if `allowed(application)` passes (raises otherwise). `store_blob()`
+        writes the file first, under the application's row lock, so no row ever names a file
+        that did not store, and `release_blob` (same lock) cannot remove it meanwhile."""
         async with self.pool.acquire() as conn, conn.transaction():
             application = await self._get(conn, case_id, lock=True)
             allowed(application)
+            await store_blob()
             record = await conn.fetchrow(
                 "INSERT INTO materials (id, case_id, code, content_type, size, sha256, source,"
                 " blob_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text,"
@@ -160,10 +165,18 @@ class IntakeStore:
             await self._emit(conn, event_for(material))
             return material
 
-    async def blob_in_use(self, blob_key: str) -> bool:
-        async with self.pool.acquire() as conn:
-            return bool(await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM materials WHERE blob_key = $1)", blob_key))
+    async def release_blob(self, case_id: str, blob_key: str,
+                           delete: Callable[[str], Awaitable[None]]) -> bool:
+        """After a failed upload: deletes its file unless a material of the case names it
+        (content-addressed: the same bytes may have been uploaded twice). True if deleted."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT 1 FROM applications WHERE case_id = $1 FOR UPDATE", case_id)
+            if await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM materials WHERE case_id = $1 AND blob_key = $2)",
+                    case_id, blob_key):
+                return False
+            await delete(blob_key)
+            return True
 
     async def transition(self, case_id: str, decide: Any) -> ApplicationRow | None:
         """Locks the application, lets `decide(row)` return (updates, events) or raise,
