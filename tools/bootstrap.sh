@@ -41,3 +41,4 @@ fi
 
 echo "==> Kafka jars (Maven, cached in ~/.m2)"
 .venv/bin/python -c "from tools.engines import ensure_kafka_jars; ensure_kafka_jars()"
+.venv/bin/python -c "from tools.engines import ensure_weed; ensure_weed()"  # S3 server for intake's tests
