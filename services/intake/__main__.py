@@ -7,14 +7,12 @@ import base64
 import logging
 from pathlib import Path
 
-import asyncpg
-
 from services.intake import sigv4
 from services.intake.api import IntakeApi
 from services.intake.blobs import BlobStore, BlobStoreError, LocalBlobStore
 from services.intake.config import IntakeSettings
 from services.intake.s3store import S3BlobStore
-from services.intake.store import IntakeStore
+from services.intake.store import IntakeStore, open_pool
 from services.shared import logs, migrations, pii, topics
 from services.shared.catalog import load_catalog
 from services.shared.grpcserver import Service
@@ -49,8 +47,7 @@ async def serve(settings: IntakeSettings) -> None:
     catalog = topics.load(settings.topics_file)
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
     await migrations.prepare(settings.database_url, MIGRATIONS)
-    pool = await asyncpg.create_pool(settings.database_url, min_size=2,
-                                     max_size=settings.db_pool_size)
+    pool = await open_pool(settings.database_url, settings.db_pool_size)
     relay = OutboxRelay(settings.database_url, settings.kafka_bootstrap, "tongban-intake")
     relay.start()
     blobs = blob_store(settings)

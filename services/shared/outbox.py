@@ -68,6 +68,34 @@ FAILED = Counter("tongban_outbox_failed_total", "Outbox publish attempts that fa
 PENDING = Gauge("tongban_outbox_pending", "Outbox rows not yet published")
 
 
+def event_row(
+    catalog: Catalog,
+    event: Message,
+    *,
+    source: str,
+    key: str | None = None,
+    event_id: str | None = None,
+    at: datetime | None = None,
+) -> tuple[str, str, str, str, str, datetime, bytes]:
+    """The outbox columns of one event (see `insert_sql`), in that order."""
+    topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
+    if key is None:
+        key = str(getattr(event, topic.key))
+    return (event_id or cloudevents.new_event_id(), topic.name, key, event.DESCRIPTOR.full_name,
+            source, at or cloudevents.now(), event.SerializeToString())
+
+
+def insert_sql(first: int, only_if_rows_in: str | None = None) -> str:
+    """An INSERT of one `event_row` whose parameters start at $first: a caller may put it in
+    a CTE beside its own change, so the change and its event are one statement, one round
+    trip (the statement is atomic, like a transaction). With `only_if_rows_in` (a CTE's
+    name) the event is written only if that CTE returned a row."""
+    types = ("uuid", "text", "text", "text", "text", "timestamptz", "bytea")
+    values = ", ".join(f"${first + i}::{t}" for i, t in enumerate(types))
+    source = f"SELECT {values} FROM {only_if_rows_in}" if only_if_rows_in else f"VALUES ({values})"
+    return f"INSERT INTO outbox (event_id, topic, key, type, source, occurred_at, payload) {source}"
+
+
 async def enqueue(
     conn: asyncpg.Connection,
     catalog: Catalog,
@@ -80,18 +108,9 @@ async def enqueue(
 ) -> str:
     """Writes one event in the caller's transaction; returns its ce_id. A trigger NOTIFYs the
     relay, and PostgreSQL delivers that only at commit."""
-    topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
-    if key is None:
-        key = str(getattr(event, topic.key))
-    event_id = event_id or cloudevents.new_event_id()
-    at = at or cloudevents.now()
-    await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, type, source, occurred_at, payload)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        event_id, topic.name, key, event.DESCRIPTOR.full_name, source, at,
-        event.SerializeToString(),
-    )
-    return event_id
+    row = event_row(catalog, event, source=source, key=key, event_id=event_id, at=at)
+    await conn.execute(insert_sql(1), *row)
+    return row[0]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from services.intake.__main__ import MIGRATIONS
 from services.intake.api import IntakeApi
 from services.intake.blobs import BlobStore
 from services.intake.s3store import S3BlobStore
-from services.intake.store import IntakeStore
+from services.intake.store import IntakeStore, open_pool
 from services.shared import migrations, pii, topics
 from services.shared.catalog import load_catalog
 from services.shared.grpcserver import Service
@@ -41,7 +41,7 @@ async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore
     catalog = topics.load()
     topics.ensure_topics(kafka_bootstrap, catalog)
     await migrations.prepare(database, MIGRATIONS)
-    pool = await asyncpg.create_pool(database, min_size=1, max_size=10)
+    pool = await open_pool(database, 10)
     relay = OutboxRelay(database, kafka_bootstrap, "test-intake", poll_interval_s=0.2)
     relay.start()
     keyring = pii.Keyring.parse(f"t1:{pii.generate_key()}")
