@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -215,30 +214,27 @@ class OutboxRelay:
     # ---------------------------------------------------------------- one sweep
 
     async def relay_once(self, conn: asyncpg.Connection) -> bool:
-        """Publishes one batch; True when it published something (more may be waiting)."""
+        """Publishes one batch; True when it published something (more may be waiting).
+        Two round trips when all goes well: read the batch, mark it sent."""
         records = await conn.fetch(
-            "SELECT id, event_id::text, topic, key, type, source, occurred_at, payload, attempts"
+            "SELECT id, event_id::text, topic, key, type, source, occurred_at, payload, attempts,"
+            " next_attempt_at <= now() AS due"
             " FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
             self.batch_size,
         )
         if not records:
             PENDING.set(0)
             return False
-        rows = [Row(**dict(r)) for r in records]
         # Keys whose oldest unsent row is backing off wait whole, so their order holds.
-        now = time.time()
-        due = await conn.fetch(
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND id = ANY($1::bigint[])"
-            " AND next_attempt_at <= to_timestamp($2)",
-            [r.id for r in rows], now,
-        )
-        due_ids = {r["id"] for r in due}
         blocked: set[str] = set()
         batch: list[Row] = []
-        for row in rows:
+        for record in records:
+            values = dict(record)
+            due = values.pop("due")
+            row = Row(**values)
             if row.key in blocked:
                 continue
-            if row.id not in due_ids:
+            if not due:
                 blocked.add(row.key)
                 continue
             batch.append(row)
@@ -247,19 +243,22 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         ok, error = await loop.run_in_executor(self._executor, self._publish, batch)
         sent, retry = sendable_prefix(batch, ok)
-        async with conn.transaction():
-            if sent:
-                await conn.execute(
-                    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent
-                )
-            for row in batch:
-                if row.id in retry:
-                    delay = backoff_seconds(row.attempts + 1)
+        if not retry:  # the usual case: one statement, atomic on its own
+            await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent)
+        else:
+            async with conn.transaction():
+                if sent:
                     await conn.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
-                        " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-                        row.id, error or "not acknowledged", delay,
+                        "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent
                     )
+                for row in batch:
+                    if row.id in retry:
+                        delay = backoff_seconds(row.attempts + 1)
+                        await conn.execute(
+                            "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+                            " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+                            row.id, error or "not acknowledged", delay,
+                        )
         for row in batch:
             if row.id in sent:
                 PUBLISHED.labels(row.topic).inc()
