@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -32,15 +32,20 @@ class BlobStore(Protocol):
 
 
 class LocalBlobStore:
+    """Files under `root`, durable before `put` returns: the file is fsynced, renamed into
+    place, and its directory fsynced (else a crash could lose the name while the database
+    row that names it survives)."""
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
+        # checked by its parts, not resolved on disk: cheaper, and nothing here makes links
+        parts = key.split("/")
+        if not key or any(part in ("", ".", "..") or "\\" in part for part in parts):
             raise ValueError(f"blob key escapes the store: {key!r}")
-        return path
+        return self.root.joinpath(*parts)
 
     async def put(self, key: str, data: bytes) -> None:
         try:
@@ -50,20 +55,46 @@ class LocalBlobStore:
 
     def _put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        made = _make_dirs(path.parent)
+        tmp = path.parent / f".upload-{uuid.uuid4().hex}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
             raise
+        os.close(fd)
+        os.replace(tmp, path)
+        for directory in (path.parent, *made):
+            _fsync_dir(directory)
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, True)
+
+
+def _make_dirs(directory: Path) -> list[Path]:
+    """Creates `directory` and any missing parents; the directories whose entries changed."""
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        return []
+    except FileNotFoundError:
+        changed = _make_dirs(directory.parent)
+        directory.mkdir(exist_ok=True)
+        return [*changed, directory.parent]
+    return [directory.parent]
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
