@@ -3,7 +3,6 @@ personal data through shared/pii.py. A failed call writes nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +12,7 @@ from typing import Any
 import grpc
 
 from services.intake import domain
-from services.intake.blobs import BlobStore, BlobStoreError
+from services.intake.blobs import BlobStore, BlobStoreError, sha256_hex
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
 from services.shared import cloudevents, errors, pii
 from services.shared.catalog import Catalog, Matter
@@ -207,7 +206,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             raise _violation("header", "REQUIRED", "没有收到文件", "no file received")
         case_id = _case_id(header.case_id)
         data = b"".join(chunks)
-        digest = hashlib.sha256(data).hexdigest()
+        digest = await sha256_hex(data)
         blob_key = f"{case_id}/{digest}"
         source = header.source or "upload"
         stored = False

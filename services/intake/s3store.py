@@ -8,16 +8,12 @@ corrupted upload is never stored under the key).
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import re
 
 import httpx
 
 from services.intake import sigv4
-from services.intake.blobs import BlobStoreError
-
-HASH_OFF_LOOP_BYTES = 1 << 20  # hashing 20 MiB takes ~40 ms: not on the event loop
+from services.intake.blobs import BlobStoreError, sha256_hex
 
 
 class S3BlobStore:
@@ -46,7 +42,7 @@ class S3BlobStore:
     async def _send(self, method: str, path: str, body: bytes = b"",
                     payload_sha256: str | None = None) -> httpx.Response:
         if payload_sha256 is None:
-            payload_sha256 = await _sha256(body)
+            payload_sha256 = await sha256_hex(body)
         headers = sigv4.sign(self.credentials, method, self._host, path,
                              payload_sha256=payload_sha256)
         try:
@@ -62,7 +58,7 @@ class S3BlobStore:
         return f"/{self.bucket}/{key}"
 
     async def put(self, key: str, data: bytes) -> None:
-        digest = await _sha256(data)
+        digest = await sha256_hex(data)
         response = await self._send("PUT", self._path(key), data, digest)
         if response.status_code == 404 and _code(response) == "NoSuchBucket":
             await self.ensure_bucket()  # the store was not ready when intake started
@@ -93,12 +89,6 @@ class S3BlobStore:
         created = await self._send("PUT", f"/{self.bucket}")
         if created.status_code not in (200, 409):  # 409: made meanwhile by someone else
             raise _refused("PUT bucket", "", created)
-
-
-async def _sha256(body: bytes) -> str:
-    if len(body) < HASH_OFF_LOOP_BYTES:
-        return hashlib.sha256(body).hexdigest()
-    return await asyncio.to_thread(lambda: hashlib.sha256(body).hexdigest())
 
 
 def _code(response: httpx.Response) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.blobs import BlobStoreError, LocalBlobStore
+from services.intake.blobs import BlobStoreError, LocalBlobStore, sha256_hex
 
 
 async def test_round_trip_leaves_only_the_file(tmp_path: Path) -> None:
@@ -46,3 +46,9 @@ async def test_a_failed_write_is_a_store_error_and_leaves_nothing(tmp_path: Path
     with pytest.raises(BlobStoreError):
         await store.put("case-2/abc", b"data")
     assert sorted(p.name for p in (tmp_path / "blobs").iterdir()) == ["case-2"]
+
+
+@pytest.mark.parametrize("size", [0, 4096, 3 << 20])
+async def test_sha256_hex_small_on_the_loop_large_on_a_thread(size: int) -> None:
+    data = os.urandom(size)
+    assert await sha256_hex(data) == hashlib.sha256(data).hexdigest()
