@@ -414,6 +414,9 @@ class SeaweedNode:
             "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
             "actions": ["Admin", "Read", "List", "Tagging", "Write"],
         }]}))
+        # read from the working directory: every bucket is a collection with volumes of its
+        # own, and the default grows seven at a time (a test suite makes many buckets)
+        (self.home / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
         return config
 
     def start(self, timeout: float = 90.0) -> None:
@@ -432,7 +435,8 @@ class SeaweedNode:
             f"-s3.port={self.s3_port}", f"-s3.port.grpc={ports['s3.port.grpc']}",
             "-s3.port.iceberg=0", "-s3.port.lance=0",  # extra listeners we do not use
             f"-s3.config={config}", "-master.telemetry=false",  # never call home
-            "-master.volumeSizeLimitMB=256", "-volume.max=16",
+            "-s3.autoCreateBucket=false",  # like AWS: a missing bucket is NoSuchBucket
+            "-master.volumeSizeLimitMB=64", "-volume.max=200",  # sparse files: small until used
             "-volume.preStopSeconds=0",  # one node: no peers to hand over to, stop at once
             "-master.electionTimeout=1s",  # a single master elects itself; do not wait 10 s
             f"-filer.localSocket={self.home / 'filer.sock'}",

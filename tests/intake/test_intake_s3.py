@@ -164,3 +164,15 @@ async def test_s3_down_during_upload_is_unavailable_and_records_nothing(
         assert await store.get(f"{case_id}/{reply.material.sha256}") == JPEG
         assert await intake.pool.fetchval("SELECT count(*) FROM materials") == 1
     await store.close()
+
+
+async def test_a_missing_bucket_is_made_on_the_first_upload(s3_node: SeaweedNode) -> None:
+    # intake started while the store was down: the bucket was not made at start-up
+    store = store_for(s3_node, f"late-{uuid.uuid4().hex[:12]}")
+    try:
+        with pytest.raises(FileNotFoundError):
+            await store.get("case/late")  # NoSuchBucket: nothing there
+        await store.put("case/late", b"%PDF-1.7 late")
+        assert await store.get("case/late") == b"%PDF-1.7 late"
+    finally:
+        await store.close()
