@@ -1,5 +1,6 @@
 """The real engines on one machine, no Docker: a single-node Apache Kafka in KRaft mode (jars
-from Maven Central via deploy/kafka/pom.xml) and a private PostgreSQL cluster (initdb).
+from Maven Central via deploy/kafka/pom.xml), a private PostgreSQL cluster (initdb), and
+SeaweedFS as an S3-compatible store for intake's tests (built from the Go module proxy).
 
 Used by `make dev` (tools/stack.py) and by the test suite's session fixtures, so the tests
 run against exactly what developers run. Everything binds 127.0.0.1.
@@ -8,6 +9,7 @@ run against exactly what developers run. Everything binds 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import pwd
 import shutil
@@ -323,3 +325,152 @@ class PostgresNode:
         """Immediate stop (like a crash) and start again: for adversity tests."""
         self.stop(mode="immediate")
         self.start()
+
+
+# ---------------------------------------------------------------------- SeaweedFS (S3)
+
+# SeaweedFS (Apache-2.0) gives the tests a real S3-compatible server. Its `weed` binary is
+# built from the Go module proxy once per version; its module has a replace directive, so
+# `go install module@version` refuses it, and it is built inside its downloaded module.
+SEAWEEDFS_MODULE = "github.com/seaweedfs/seaweedfs"
+SEAWEEDFS_VERSION = "v0.0.0-20261109003541-7506e5f91cd6"
+# Outside the work tree, like ~/.m2 for the Kafka jars: a fresh clone (CI) or `make clean`
+# does not pay the build again on a machine that has it.
+TOOLS_BIN = Path(os.environ.get("TONGBAN_TOOLS_DIR")
+                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tongban" / "bin")
+
+
+def ensure_weed(progress_every_s: float = 30.0) -> Path:
+    """The `weed` binary, built on first use (several minutes from an empty Go cache)."""
+    binary = TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
+    if binary.exists():
+        return binary
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists()
+                                else None)
+    if go is None:
+        raise EngineError("Go 1.26 or newer is needed to build SeaweedFS for the S3 tests")
+    # the machine's own Go; the module asks for go 1.26.6, which it covers
+    env = dict(os.environ, GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"),
+               GOFLAGS="-buildvcs=false", CGO_ENABLED="0")  # pure Go: no C compiler needed
+    TOOLS_BIN.mkdir(parents=True, exist_ok=True)
+    log = TOOLS_BIN / "weed-build.log"
+    started = time.monotonic()
+    print(f"==> building SeaweedFS weed {SEAWEEDFS_VERSION} (once; log in {log})", flush=True)
+    with log.open("wb") as out:
+        downloaded = subprocess.run(
+            [go, "mod", "download", "-json", f"{SEAWEEDFS_MODULE}@{SEAWEEDFS_VERSION}"],
+            env=env, capture_output=True, check=False)
+        out.write(downloaded.stdout + downloaded.stderr)
+        if downloaded.returncode != 0:
+            raise EngineError(f"go mod download of SeaweedFS failed; see {log}")
+        source = Path(json.loads(downloaded.stdout)["Dir"])
+        partial = binary.with_name(binary.name + ".partial")
+        build = subprocess.Popen(
+            [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(partial), "./weed"],
+            cwd=source, env=env, stdout=out, stderr=subprocess.STDOUT)
+        while True:
+            try:
+                build.wait(timeout=progress_every_s)
+                break
+            except subprocess.TimeoutExpired:
+                print(f"  building weed: {time.monotonic() - started:.0f} s", flush=True)
+    if build.returncode != 0:
+        raise EngineError(f"building SeaweedFS failed; see {log}")
+    partial.replace(binary)  # only a finished build carries the versioned name
+    print(f"  weed built in {time.monotonic() - started:.0f} s", flush=True)
+    return binary
+
+
+@dataclass
+class SeaweedNode:
+    """`weed server` (master, volume, filer, S3 gateway in one process) under `home`, all on
+    127.0.0.1, its S3 API on `s3_port` refusing any request not signed with the one identity
+    it knows."""
+
+    home: Path
+    s3_port: int
+    access_key: str = "tongban"
+    secret_key: str = field(default_factory=lambda: base64.b64encode(os.urandom(24)).decode())
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # the inner servers' ports, chosen once: a restart finds its cluster where it left it
+    ports: dict[str, int] = field(default_factory=lambda: {
+        name: free_port() for name in ("master", "master.port.grpc", "volume", "volume.port.grpc",
+                                       "filer", "filer.port.grpc", "s3.port.grpc")})
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "weed.log"
+
+    def _write_config(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        config = self.home / "s3.json"
+        # no anonymous identity: an unsigned or wrongly signed request is refused
+        config.write_text(json.dumps({"identities": [{
+            "name": "tongban",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+        }]}))
+        # read from the working directory: every bucket is a collection with volumes of its
+        # own, and the default grows seven at a time (a test suite makes many buckets)
+        (self.home / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
+        return config
+
+    def start(self, timeout: float = 90.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        weed = ensure_weed()
+        config = self._write_config()
+        (self.home / "data").mkdir(exist_ok=True)
+        ports = self.ports
+        args = [
+            str(weed), "server", f"-dir={self.home / 'data'}", "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1", "-filer", "-s3",
+            f"-master.port={ports['master']}", f"-master.port.grpc={ports['master.port.grpc']}",
+            f"-volume.port={ports['volume']}", f"-volume.port.grpc={ports['volume.port.grpc']}",
+            f"-filer.port={ports['filer']}", f"-filer.port.grpc={ports['filer.port.grpc']}",
+            f"-s3.port={self.s3_port}", f"-s3.port.grpc={ports['s3.port.grpc']}",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",  # extra listeners we do not use
+            f"-s3.config={config}", "-master.telemetry=false",  # never call home
+            "-s3.autoCreateBucket=false",  # like AWS: a missing bucket is NoSuchBucket
+            "-master.volumeSizeLimitMB=64", "-volume.max=200",  # sparse files: small until used
+            "-volume.preStopSeconds=0",  # one node: no peers to hand over to, stop at once
+            "-master.electionTimeout=1s",  # a single master elects itself; do not wait 10 s
+            f"-filer.localSocket={self.home / 'filer.sock'}",
+            f"-s3.localSocket={self.home / 's3.sock'}",
+        ]
+        with self.log_file.open("ab") as out:
+            self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True, cwd=self.home)
+        wait_for(self._ready, timeout, "SeaweedFS S3", self.log_file)
+
+    def _ready(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise EngineError(f"weed exited with {self.process.returncode}; see {self.log_file}")
+        if not port_open(self.s3_port):
+            return False
+        import httpx
+
+        from services.intake import sigv4
+
+        # a signed ListBuckets answers 200 only once the filer behind the gateway is up
+        headers = sigv4.sign(sigv4.Credentials(self.access_key, self.secret_key), "GET",
+                             f"127.0.0.1:{self.s3_port}", "/")
+        try:
+            return httpx.get(self.endpoint + "/", headers=headers, timeout=3).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """SIGTERM, SIGKILL after `grace_s` (its first shutdown can linger for 15 s)."""
+        if self.process is not None:
+            terminate(self.process.pid, timeout=grace_s)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None

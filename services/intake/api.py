@@ -3,15 +3,16 @@ personal data through shared/pii.py. A failed call writes nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 
+import grpc
+
 from services.intake import domain
-from services.intake.blobs import BlobStore
+from services.intake.blobs import BlobStore, BlobStoreError, sha256_hex
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
 from services.shared import cloudevents, errors, pii
 from services.shared.catalog import Catalog, Matter
@@ -107,7 +108,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         )
 
     @staticmethod
-    def _needs(row: ApplicationRow) -> types_pb2.SpecialNeeds:
+    def _needs(row: NewApplication) -> types_pb2.SpecialNeeds:
         return types_pb2.SpecialNeeds(elderly=row.elderly, disability=row.disability,
                                       interpreter=row.interpreter,
                                       preferred_language=row.preferred_language)
@@ -151,16 +152,14 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             delivery_method=request.delivery_method or DELIVERY[valid.matter.delivery_methods[0]],
         )
 
-        def created(row: ApplicationRow) -> events_pb2.ApplicationCreated:
-            return cloudevents.stamp(events_pb2.ApplicationCreated(  # type: ignore[return-value]
-                case_id=row.case_id, hall_id=row.hall_id, hall_province=row.hall_province,
-                target_province=row.target_province, matter_code=row.matter_code,
-                department=row.department,
-                applicant=types_pb2.MaskedApplicant(
-                    name=row.name_masked, id_number=row.id_number_masked, phone=row.phone_masked,
-                    pseudonym=row.pseudonym),
-                needs=self._needs(row)))
-
+        created = cloudevents.stamp(events_pb2.ApplicationCreated(
+            case_id=new.case_id, hall_id=new.hall_id, hall_province=new.hall_province,
+            target_province=new.target_province, matter_code=new.matter_code,
+            department=new.department,
+            applicant=types_pb2.MaskedApplicant(
+                name=new.name_masked, id_number=new.id_number_masked, phone=new.phone_masked,
+                pseudonym=new.pseudonym),
+            needs=self._needs(new)))
         row, fresh = await self.store.create(new, created)
         log.info("application created" if fresh else "application create retried",
                  extra={"case_id": row.case_id, "matter": row.matter_code,
@@ -172,6 +171,13 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         if row is None:
             raise _case_not_found(case_id)
         return row
+
+    async def _release_blob(self, case_id: str, blob_key: str) -> None:
+        try:
+            await self.store.release_blob(case_id, blob_key, self.blobs.delete)
+        except Exception as exc:  # database or store away: an unnamed file is only litter
+            log.warning("file of a failed upload kept", extra={"case_id": case_id,
+                                                               "blob": blob_key, "error": str(exc)})
 
     async def _transition(self, case_id: str, decide: Any) -> ApplicationRow:
         row = await self.store.transition(_case_id(case_id), decide)
@@ -198,32 +204,47 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             chunks.append(chunk.data)
         if header is None:
             raise _violation("header", "REQUIRED", "没有收到文件", "no file received")
-        application = await self._require(header.case_id)
+        case_id = _case_id(header.case_id)
         data = b"".join(chunks)
-        if not data:
-            raise _violation("data", "EMPTY", "文件为空", "the file is empty")
-        matter = self.catalog.matter(application.matter_code)
-        assert matter is not None
-        if header.material_code not in {m.code for m in matter.materials}:
-            raise _violation("header.material_code", "UNKNOWN", "该事项不需要此材料",
-                             f"material {header.material_code!r} is not required by this matter")
+        digest = await sha256_hex(data)
+        blob_key = f"{case_id}/{digest}"
         source = header.source or "upload"
-        if source not in {"upload", "document_camera"}:
-            raise _violation("header.source", "UNKNOWN", "来源只能是 upload 或 document_camera",
-                             "source must be upload or document_camera")
-        content_type = domain.sniff_material(data)  # raises ValidationFailed for other types
-        digest = hashlib.sha256(data).hexdigest()
-        blob_key = f"{application.case_id}/{digest}"
-        await self.blobs.put(blob_key, data)
+        stored = False
 
-        def allowed(row: ApplicationRow | None) -> None:
-            # Checked under the row lock, so concurrent uploads cannot race past the limit.
-            if row is None or not domain.can_upload(row.status):
+        def check(application: ApplicationRow | None) -> str:
+            """Every rule, in the order a client meets them; the content type if all pass.
+            Run under the row lock, so concurrent uploads cannot race past the limits."""
+            if application is None:
+                raise _case_not_found(case_id)
+            if not data:
+                raise _violation("data", "EMPTY", "文件为空", "the file is empty")
+            matter = self.catalog.matter(application.matter_code)
+            assert matter is not None
+            if header.material_code not in {m.code for m in matter.materials}:
+                raise _violation("header.material_code", "UNKNOWN", "该事项不需要此材料",
+                                 f"material {header.material_code!r} is not required by this matter")
+            if source not in {"upload", "document_camera"}:
+                raise _violation("header.source", "UNKNOWN", "来源只能是 upload 或 document_camera",
+                                 "source must be upload or document_camera")
+            content_type = domain.sniff_material(data)  # raises ValidationFailed for other types
+            if not domain.can_upload(application.status):
                 raise errors.failed_precondition("当前状态不能上传材料",
                                                  "materials cannot be added in this state")
-            if sum(m.size for m in row.materials) + len(data) > domain.MAX_APPLICATION_BYTES:
+            if sum(m.size for m in application.materials) + len(data) > domain.MAX_APPLICATION_BYTES:
                 raise _violation("data", "TOTAL_TOO_LARGE", "材料总量超过上限",
                                  "the application's materials would exceed the total limit")
+            return content_type
+
+        def row_for(application: ApplicationRow, content_type: str) -> MaterialRow:
+            return MaterialRow(id=str(uuid.uuid4()), case_id=application.case_id,
+                               code=header.material_code, content_type=content_type,
+                               size=len(data), sha256=digest, source=source, blob_key=blob_key,
+                               created_at=cloudevents.now())  # the stored row has the db's time
+
+        async def store_blob() -> None:
+            nonlocal stored
+            await self.blobs.put(blob_key, data)
+            stored = True
 
         def uploaded(material: MaterialRow) -> events_pb2.MaterialUploaded:
             return cloudevents.stamp(events_pb2.MaterialUploaded(  # type: ignore[return-value]
@@ -232,15 +253,15 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                 source=material.source))
 
         try:
-            material = await self.store.add_material(
-                application.case_id, header.material_code, content_type, len(data), digest, source,
-                blob_key, allowed, uploaded)
+            added = await self.store.add_material(case_id, check, store_blob, row_for, uploaded)
+        except BlobStoreError as exc:  # nothing stored, the transaction rolled back
+            log.warning("material file not stored", extra={"case_id": case_id, "error": str(exc)})
+            raise _store_unavailable() from exc
         except BaseException:
-            # Content-addressed: another material of this case may share the blob; keep it then.
-            if not await self.store.blob_in_use(blob_key):
-                await self.blobs.delete(blob_key)
+            if stored:  # the file went in but its row did not
+                await self._release_blob(case_id, blob_key)
             raise
-        return intake_pb2.UploadMaterialResponse(material=self._material_pb(material))
+        return intake_pb2.UploadMaterialResponse(material=self._material_pb(added))
 
     @grpc_errors
     async def SubmitApplication(self, request: intake_pb2.SubmitApplicationRequest, context: Any
@@ -330,7 +351,12 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             if _is_uuid(request.material_id) else None
         if material is None:
             raise errors.not_found(f"材料 {request.material_id}", f"material {request.material_id}")
-        data = await self.blobs.get(material.blob_key)
+        try:
+            data = await self.blobs.get(material.blob_key)
+        except BlobStoreError as exc:
+            log.warning("material file not read", extra={"case_id": request.case_id,
+                                                         "error": str(exc)})
+            raise _store_unavailable() from exc
         return intake_pb2.GetMaterialResponse(material=self._material_pb(material), data=data)
 
 
@@ -340,6 +366,12 @@ def _case_id(text: str) -> str:
     except ValueError:
         raise _violation("case_id", "FORMAT", "案件编号格式错误", "case_id is not a UUID") from None
     return text
+
+
+def _store_unavailable() -> errors.ServiceError:
+    return errors.ServiceError(grpc.StatusCode.UNAVAILABLE, "材料存储暂时不可用，请稍后重试",
+                               "the file store is unavailable; please try again",
+                               reason="BLOB_STORE_UNAVAILABLE")
 
 
 def _case_not_found(case_id: str) -> errors.ServiceError:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import time
 import uuid
 from datetime import date
 
+import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.intake import cpusplit
 from services.intake.idgen import random_id_number
 from services.shared.migrations import with_database
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
@@ -90,21 +93,57 @@ async def applications(address: str, concurrency: int, seconds: float
         return done / (time.perf_counter() - started), latencies
 
 
+class CpuWatch:
+    """CPU spent by the client, the intake process and PostgreSQL over one phase."""
+
+    def __init__(self, intake_pids: list[int], postgres_url: str) -> None:
+        self.intake_pids = intake_pids
+        self.postgres_url = postgres_url
+
+    def _postgres_pids(self) -> list[int]:
+        async def cluster() -> list[int]:
+            conn = await asyncpg.connect(self.postgres_url)
+            try:  # read while this backend lives: its parent is the postmaster
+                return cpusplit.postgres_cluster(int(await conn.fetchval("SELECT pg_backend_pid()")))
+            finally:
+                await conn.close()
+        return asyncio.run(cluster())
+
+    def read(self) -> dict[str, dict[int, float]]:
+        return {"client": cpusplit.cpu_seconds([os.getpid()]),
+                "intake": cpusplit.cpu_seconds(self.intake_pids),
+                "postgres": cpusplit.cpu_seconds(self._postgres_pids()),
+                "machine": {0: cpusplit.machine_busy_seconds()}}
+
+    @staticmethod
+    def per_journey_ms(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]],
+                       journeys: int) -> dict[str, float]:
+        return {name: 1000 * cpusplit.spent(before[name], after[name]) / max(1, journeys)
+                for name in after}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    print(f"load before: {os.getloadavg()[0]:.2f} (1 min average, every user of the machine)")
     rows: list[list[object]] = []
+    cpu_rows: list[list[object]] = []
     with kafka_for_bench() as kafka, postgres_for_bench() as postgres:
         database = with_database(postgres, f"bench_intake_{uuid.uuid4().hex[:6]}")
         with service_process("services.intake", bench_env(kafka, database)) as address:
+            watch = CpuWatch([address.pid], postgres)
             for concurrency in args.concurrency:
                 rate, lat = asyncio.run(empty_calls(address, concurrency, 5))
                 rows.append([f"grpc.aio empty call x{concurrency}", f"{rate:,.0f} calls/s",
                              f"{percentile(lat, 50):.1f}", f"{percentile(lat, 99):.1f}"])
+                before = watch.read()
                 rate, by_call = asyncio.run(applications(address, concurrency, args.seconds))
+                cpu = watch.per_journey_ms(before, watch.read(), len(by_call["journey"]))
+                cpu_rows.append([f"x{concurrency}", cpu["client"], cpu["intake"],
+                                 cpu["postgres"], cpu["machine"]])
                 rows.append([f"submitted applications x{concurrency}", f"{rate:,.0f} apps/s",
                              f"{percentile(by_call['journey'], 50):.1f}",
                              f"{percentile(by_call['journey'], 99):.1f}"])
@@ -116,6 +155,9 @@ def main() -> None:
     print(table("Intake (one process, PostgreSQL + outbox relay to Kafka, same machine)",
                 ["measure", "rate", "p50 ms", "p99 ms"], rows))
     print("journey = create + upload one 4 KB material + submit: three RPCs, three transactions")
+    print(table("CPU per submitted application (ms; machine = every process of every user)",
+                ["clients", "bench client", "intake", "postgres", "machine"], cpu_rows))
+    print(f"load after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

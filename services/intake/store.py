@@ -1,12 +1,14 @@
 """Intake's PostgreSQL: applications, materials, and their events through the outbox.
 
 Each public method is one transaction: the row change and its event commit together or not
-at all, so a failed call writes nothing.
+at all, so a failed call writes nothing. Round trips are few on purpose (they, not the SQL,
+are most of a call's cost): a change and its outbox event are one statement (a CTE), and an
+application is read with its materials in one query.
 """
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,13 +20,37 @@ from services.shared import outbox
 from services.shared.topics import Catalog
 
 SOURCE = "intake"
-COLUMNS = (
-    "case_id::text, request_id, status, hall_id, hall_province, target_province, matter_code,"
-    " department, name_enc, name_masked, id_number_enc, id_number_masked, phone_enc,"
-    " phone_masked, pseudonym, elderly, disability, interpreter, preferred_language,"
-    " delivery_method, accepted_with_deficiency, missing_materials, created_at, submitted_at,"
-    " cancelled_at, cancel_reason"
+NAMES = (
+    "case_id", "request_id", "status", "hall_id", "hall_province", "target_province",
+    "matter_code", "department", "name_enc", "name_masked", "id_number_enc", "id_number_masked",
+    "phone_enc", "phone_masked", "pseudonym", "elderly", "disability", "interpreter",
+    "preferred_language", "delivery_method", "accepted_with_deficiency", "missing_materials",
+    "created_at", "submitted_at", "cancelled_at", "cancel_reason",
 )
+COLUMNS = ", ".join("case_id::text" if n == "case_id" else n for n in NAMES)
+MATERIAL_NAMES = ("id", "case_id", "code", "content_type", "size", "sha256", "source",
+                  "blob_key", "created_at")
+MATERIAL_COLUMNS = ", ".join(f"{n}::text" if n in ("id", "case_id") else n for n in MATERIAL_NAMES)
+# an application and its materials in one query: one row per material (or one, materials NULL)
+WITH_MATERIALS = (
+    "SELECT " + ", ".join(f"a.{n}::text AS {n}" if n == "case_id" else f"a.{n}" for n in NAMES)
+    + ", " + ", ".join(f"m.{n}::text AS m_{n}" if n in ("id", "case_id") else f"m.{n} AS m_{n}"
+                       for n in MATERIAL_NAMES)
+    + " FROM applications a LEFT JOIN materials m ON m.case_id = a.case_id"
+    " WHERE a.case_id = $1 ORDER BY m.created_at, m.id"
+)
+
+
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release: nothing to reset. Intake's pooled connections hold no
+    session state (no SET, LISTEN or advisory locks; asyncpg still rolls back an unfinished
+    transaction), and asyncpg's default reset query is a round trip per call."""
+
+
+async def open_pool(dsn: str, size: int) -> asyncpg.Pool:
+    pool: asyncpg.Pool = await asyncpg.create_pool(dsn, min_size=min(2, size), max_size=size,
+                                                   reset=keep_session)
+    return pool
 
 
 @dataclass(frozen=True)
@@ -79,7 +105,7 @@ class ApplicationRow(NewApplication):
     materials: list[MaterialRow] = field(default_factory=list)
 
 
-def _application(record: asyncpg.Record, materials: list[MaterialRow]) -> ApplicationRow:
+def _application(record: Any, materials: list[MaterialRow]) -> ApplicationRow:
     values: dict[str, Any] = dict(record)
     values["missing_materials"] = list(values["missing_materials"] or [])
     return ApplicationRow(**values, materials=materials)
@@ -95,80 +121,95 @@ class IntakeStore:
         self.catalog = catalog
 
     async def _materials(self, conn: asyncpg.Connection, case_id: str) -> list[MaterialRow]:
-        rows = await conn.fetch(
-            "SELECT id::text, case_id::text, code, content_type, size, sha256, source, blob_key,"
-            " created_at FROM materials WHERE case_id = $1 ORDER BY created_at, id", case_id)
+        rows = await conn.fetch(f"SELECT {MATERIAL_COLUMNS} FROM materials WHERE case_id = $1"
+                                " ORDER BY created_at, id", case_id)
         return [_material(r) for r in rows]
 
     async def _get(self, conn: asyncpg.Connection, case_id: str, lock: bool = False
                    ) -> ApplicationRow | None:
-        record = await conn.fetchrow(
-            f"SELECT {COLUMNS} FROM applications WHERE case_id = $1"
-            + (" FOR UPDATE" if lock else ""), case_id)
-        if record is None:
+        records = await conn.fetch(WITH_MATERIALS + (" FOR UPDATE OF a" if lock else ""), case_id)
+        if not records:
             return None
-        return _application(record, await self._materials(conn, case_id))
+        materials = [MaterialRow(**{n: r["m_" + n] for n in MATERIAL_NAMES})
+                     for r in records if r["m_id"] is not None]
+        return _application({n: records[0][n] for n in NAMES}, materials)
 
     async def get(self, case_id: str) -> ApplicationRow | None:
         async with self.pool.acquire() as conn:
             return await self._get(conn, case_id)
 
-    async def create(self, new: NewApplication, event_for: Any) -> tuple[ApplicationRow, bool]:
-        """Inserts unless the request id was seen; returns (application, created now).
-        `event_for(row)` builds the application.created event from the stored row."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            inserted = await conn.fetchval(
-                "INSERT INTO applications (case_id, request_id, status, hall_id, hall_province,"
-                " target_province, matter_code, department, name_enc, name_masked, id_number_enc,"
-                " id_number_masked, phone_enc, phone_masked, pseudonym, elderly, disability,"
-                " interpreter, preferred_language, delivery_method)"
+    async def create(self, new: NewApplication, event: Message) -> tuple[ApplicationRow, bool]:
+        """Inserts unless the request id was seen; returns (application, created now). The
+        row and its application.created `event` are one statement."""
+        async with self.pool.acquire() as conn:
+            record = await conn.fetchrow(
+                "WITH inserted AS (INSERT INTO applications (case_id, request_id, status, hall_id,"
+                " hall_province, target_province, matter_code, department, name_enc, name_masked,"
+                " id_number_enc, id_number_masked, phone_enc, phone_masked, pseudonym, elderly,"
+                " disability, interpreter, preferred_language, delivery_method)"
                 " VALUES ($1, $2, 'DRAFT', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                " $15, $16, $17, $18, $19) ON CONFLICT (request_id) DO NOTHING RETURNING case_id",
+                f" $15, $16, $17, $18, $19) ON CONFLICT (request_id) DO NOTHING RETURNING {COLUMNS}),"
+                # the event only if the row went in: a retry inserts neither
+                f" event AS ({outbox.insert_sql(20, only_if_rows_in='inserted')})"
+                " SELECT * FROM inserted",
                 new.case_id, new.request_id, new.hall_id, new.hall_province, new.target_province,
                 new.matter_code, new.department, new.name_enc, new.name_masked,
                 new.id_number_enc, new.id_number_masked, new.phone_enc, new.phone_masked,
                 new.pseudonym, new.elderly, new.disability, new.interpreter,
                 new.preferred_language, new.delivery_method,
+                *outbox.event_row(self.catalog, event, source=SOURCE),
             )
-            if inserted is None:  # a retry: the first call's application stands
-                case_id = await conn.fetchval(
-                    "SELECT case_id::text FROM applications WHERE request_id = $1", new.request_id)
-                row = await self._get(conn, case_id)
-                assert row is not None
-                return row, False
-            record = await conn.fetchrow(
-                f"SELECT {COLUMNS} FROM applications WHERE case_id = $1", new.case_id)
-            row = _application(record, [])  # a new application has no materials yet
-            await self._emit(conn, event_for(row))
-            return row, True
+            if record is not None:
+                return _application(record, []), True  # a new application has no materials yet
+            # a retry: the first call's application stands
+            case_id = await conn.fetchval(
+                "SELECT case_id::text FROM applications WHERE request_id = $1", new.request_id)
+            row = await self._get(conn, case_id)
+            assert row is not None
+            return row, False
 
-    async def add_material(self, case_id: str, code: str, content_type: str, size: int,
-                           sha256: str, source: str, blob_key: str, allowed: Any,
-                           event_for: Any) -> MaterialRow:
-        """Records a stored file if `allowed(application)` passes (raises otherwise)."""
+    async def add_material(self, case_id: str, check: Callable[[ApplicationRow | None], str],
+                           store_blob: Callable[[], Awaitable[None]],
+                           row_for: Callable[[ApplicationRow, str], MaterialRow],
+                           event_for: Callable[[MaterialRow], Message]) -> MaterialRow:
+        """Records a file: `check(application)` raises or returns its content type;
+        `store_blob()` writes the file, under the application's row lock, before the row, so
+        no row ever names a file that did not store, and `release_blob` (same lock) cannot
+        remove it meanwhile; `row_for(application, content_type)` is the row to insert."""
         async with self.pool.acquire() as conn, conn.transaction():
             application = await self._get(conn, case_id, lock=True)
-            allowed(application)
+            content_type = check(application)
+            assert application is not None
+            row = row_for(application, content_type)
+            await store_blob()
             record = await conn.fetchrow(
-                "INSERT INTO materials (id, case_id, code, content_type, size, sha256, source,"
-                " blob_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text,"
-                " case_id::text, code, content_type, size, sha256, source, blob_key, created_at",
-                str(uuid.uuid4()), case_id, code, content_type, size, sha256, source, blob_key)
-            material = _material(record)
-            await conn.execute("UPDATE applications SET updated_at = now() WHERE case_id = $1",
-                               case_id)
-            await self._emit(conn, event_for(material))
-            return material
+                "WITH material AS (INSERT INTO materials (id, case_id, code, content_type, size,"
+                " sha256, source, blob_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                f" RETURNING {MATERIAL_COLUMNS}),"
+                " touched AS (UPDATE applications SET updated_at = now() WHERE case_id = $2),"
+                f" event AS ({outbox.insert_sql(9)})"
+                " SELECT * FROM material",
+                row.id, case_id, row.code, row.content_type, row.size, row.sha256, row.source,
+                row.blob_key, *outbox.event_row(self.catalog, event_for(row), source=SOURCE))
+            return _material(record)
 
-    async def blob_in_use(self, blob_key: str) -> bool:
-        async with self.pool.acquire() as conn:
-            return bool(await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM materials WHERE blob_key = $1)", blob_key))
+    async def release_blob(self, case_id: str, blob_key: str,
+                           delete: Callable[[str], Awaitable[None]]) -> bool:
+        """After a failed upload: deletes its file unless a material of the case names it
+        (content-addressed: the same bytes may have been uploaded twice). True if deleted."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT 1 FROM applications WHERE case_id = $1 FOR UPDATE", case_id)
+            if await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM materials WHERE case_id = $1 AND blob_key = $2)",
+                    case_id, blob_key):
+                return False
+            await delete(blob_key)
+            return True
 
     async def transition(self, case_id: str, decide: Any) -> ApplicationRow | None:
         """Locks the application, lets `decide(row)` return (updates, events) or raise,
-        applies the updates and writes the events, all in one transaction. None when the
-        application does not exist."""
+        applies the updates and writes the events (one statement), all in one transaction.
+        None when the application does not exist."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self._get(conn, case_id, lock=True)
             if row is None:
@@ -177,12 +218,19 @@ class IntakeStore:
             if updates:
                 names = list(updates)
                 sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
+                args: list[Any] = [case_id, *updates.values()]
+                inserts: list[str] = []
+                for event in events:
+                    inserts.append(f"e{len(inserts)} AS ({outbox.insert_sql(len(args) + 1)})")
+                    args += outbox.event_row(self.catalog, event, source=SOURCE)
                 record = await conn.fetchrow(
-                    f"UPDATE applications SET {sets}, updated_at = now() WHERE case_id = $1"
-                    f" RETURNING {COLUMNS}", case_id, *updates.values())
+                    f"WITH updated AS (UPDATE applications SET {sets}, updated_at = now()"
+                    f" WHERE case_id = $1 RETURNING {COLUMNS})"
+                    + "".join(", " + i for i in inserts) + " SELECT * FROM updated", *args)
                 row = _application(record, row.materials)
-            for event in events:
-                await self._emit(conn, event)
+            else:
+                for event in events:
+                    await self._emit(conn, event)
             return row
 
     async def list_by_hall(self, hall_id: str, status: str | None, limit: int,
@@ -206,8 +254,7 @@ class IntakeStore:
     async def material(self, case_id: str, material_id: str) -> MaterialRow | None:
         async with self.pool.acquire() as conn:
             record = await conn.fetchrow(
-                "SELECT id::text, case_id::text, code, content_type, size, sha256, source,"
-                " blob_key, created_at FROM materials WHERE case_id = $1 AND id = $2",
+                f"SELECT {MATERIAL_COLUMNS} FROM materials WHERE case_id = $1 AND id = $2",
                 case_id, material_id)
         return _material(record) if record else None
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -68,6 +67,34 @@ FAILED = Counter("tongban_outbox_failed_total", "Outbox publish attempts that fa
 PENDING = Gauge("tongban_outbox_pending", "Outbox rows not yet published")
 
 
+def event_row(
+    catalog: Catalog,
+    event: Message,
+    *,
+    source: str,
+    key: str | None = None,
+    event_id: str | None = None,
+    at: datetime | None = None,
+) -> tuple[str, str, str, str, str, datetime, bytes]:
+    """The outbox columns of one event (see `insert_sql`), in that order."""
+    topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
+    if key is None:
+        key = str(getattr(event, topic.key))
+    return (event_id or cloudevents.new_event_id(), topic.name, key, event.DESCRIPTOR.full_name,
+            source, at or cloudevents.now(), event.SerializeToString())
+
+
+def insert_sql(first: int, only_if_rows_in: str | None = None) -> str:
+    """An INSERT of one `event_row` whose parameters start at $first: a caller may put it in
+    a CTE beside its own change, so the change and its event are one statement, one round
+    trip (the statement is atomic, like a transaction). With `only_if_rows_in` (a CTE's
+    name) the event is written only if that CTE returned a row."""
+    types = ("uuid", "text", "text", "text", "text", "timestamptz", "bytea")
+    values = ", ".join(f"${first + i}::{t}" for i, t in enumerate(types))
+    source = f"SELECT {values} FROM {only_if_rows_in}" if only_if_rows_in else f"VALUES ({values})"
+    return f"INSERT INTO outbox (event_id, topic, key, type, source, occurred_at, payload) {source}"
+
+
 async def enqueue(
     conn: asyncpg.Connection,
     catalog: Catalog,
@@ -80,18 +107,9 @@ async def enqueue(
 ) -> str:
     """Writes one event in the caller's transaction; returns its ce_id. A trigger NOTIFYs the
     relay, and PostgreSQL delivers that only at commit."""
-    topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
-    if key is None:
-        key = str(getattr(event, topic.key))
-    event_id = event_id or cloudevents.new_event_id()
-    at = at or cloudevents.now()
-    await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, type, source, occurred_at, payload)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        event_id, topic.name, key, event.DESCRIPTOR.full_name, source, at,
-        event.SerializeToString(),
-    )
-    return event_id
+    row = event_row(catalog, event, source=source, key=key, event_id=event_id, at=at)
+    await conn.execute(insert_sql(1), *row)
+    return row[0]
 
 
 @dataclass(frozen=True)
@@ -196,30 +214,27 @@ class OutboxRelay:
     # ---------------------------------------------------------------- one sweep
 
     async def relay_once(self, conn: asyncpg.Connection) -> bool:
-        """Publishes one batch; True when it published something (more may be waiting)."""
+        """Publishes one batch; True when it published something (more may be waiting).
+        Two round trips when all goes well: read the batch, mark it sent."""
         records = await conn.fetch(
-            "SELECT id, event_id::text, topic, key, type, source, occurred_at, payload, attempts"
+            "SELECT id, event_id::text, topic, key, type, source, occurred_at, payload, attempts,"
+            " next_attempt_at <= now() AS due"
             " FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
             self.batch_size,
         )
         if not records:
             PENDING.set(0)
             return False
-        rows = [Row(**dict(r)) for r in records]
         # Keys whose oldest unsent row is backing off wait whole, so their order holds.
-        now = time.time()
-        due = await conn.fetch(
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND id = ANY($1::bigint[])"
-            " AND next_attempt_at <= to_timestamp($2)",
-            [r.id for r in rows], now,
-        )
-        due_ids = {r["id"] for r in due}
         blocked: set[str] = set()
         batch: list[Row] = []
-        for row in rows:
+        for record in records:
+            values = dict(record)
+            due = values.pop("due")
+            row = Row(**values)
             if row.key in blocked:
                 continue
-            if row.id not in due_ids:
+            if not due:
                 blocked.add(row.key)
                 continue
             batch.append(row)
@@ -228,19 +243,22 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         ok, error = await loop.run_in_executor(self._executor, self._publish, batch)
         sent, retry = sendable_prefix(batch, ok)
-        async with conn.transaction():
-            if sent:
-                await conn.execute(
-                    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent
-                )
-            for row in batch:
-                if row.id in retry:
-                    delay = backoff_seconds(row.attempts + 1)
+        if not retry:  # the usual case: one statement, atomic on its own
+            await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent)
+        else:
+            async with conn.transaction():
+                if sent:
                     await conn.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
-                        " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-                        row.id, error or "not acknowledged", delay,
+                        "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent
                     )
+                for row in batch:
+                    if row.id in retry:
+                        delay = backoff_seconds(row.attempts + 1)
+                        await conn.execute(
+                            "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+                            " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+                            row.id, error or "not acknowledged", delay,
+                        )
         for row in batch:
             if row.id in sent:
                 PUBLISHED.labels(row.topic).inc()

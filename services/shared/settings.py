@@ -2,7 +2,8 @@
 
 A service declares a frozen dataclass whose fields carry `setting(...)` metadata; `load()`
 reads `TONGBAN_<FIELD>` for each, converts it by the field's type and collects every problem
-before failing, so an operator sees all missing or wrong values in one message.
+before failing, so an operator sees all missing or wrong values in one message. A class may
+add `related_problems(values) -> list[str]` for rules between fields.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ def load(spec: type[T], env: Mapping[str, str] | None = None) -> T:
             problems.append(f"{name}={value!r}: {error} ({help_text})")
             continue
         values[field.name] = value
+    # Rules that tie settings together ("required when TONGBAN_X=y") see the values that
+    # passed their own checks, so those problems are reported in the same message.
+    related = getattr(spec, "related_problems", None)
+    if related is not None:
+        problems += related(values)
     if problems:
         raise SettingsError(problems)
     return spec(**values)

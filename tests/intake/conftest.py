@@ -1,50 +1,51 @@
-"""A real intake service per test module: gRPC server, PostgreSQL database, outbox relay."""
+"""A real intake service per test: gRPC server, PostgreSQL database, outbox relay, and a
+blob store (a local folder, or a bucket of the suite's own SeaweedFS S3 server)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
-import grpc
 import pytest
-from intake_support import RunningIntake
+from intake_support import RunningIntake, start_intake, store_for
 
-from services.intake.__main__ import MIGRATIONS
-from services.intake.api import IntakeApi
 from services.intake.blobs import LocalBlobStore
-from services.intake.store import IntakeStore
-from services.shared import migrations, pii, topics
-from services.shared.catalog import load_catalog
-from services.shared.grpcserver import Service
-from services.shared.outbox import OutboxRelay
-from tongban.intake.v1 import intake_pb2_grpc
-from tools.engines import free_port
+from services.intake.s3store import S3BlobStore
+from tools.engines import SeaweedNode, free_port
 
 
 @pytest.fixture
 async def intake(fresh_database: str, kafka_bootstrap: str, tmp_path: Path
                  ) -> AsyncIterator[RunningIntake]:
-    catalog = topics.load()
-    topics.ensure_topics(kafka_bootstrap, catalog)
-    await migrations.prepare(fresh_database, MIGRATIONS)
-    pool = await asyncpg.create_pool(fresh_database, min_size=1, max_size=10)
-    relay = OutboxRelay(fresh_database, kafka_bootstrap, "test-intake", poll_interval_s=0.2)
-    relay.start()
-    keyring = pii.Keyring.parse(f"t1:{pii.generate_key()}")
-    api = IntakeApi(IntakeStore(pool, catalog), load_catalog(), LocalBlobStore(tmp_path / "blobs"),
-                    keyring, os.urandom(32))
-    port = free_port()
-    service = Service("intake", f"127.0.0.1:{port}")
-    service.add(lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
-                "tongban.intake.v1.IntakeService")
-    await service.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    try:
-        yield RunningIntake(intake_pb2_grpc.IntakeServiceStub(channel), fresh_database, keyring, pool)
-    finally:
-        await channel.close()
-        await service.stop(grace=0.5)
-        await relay.stop()
-        await pool.close()
+    async with start_intake(fresh_database, kafka_bootstrap, LocalBlobStore(tmp_path / "blobs")
+                            ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def s3_node(stack_dir: Path) -> Iterator[SeaweedNode]:
+    """SeaweedFS, started only for the tests that ask (it enforces SigV4 credentials)."""
+    node = SeaweedNode(stack_dir / "seaweedfs", free_port())
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+async def s3_store(s3_node: SeaweedNode) -> AsyncIterator[S3BlobStore]:
+    """A store on a bucket of its own."""
+    store = store_for(s3_node, f"t-{uuid.uuid4().hex[:12]}")
+    await store.ensure_bucket()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def s3_intake(fresh_database: str, kafka_bootstrap: str, s3_node: SeaweedNode
+                    ) -> AsyncIterator[RunningIntake]:
+    store = store_for(s3_node, f"t-{uuid.uuid4().hex[:12]}")
+    await store.ensure_bucket()
+    async with start_intake(fresh_database, kafka_bootstrap, store) as running:
+        yield running
+    await store.close()
