@@ -30,8 +30,9 @@ from tools.engines import free_port
 
 ROOT = deploy_check.REPO_ROOT
 HEALTHCHECK = ROOT / "deploy" / "docker" / "healthcheck.py"
-# imported only when present (grpc tries grpc_tools, anyio sniffio); images do without them
-OPTIONAL = {"grpcio-tools", "sniffio"}
+# imported only when present (grpc tries grpc_tools, anyio sniffio, httpx its command line's
+# pygments); images do without them
+OPTIONAL = {"grpcio-tools", "sniffio", "pygments"}
 
 
 def test_hadolint_finds_nothing(deploy_tools: Path, tmp_path: Path) -> None:
