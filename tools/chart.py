@@ -33,7 +33,9 @@ def label_ms(ms: float) -> str:
         return f"{ms / 1000:.0f} s"
     if ms >= 1000:
         return f"{ms / 1000:.1f} s"
-    return f"{ms:.0f} ms"
+    if ms >= 1:
+        return f"{ms:.0f} ms"
+    return f"{ms:.1f} ms"
 
 
 def render(path: Path, title: str, subtitle: str, series: Sequence[tuple[str, Sequence[Span]]]

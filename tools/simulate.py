@@ -411,7 +411,6 @@ async def simulate(settings: Settings, stubs: Stubs | None = None,
                    kafka: str = "127.0.0.1:9092", addresses: dict[str, str] | None = None
                    ) -> Report:
     """Runs the simulation against the services at `addresses` (or `stubs`) and the broker."""
-    use_loopback_ice()
     catalog = load_catalog()
     rng = random.Random(settings.seed)
     run_id = uuid.uuid4().hex[:6]
@@ -419,6 +418,7 @@ async def simulate(settings: Settings, stubs: Stubs | None = None,
     officials = population.plan_officials(catalog, settings.officials, halls, run_id,
                                           list(settings.provinces) or None)
     schedule = population.arrivals(rng, settings.rate, settings.duration)
+    use_loopback_ice()  # every peer on this machine (the services bind 127.0.0.1 only)
     stubs = stubs or Stubs.connect(addresses)
     feed = EventFeed(kafka, topics.load().event_topics())
     # a generated loop, encoded once: the bots and applicants then cost the window service
