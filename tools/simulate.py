@@ -113,9 +113,10 @@ class Report:
     def volumes(self) -> list[tuple[str, int]]:
         """The volumes table, in journey order."""
         done = [j for j in self.journeys if j.closed]
-        needs = [self.logs[j.case_id].events[0].event for j in self.journeys
-                 if j.case_id in self.logs and self.logs[j.case_id].kinds()[:1]
-                 == ["ApplicationCreated"]]
+        created = (next((e for e in self.logs[j.case_id].events
+                         if e.short_type == "ApplicationCreated"), None)
+                   for j in self.journeys if j.case_id in self.logs)
+        needs = [e.event for e in created if e is not None]  # as intake derived them
         kinds = Counter(k for j in self.journeys if j.case_id in self.logs
                         for k in self.logs[j.case_id].kinds())
         methods = Counter(j.applicant.delivery_method for j in done if j.outcome == "APPROVED")
