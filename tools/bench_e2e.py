@@ -116,7 +116,7 @@ def main() -> None:
                         default=[0.5, 1.0, 2.0], help="applicants a second, e.g. 0.5,1,2")
     parser.add_argument("--duration", type=float, default=60, help="seconds per rate")
     parser.add_argument("--halls", type=int, default=8)
-    parser.add_argument("--officials", type=int, default=8)
+    parser.add_argument("--officials", type=int, default=16)
     parser.add_argument("--supplement-share", type=float, default=0.1)
     parser.add_argument("--reject-share", type=float, default=0.05)
     parser.add_argument("--timeout", type=float, default=120)

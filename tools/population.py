@@ -204,11 +204,11 @@ def decide(rng: random.Random, shares: Shares, supplement_rounds: int) -> str:
     """APPROVED, REJECTED or SUPPLEMENT_REQUESTED; a case whose materials were already
     supplemented once is decided for good."""
     draw = rng.random()
-    if supplement_rounds == 0 and draw < shares.supplement:
+    if supplement_rounds:
+        return "REJECTED" if draw < shares.rejection else "APPROVED"
+    if draw < shares.supplement:
         return "SUPPLEMENT_REQUESTED"
-    if draw < shares.supplement + shares.rejection:
-        return "REJECTED"
-    return "APPROVED"
+    return "REJECTED" if draw < shares.supplement + shares.rejection else "APPROVED"
 
 
 RATINGS = {"APPROVED": (0.62, 0.2, 0.09, 0.05, 0.04), "REJECTED": (0.2, 0.2, 0.25, 0.2, 0.15)}
