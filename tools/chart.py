@@ -16,7 +16,7 @@ from tools.stages import Span
 SIZE = (1200, 720)
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",)
-LEFT, RIGHT, TOP, BOTTOM = 230, 40, 110, 70
+LEFT, RIGHT, TOP, BOTTOM = 230, 130, 110, 70  # the right margin holds the figures
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -84,8 +84,9 @@ def render(path: Path, title: str, subtitle: str, series: Sequence[tuple[str, Se
             middle = y0 + bar / 2
             draw.line([(x(p50), middle), (x(p99), middle)], fill=colour, width=2)
             draw.line([(x(p99), y0 + 2), (x(p99), y0 + bar - 3)], fill=colour, width=2)
-            draw.text((x(p99) + 6, middle - 7), f"{label_ms(p50)} / {label_ms(p99)}",
-                      fill="#222222", font=small)
+            figures = f"{label_ms(p50)} / {label_ms(p99)}"
+            left = min(x(p99) + 6, SIZE[0] - 4 - draw.textlength(figures, font=small))
+            draw.text((left, middle - 7), figures, fill="#222222", font=small)
     legend_x = LEFT
     for j, (name, _) in enumerate(series):
         colour = COLOURS[j % len(COLOURS)]
