@@ -290,6 +290,8 @@ async def walk_in(run: Run, journey: Journey, rng: random.Random, progress: Prog
         journey.problem = str(error) or "timed out"
     except grpc.aio.AioRpcError as error:  # counted and reported, not fatal to the others
         journey.problem = f"{error.code().name} from a call"
+    except Exception as error:  # e.g. a peer that could not connect; the name only, no data
+        journey.problem = type(error).__name__
     finally:
         progress.advance()
 
@@ -354,8 +356,8 @@ class OfficialBot:
             await asyncio.sleep(self.run.settings.talk_s)
             await again(stubs.results.RecordDecision, self.decision(offer.case_id),
                         30 if ours else 5)
-        except (grpc.aio.AioRpcError, Stalled, TimeoutError):
-            pass  # the applicant's side reports where its journey stopped
+        except Exception:  # the applicant's side reports where its journey stopped
+            pass
         finally:
             await self.close_case(offer.case_id, peer)
 
@@ -399,10 +401,13 @@ class OfficialBot:
         except grpc.aio.AioRpcError:
             pass
         await asyncio.sleep(self.run.settings.wrap_up_s)
-        state = (await stubs.routing.GetOfficial(routing_pb2.GetOfficialRequest(
-            official_id=me.id, province=me.province))).official
-        if state.presence == T.PRESENCE_WRAP_UP and not state.reservation_id:
-            await self.presence(T.PRESENCE_AVAILABLE)  # ready before routing's wrap-up ends
+        try:
+            state = (await stubs.routing.GetOfficial(routing_pb2.GetOfficialRequest(
+                official_id=me.id, province=me.province))).official
+            if state.presence == T.PRESENCE_WRAP_UP and not state.reservation_id:
+                await self.presence(T.PRESENCE_AVAILABLE)  # ready before routing's wrap-up ends
+        except grpc.aio.AioRpcError:
+            pass  # routing's own wrap-up makes the bot available again
 
 
 # ------------------------------------------------------------------ the run
