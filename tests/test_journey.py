@@ -4,19 +4,26 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from services.shared import topics
 from services.shared.migrations import with_database
 from support import eventually
 from tongban.results.v1 import results_pb2
+from tools import chart, cli
 from tools.benchstack import bench_env, service_process
-from tools.journey import STAGES, Stubs, journey, ready_official
-from tools.simulate import run as simulate
+from tools.journey import Stubs, journey, ready_official
+from tools.population import Shares
+from tools.simulate import Report, Settings, simulate
+from tools.stages import STAGES
 
 HAPPY_PATH = [
     "ApplicationCreated", "MaterialUploaded", "ApplicationSubmitted", "CaseQueued",
@@ -24,11 +31,19 @@ HAPPY_PATH = [
     "WindowConnected", "DecisionRecorded", "ResultIssued", "ResultDelivered", "WindowClosed",
     "WindowRecordingStored", "EvaluationSubmitted", "CaseClosed",
 ]
+NOT_AFTER_A_REJECTION = {"ResultIssued", "ResultDelivered"}
+
+
+@dataclass(frozen=True)
+class Stack:
+    stubs: Stubs
+    kafka: str
+    results_database: str
 
 
 @pytest.fixture(scope="module")
 async def stack(kafka_bootstrap: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
-                ) -> AsyncIterator[Stubs]:
+                ) -> AsyncIterator[Stack]:
     """Every service as its own process, exactly as `make dev` runs it."""
     topics.ensure_topics(kafka_bootstrap, topics.load())
     suffix = uuid.uuid4().hex[:6]
@@ -36,23 +51,24 @@ async def stack(kafka_bootstrap: str, postgres_url: str, tmp_path_factory: pytes
     env.update(TONGBAN_LOOPBACK_ICE="true", TONGBAN_WORKER_NAME=f"routing-{suffix}",
                TONGBAN_ROUTING_DATA_DIR=str(tmp_path_factory.mktemp("routing")),
                TONGBAN_STATS_INTERVAL_S="1", TONGBAN_WRAP_UP_S="0.5")
+    results_database = with_database(postgres_url, f"results_{suffix}")
     with contextlib.ExitStack() as processes:
         addresses = {
             "intake": processes.enter_context(service_process("services.intake", dict(
                 env, TONGBAN_DATABASE_URL=with_database(postgres_url, f"intake_{suffix}")))),
             "results": processes.enter_context(service_process("services.results", dict(
-                env, TONGBAN_DATABASE_URL=with_database(postgres_url, f"results_{suffix}")))),
+                env, TONGBAN_DATABASE_URL=results_database))),
             "routing": processes.enter_context(service_process("services.routing", env,
                                                                 timeout=90)),
             "window": processes.enter_context(service_process("services.window", env)),
         }
-        yield Stubs.connect(addresses)
+        yield Stack(Stubs.connect(addresses), kafka_bootstrap, results_database)
 
 
 async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_end_to_end(
-    stack: Stubs,
+    stack: Stack,
 ) -> None:
-    stubs = stack
+    stubs = stack.stubs
     suffix = uuid.uuid4().hex[:6]
     # Guangdong: no other test sends work there, and a fresh routing worker replays the
     # shared topics, so a Shanghai official would first be offered other tests' cases
@@ -80,18 +96,78 @@ async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_en
                                    "window connected", "decided", "delivered"]
 
 
-async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
-    stack: Stubs,
-) -> None:
-    done, marks, failures = await simulate(4, 2, "330000", stubs=stack, timeout=90)
-    assert not failures and len(done) == 4  # none stuck
-    for case_id in done:
-        assert all(stage in marks[case_id] for stage in STAGES)
+@pytest.fixture(scope="module")
+async def simulated(stack: Stack) -> Report:
+    """A short simulation: halls of three provinces, bots in two others (no other test sends
+    work to Sichuan or Chongqing: a fresh routing worker replays the shared topics), a third
+    of the decisions rejections. 补正 is off until routing requeues a supplied case."""
+    settings = Settings(halls=3, officials=3, rate=1.25, duration=4.0, seed=1,
+                        shares=Shares(supplement=0.0, rejection=0.34), talk_s=0.5,
+                        wrap_up_s=0.2, timeout_s=90, provinces=("510000", "500000"))
+    return await simulate(settings, stack.stubs, stack.kafka)
 
-        async def complete(case_id: str = case_id) -> bool:
-            events = (await stack.results.GetCaseTimeline(
-                results_pb2.GetCaseTimelineRequest(case_id=case_id))).events
-            kinds = {e.type.rsplit(".", 1)[1] for e in events}
-            return set(HAPPY_PATH) <= kinds
+
+async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
+    stack: Stack, simulated: Report, tmp_path: Path,
+) -> None:
+    report = simulated
+    assert len(report.journeys) >= 3
+    stuck = [(j.stage, j.problem) for j in report.journeys if not j.closed]
+    assert not stuck  # none stuck
+    assert len({j.applicant.hall.province for j in report.journeys}) >= 2
+    assert all(j.applicant.target_province in {"510000", "500000"}
+               and j.applicant.target_province != j.applicant.hall.province
+               for j in report.journeys)
+    outcomes = {j.outcome for j in report.journeys}
+    assert outcomes <= {"APPROVED", "REJECTED"} and "APPROVED" in outcomes
+    for j in report.journeys:
+        wanted = STAGES if j.outcome == "APPROVED" else STAGES[:-1]
+        assert list(report.reckonings[j.case_id].marks) == list(wanted)
+        expected = set(HAPPY_PATH) - (NOT_AFTER_A_REJECTION if j.outcome == "REJECTED" else set())
+
+        async def complete(j: object = j, expected: set[str] = expected) -> bool:
+            events = (await stack.stubs.results.GetCaseTimeline(
+                results_pb2.GetCaseTimelineRequest(case_id=j.case_id))).events  # type: ignore[attr-defined]
+            return expected <= {e.type.rsplit(".", 1)[1] for e in events}
 
         await eventually(complete, timeout=60)
+        case = (await stack.stubs.results.GetCase(results_pb2.GetCaseRequest(
+            case_id=j.case_id))).case
+        assert case.status == "CLOSED" and case.evaluation_level == j.level
+        assert case.applicant.id_number.count("*") == 8
+        if j.outcome == "REJECTED":
+            timeline = (await stack.stubs.results.GetCaseTimeline(
+                results_pb2.GetCaseTimelineRequest(case_id=j.case_id))).events
+            decision = next(json.loads(e.data_json) for e in timeline
+                            if e.type.endswith("DecisionRecorded"))
+            assert decision["reason_code"] and decision["legal_basis"]
+    volumes = dict(report.volumes())
+    assert volumes["journeys closed"] == len(report.journeys) and volumes["stuck or failed"] == 0
+    assert volumes["rectifications opened"] == volumes["rated 2 or less (差评)"]
+    spans = {s.label: s for s in report.spans}
+    assert len(spans["submitted → queued"].samples_ms) == len(report.journeys)
+    assert all(v > 0 for s in report.spans for v in s.samples_ms)
+    path = chart.render(tmp_path / "simulation.png", "t", "s", [("run", report.spans)])
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == chart.SIZE
+
+
+def test_replay_rebuilds_the_projection_of_the_simulated_cases(
+    stack: Stack, simulated: Report, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(cli, "KAFKA", stack.kafka)
+    cases = [j.case_id for j in simulated.journeys]
+    argv = ["replay", "--database-url", stack.results_database, "--drop", "--json"]
+    for case_id in cases:
+        argv += ["--case", case_id]
+    assert cli.main(argv) == 0, capsys.readouterr().out
+    report = json.loads(capsys.readouterr().out)
+    assert report["matches"] and report["differing"] == [] and report["live_caught_up"]
+    assert report["events"] >= report["live_events"] > 0 and report["cases"] >= len(cases)
+    for case_id in cases:
+        counts = report["cases_asked"][case_id]
+        assert counts["live"] == counts["rebuilt"] >= len(HAPPY_PATH) - 2, case_id
+    assert cli.main(["replay", "--database-url", stack.results_database, "--schema",
+                     "Bad-Name"]) == 2
+    assert "schema names" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -61,15 +62,23 @@ class Progress:
             sys.stderr.flush()
 
 
+def width(text: str) -> int:
+    """Columns a terminal gives the text: CJK characters (补正, 优先办) take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[str(c) for c in header]] + [[fmt(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    widths = [max(width(r[i]) for r in cells) for i in range(len(header))]
     line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
     out = [title, line]
+
+    def pad(text: str, column: int, left: bool) -> str:
+        room = " " * (widths[column] - width(text))
+        return text + room if left else room + text
+
     for i, row in enumerate(cells):
-        out.append("| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w)
-                                     for j, (c, w) in enumerate(zip(row, widths, strict=True)))
-                   + " |")
+        out.append("| " + " | ".join(pad(c, j, j == 0) for j, c in enumerate(row)) + " |")
         if i == 0:
             out.append(line)
     out.append(line)

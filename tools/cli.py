@@ -6,10 +6,14 @@
     tongban lag [--json]
     tongban dlq list [--json]
     tongban dlq replay OFFSET        put a dead-lettered record back on its topic
-    tongban simulate --journeys N --officials M
+    tongban replay [--schema S] [--drop] [--json]
+                                     rebuild the results projection from the topics
+    tongban simulate --halls N --officials M --rate R --duration S [--chart F.png]
 
-Addresses come from TONGBAN_KAFKA_BOOTSTRAP and TONGBAN_RESULTS_ADDR (the `make dev`
-defaults otherwise). Everything shown is masked: events never carry clear personal data.
+Addresses come from TONGBAN_KAFKA_BOOTSTRAP, TONGBAN_<SERVICE>_ADDR and
+TONGBAN_RESULTS_DATABASE_URL (the `make dev` defaults otherwise). Everything shown is
+masked: events never carry clear personal data, and the simulator keeps the ID numbers and
+phones it generates out of its output.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from services.shared.cloudevents import Envelope, PoisonRecord
 
 KAFKA = os.environ.get("TONGBAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 RESULTS = os.environ.get("TONGBAN_RESULTS_ADDR", "127.0.0.1:50054")
+RESULTS_DB = os.environ.get("TONGBAN_RESULTS_DATABASE_URL",
+                            "postgresql://tongban@127.0.0.1:5433/results")
 DETAIL_FIELDS = ("province", "target_province", "official_id", "position", "outcome", "level",
                  "reason", "window_id", "material_code", "status")
 
@@ -238,10 +244,79 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from tools.simulate import simulate
+def cmd_replay(args: argparse.Namespace) -> int:
+    from tools.benchkit import table
+    from tools.replay import ReplayError, replay
 
-    return simulate(args.journeys, args.officials, args.province)
+    try:
+        report = asyncio.run(replay(args.database_url, KAFKA, args.schema, args.case or [],
+                                    drop=args.drop, show_progress=not args.json))
+    except ReplayError as error:
+        print(f"tongban: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(table("Results projection rebuilt from the topics", ["measure", "value"],
+                    report.rows()))
+        for case_id, (live, rebuilt) in report.per_case.items():
+            print(f"  case {case_id}: {live} events live, {rebuilt} rebuilt")
+        for case_id, live, rebuilt in report.differing[:20]:
+            print(f"  differs: case {case_id or '(none)'}: {live} live, {rebuilt} rebuilt")
+        if not report.live_caught_up:
+            print("  the live projection had not read as far as the replay: rerun later")
+        print("  matches the live projection" if report.matches else "  does NOT match")
+        if not args.drop:
+            print(f"  kept; drop it with: DROP SCHEMA {report.schema} CASCADE")
+    return 0 if report.matches else 1
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("a share is between 0 and 1")
+    return value
+
+
+def service_addresses() -> dict[str, str]:
+    return {name: os.environ[f"TONGBAN_{name.upper()}_ADDR"]
+            for name in ("intake", "routing", "window", "results")
+            if os.environ.get(f"TONGBAN_{name.upper()}_ADDR")}
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tools import simulate
+    from tools.population import PlanError, Shares
+
+    try:
+        settings = simulate.Settings(
+            halls=args.halls, officials=args.officials, rate=args.rate, duration=args.duration,
+            shares=Shares(args.supplement_share, args.reject_share), talk_s=args.talk,
+            timeout_s=args.timeout, seed=args.seed,
+            provinces=tuple(p.strip() for p in args.provinces.split(",") if p.strip()))
+        report = asyncio.run(simulate.simulate(settings, kafka=KAFKA,
+                                               addresses=service_addresses()))
+    except PlanError as error:
+        print(f"tongban: {error}", file=sys.stderr)
+        return 2
+    chart = simulate.chart(report, Path(args.chart)) if args.chart else None
+    if args.json:
+        print(json.dumps({**report.to_json(), "chart": str(chart) if chart else None},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(simulate.tables(report))
+        if chart:
+            print(f"chart: {chart}")
+    return 0 if all(j.closed for j in report.journeys) else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -273,10 +348,33 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("offset", type=int, nargs="?", default=-1)
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(run=cmd_dlq)
-    sim = commands.add_parser("simulate", help="drive whole journeys through the stack")
-    sim.add_argument("--journeys", type=int, default=10)
-    sim.add_argument("--officials", type=int, default=3)
-    sim.add_argument("--province", default="310000")
+    rebuild = commands.add_parser("replay", help="rebuild the results projection from the topics"
+                                  " into a fresh schema and compare it with the live one")
+    rebuild.add_argument("--database-url", default=RESULTS_DB,
+                         help="the results database (default: TONGBAN_RESULTS_DATABASE_URL)")
+    rebuild.add_argument("--schema", help="default: results_replay_<UTC time>")
+    rebuild.add_argument("--case", action="append", help="show this case's counts (repeatable)")
+    rebuild.add_argument("--drop", action="store_true", help="drop the schema after comparing")
+    rebuild.add_argument("--json", action="store_true")
+    rebuild.set_defaults(run=cmd_replay)
+    sim = commands.add_parser("simulate", help="applicants at halls and bot officials driving"
+                              " whole journeys through the stack")
+    sim.add_argument("--halls", type=int, default=4, help="halls, spread over provinces")
+    sim.add_argument("--officials", type=int, default=4, help="bot officials")
+    sim.add_argument("--rate", type=positive_float, default=0.5, help="applicants a second")
+    sim.add_argument("--duration", type=positive_float, default=30,
+                     help="seconds of arrivals")
+    sim.add_argument("--supplement-share", type=share, default=0.1,
+                     help="first decisions that ask for 补正 materials")
+    sim.add_argument("--reject-share", type=share, default=0.05, help="decisions that reject")
+    sim.add_argument("--talk", type=positive_float, default=1.0,
+                     help="seconds in the video window before deciding")
+    sim.add_argument("--timeout", type=positive_float, default=180,
+                     help="a journey longer than this counts as stuck")
+    sim.add_argument("--provinces", default="", help="target provinces, e.g. 310000,440000")
+    sim.add_argument("--seed", type=int)
+    sim.add_argument("--chart", help="write the per-stage latency chart to this PNG")
+    sim.add_argument("--json", action="store_true")
     sim.set_defaults(run=cmd_simulate)
     return top
 

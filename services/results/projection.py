@@ -27,6 +27,7 @@ from services.shared.kafka import consumer as make_consumer
 from services.shared.kafka import reliable_producer, send_to_dead_letter
 
 log = logging.getLogger(__name__)
+CONSUMER = "results-projection"  # the live projection's name in consumer_offsets
 PROJECTED = Counter("tongban_results_projected_total", "Events written to the timeline")
 DUPLICATES = Counter("tongban_results_duplicates_total", "Events already in the timeline")
 
@@ -195,12 +196,17 @@ class Projector:
     """Consumes the domain topics into the timeline; `start()` on the loop, `stop()` to end."""
 
     def __init__(self, writer: TimelineWriter, bootstrap: str, topics: Sequence[str],
-                 group_id: str = "tongban-results-projection", max_batch: int = 2000) -> None:
+                 group_id: str = "tongban-results-projection", max_batch: int = 2000,
+                 park_poison: bool = True) -> None:
         self.writer = writer
         self.bootstrap = bootstrap
         self.topics = list(topics)
         self.group_id = group_id
         self.max_batch = max_batch
+        # a rebuild (tools/replay.py) reads records the live projection parked already:
+        # it counts them instead of dead-lettering them twice
+        self.park_poison = park_poison
+        self.poison = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -256,6 +262,10 @@ class Projector:
                             envelope = cloudevents.decode(record.key, record.value, record.headers)
                             items.append(Item(envelope, tp.topic, tp.partition, record.offset))
                         except PoisonRecord as poison:
+                            self.poison += 1
+                            if not self.park_poison:
+                                next_offsets[(tp.topic, tp.partition)] = record.offset + 1
+                                continue
                             dead_letters = dead_letters or reliable_producer(
                                 self.bootstrap, "results-dlq")
                             send_to_dead_letter(dead_letters, record, poison.reason, self.group_id)

@@ -1,0 +1,85 @@
+"""The rebuild's pieces against the real broker and PostgreSQL: a projector that counts
+poison records instead of parking them again, and the offset bounds it stops at."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from services.results.__main__ import MIGRATIONS
+from services.results.projection import Projector, TimelineWriter
+from services.shared import cloudevents, migrations, topics
+from support import eventually
+from tongban.events.v1 import events_pb2
+from tools import cli
+from tools.replay import Bounds, topic_bounds
+
+
+def dead_letters_from(bootstrap: str, topic: str) -> int:
+    consumer = KafkaConsumer(topics.DEAD_LETTER, bootstrap_servers=bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    found = sum(1 for r in consumer if (b"dlq_topic", topic.encode()) in
+                [(k.encode(), v) for k, v in r.headers])
+    consumer.close()
+    return found
+
+
+async def test_a_rebuild_counts_poison_records_and_leaves_the_dead_letter_topic_alone(
+    kafka_bootstrap: str, fresh_database: str,
+) -> None:
+    topics.ensure_topics(kafka_bootstrap, topics.load())
+    topic = f"test.replay.{uuid.uuid4().hex[:6]}"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin.create_topics([NewTopic(topic, 1, 1)])
+    admin.close()
+    key, value, headers = cloudevents.encode(cloudevents.stamp(events_pb2.CaseQueued(
+        case_id="c-replay", province="510000")), source="routing", key="c-replay")
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer.send(topic, key=b"x", value=b"not protobuf", headers=[("ce_type", b"nope")])
+    producer.send(topic, key=key, value=value, headers=headers)
+    producer.flush()
+    producer.close()
+    bounds = await asyncio.to_thread(topic_bounds, kafka_bootstrap, [topic])
+    assert bounds.records == 2 and not bounds.reached({})
+    await migrations.prepare(fresh_database, MIGRATIONS)
+    pool = await asyncpg.create_pool(fresh_database, min_size=1, max_size=2)
+    projector = Projector(TimelineWriter(pool, "replay-test"), kafka_bootstrap, [topic],
+                          group_id=f"test-replay-{uuid.uuid4().hex[:6]}", park_poison=False)
+    projector.start()
+    try:
+        async def read_both() -> bool:
+            offsets = await TimelineWriter(pool, "replay-test").offsets([(topic, 0)])
+            return bounds.reached(offsets)
+
+        await eventually(read_both, timeout=30)
+    finally:
+        await projector.stop()
+    assert projector.poison == 1
+    assert await pool.fetchval("SELECT count(*) FROM timeline WHERE case_id = 'c-replay'") == 1
+    await pool.close()
+    assert await asyncio.to_thread(dead_letters_from, kafka_bootstrap, topic) == 0
+
+
+def test_bounds_count_only_what_the_topics_still_hold() -> None:
+    bounds = Bounds({("t", 0): 10, ("t", 1): 0}, {("t", 0): 15, ("t", 1): 0})
+    assert bounds.records == 5
+    assert bounds.read({("t", 0): 12}) == 2 and bounds.read({}) == 0
+    assert not bounds.reached({("t", 0): 14}) and bounds.reached({("t", 0): 15})
+
+
+def test_bad_simulate_and_replay_input_gets_a_clear_error(capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    assert cli.main(["simulate", "--halls", "99"]) == 2
+    assert "--halls must be between 1 and" in capsys.readouterr().err
+    assert cli.main(["simulate", "--supplement-share", "0.7", "--reject-share", "0.6"]) == 2
+    assert "summing to 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["simulate", "--rate", "0"])
+    assert "must be greater than 0" in capsys.readouterr().err
+    assert cli.main(["replay", "--schema", "Robert'); DROP TABLE cases;--"]) == 2
+    assert "schema names" in capsys.readouterr().err

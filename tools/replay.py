@@ -1,0 +1,254 @@
+"""`tongban replay`: rebuilds the results projection from the Kafka topics, from their
+earliest offsets, into a fresh PostgreSQL schema of the results database, then compares it
+with the live projection.
+
+Why a schema and not a database: the results migrations and the projection use unqualified
+table names, so a pool whose connections set `search_path` to the new schema runs the
+service's own code (services.results.projection) unchanged; both projections then sit in
+one database, so the comparison is one query; and operators who already hold the results
+database's credentials need no right to create databases. The live tables are never
+written: the rebuild has its own consumer group, its own offsets (in its schema) and leaves
+the dead-letter topic alone (the live projection parked those records already).
+
+Only what the topics still hold can be rebuilt (retention is 180 days), so events per case
+are compared over the same records: those between the earliest offsets and the ends the
+topics had when the replay started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from kafka import KafkaConsumer, TopicPartition
+
+from services.results.__main__ import MIGRATIONS
+from services.results.projection import CONSUMER, Projector, TimelineWriter
+from services.shared import migrations, topics
+from tools.benchkit import Progress
+
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+REPLAY_CONSUMER = "results-replay"
+
+
+class ReplayError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Per partition: the first offset the topic still holds and its end at the start."""
+
+    first: dict[tuple[str, int], int]
+    end: dict[tuple[str, int], int]
+
+    @property
+    def records(self) -> int:
+        return sum(self.end[p] - self.first[p] for p in self.end)
+
+    def read(self, next_offsets: dict[tuple[str, int], int]) -> int:
+        return sum(min(max(next_offsets.get(p, self.first[p]), self.first[p]), self.end[p])
+                   - self.first[p] for p in self.end)
+
+    def reached(self, next_offsets: dict[tuple[str, int], int]) -> bool:
+        return all(self.end[p] <= self.first[p] or next_offsets.get(p, 0) >= self.end[p]
+                   for p in self.end)
+
+
+@dataclass
+class ReplayReport:
+    schema: str
+    records: int
+    poison: int
+    events: int
+    cases: int
+    live_events: int
+    live_caught_up: bool
+    compared_cases: int
+    differing: list[tuple[str, int, int]]  # case id, live events, rebuilt events
+    status_differs: int
+    elapsed_s: float
+    per_case: dict[str, tuple[int, int]] = field(default_factory=dict)  # asked-for cases
+
+    @property
+    def matches(self) -> bool:
+        return self.live_caught_up and not self.differing
+
+    def rows(self) -> list[list[object]]:
+        rate = self.records / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        return [["schema", self.schema], ["records read", self.records],
+                ["poison records skipped", self.poison], ["events rebuilt", self.events],
+                ["cases rebuilt", self.cases], ["live events (same records)", self.live_events],
+                ["cases compared", self.compared_cases],
+                ["cases whose event counts differ", len(self.differing)],
+                ["cases whose status differs", self.status_differs],
+                ["elapsed", f"{self.elapsed_s:.1f} s ({rate:,.0f} records/s)"]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": self.schema, "records": self.records, "poison": self.poison,
+                "events": self.events, "cases": self.cases, "live_events": self.live_events,
+                "live_caught_up": self.live_caught_up, "compared_cases": self.compared_cases,
+                "differing": [{"case_id": c, "live": lv, "rebuilt": rb}
+                              for c, lv, rb in self.differing],
+                "status_differs": self.status_differs, "matches": self.matches,
+                "elapsed_s": round(self.elapsed_s, 2),
+                "cases_asked": {c: {"live": lv, "rebuilt": rb}
+                                for c, (lv, rb) in self.per_case.items()}}
+
+
+def default_schema() -> str:
+    return f"results_replay_{datetime.now(UTC):%Y%m%d_%H%M%S}"
+
+
+def topic_bounds(bootstrap: str, names: list[str]) -> Bounds:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    try:
+        partitions = [TopicPartition(n, p) for n in names
+                      for p in consumer.partitions_for_topic(n) or ()]
+        first = consumer.beginning_offsets(partitions)
+        end = consumer.end_offsets(partitions)
+    finally:
+        consumer.close()
+    return Bounds({(tp.topic, tp.partition): o for tp, o in first.items()},
+                  {(tp.topic, tp.partition): o for tp, o in end.items()})
+
+
+async def stored_offsets(conn: asyncpg.Connection, table: str, consumer: str
+                         ) -> dict[tuple[str, int], int]:
+    rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {table}"
+                            " WHERE consumer = $1", consumer)
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def create_schema(database_url: str, schema: str) -> asyncpg.Pool:
+    """The schema, the results migrations applied inside it, and a pool that sees only it."""
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise ReplayError(f"schema names are lower-case letters, digits and _: {schema!r}")
+    admin = await asyncpg.connect(database_url)
+    try:
+        if await admin.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+            raise ReplayError(f"schema {schema} exists already; choose another with --schema")
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await admin.close()
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=4, server_settings={"search_path": schema})
+    async with pool.acquire() as conn:
+        await migrations.migrate(conn, migrations.discover(MIGRATIONS))
+    return pool
+
+
+async def drop_schema(database_url: str, schema: str) -> None:
+    if not SCHEMA_NAME.fullmatch(schema) or schema == "public":
+        raise ReplayError(f"refusing to drop schema {schema!r}")
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def rebuild(pool: asyncpg.Pool, schema: str, bootstrap: str, bounds: Bounds,
+                  show_progress: bool = True) -> int:
+    """Runs the service's projector into the schema until it has read up to the bounds;
+    returns how many poison records it skipped."""
+    projector = Projector(TimelineWriter(pool, REPLAY_CONSUMER), bootstrap,
+                          sorted({t for t, _ in bounds.end}),
+                          group_id=f"tongban-results-replay-{schema}", park_poison=False)
+    progress = Progress(f"replay into {schema}", bounds.records) if show_progress else None
+    projector.start()
+    try:
+        async with pool.acquire() as conn:
+            while True:
+                offsets = await stored_offsets(conn, "consumer_offsets", REPLAY_CONSUMER)
+                if progress is not None:
+                    progress.advance(bounds.read(offsets) - progress.done)
+                if bounds.reached(offsets):
+                    return projector.poison
+                thread = projector._thread
+                if thread is not None and not thread.is_alive():
+                    raise ReplayError("the projection stopped on an error (see the log above)")
+                await asyncio.sleep(0.3)
+    finally:
+        await projector.stop()
+
+
+def compare_sql(schema: str) -> str:
+    return f"""
+        WITH bounds AS (
+            SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[])
+                AS b(topic, partition, first_offset, end_offset)),
+        live AS (
+            SELECT t.case_id, count(*) AS n FROM public.timeline t JOIN bounds b
+              ON b.topic = t.topic AND b.partition = t.partition
+             AND t."offset" >= b.first_offset AND t."offset" < b.end_offset
+            GROUP BY t.case_id),
+        rebuilt AS (
+            SELECT t.case_id, count(*) AS n FROM "{schema}".timeline t JOIN bounds b
+              ON b.topic = t.topic AND b.partition = t.partition
+             AND t."offset" >= b.first_offset AND t."offset" < b.end_offset
+            GROUP BY t.case_id)
+        SELECT coalesce(l.case_id, r.case_id) AS case_id, coalesce(l.n, 0) AS live,
+               coalesce(r.n, 0) AS rebuilt
+        FROM live l FULL JOIN rebuilt r ON r.case_id = l.case_id"""
+
+
+async def compare(database_url: str, schema: str, bounds: Bounds, case_ids: list[str],
+                  wait_live_s: float) -> tuple[dict[str, tuple[int, int]], int, bool]:
+    """Events per case, live and rebuilt, over the same records; cases whose status
+    differs; whether the live projection had read as far (waited for up to wait_live_s)."""
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "public"})
+    try:
+        deadline = time.monotonic() + wait_live_s
+        while True:
+            live_caught_up = bounds.reached(
+                await stored_offsets(conn, "public.consumer_offsets", CONSUMER))
+            if live_caught_up or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        keys = sorted(bounds.end)
+        rows = await conn.fetch(compare_sql(schema), [t for t, _ in keys], [p for _, p in keys],
+                                [bounds.first[k] for k in keys], [bounds.end[k] for k in keys])
+        counts = {r["case_id"]: (r["live"], r["rebuilt"]) for r in rows}
+        status_differs = await conn.fetchval(
+            f'SELECT count(*) FROM public.cases l JOIN "{schema}".cases r USING (case_id)'
+            " WHERE l.status <> r.status")
+        for case_id in case_ids:
+            counts.setdefault(case_id, (0, 0))
+        return counts, int(status_differs), live_caught_up
+    finally:
+        await conn.close()
+
+
+async def replay(database_url: str, bootstrap: str, schema: str | None = None,
+                 case_ids: list[str] | None = None, drop: bool = False,
+                 show_progress: bool = True, wait_live_s: float = 30) -> ReplayReport:
+    schema = schema or default_schema()
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise ReplayError(f"schema names are lower-case letters, digits and _: {schema!r}")
+    started = time.monotonic()
+    bounds = await asyncio.to_thread(topic_bounds, bootstrap, topics.load().event_topics())
+    pool = await create_schema(database_url, schema)
+    try:
+        poison = await rebuild(pool, schema, bootstrap, bounds, show_progress)
+        events = int(await pool.fetchval("SELECT count(*) FROM timeline"))
+        cases = int(await pool.fetchval("SELECT count(*) FROM cases"))
+    finally:
+        await pool.close()
+    elapsed = time.monotonic() - started
+    try:
+        counts, status_differs, caught_up = await compare(database_url, schema, bounds,
+                                                          case_ids or [], wait_live_s)
+    finally:
+        if drop:
+            await drop_schema(database_url, schema)
+    differing = sorted((c, lv, rb) for c, (lv, rb) in counts.items() if lv != rb)
+    return ReplayReport(schema, bounds.records, poison, events, cases,
+                        sum(lv for lv, _ in counts.values()), caught_up, len(counts),
+                        differing, status_differs, elapsed,
+                        {c: counts[c] for c in case_ids or []})
