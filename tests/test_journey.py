@@ -99,10 +99,11 @@ async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_en
 @pytest.fixture(scope="module")
 async def simulated(stack: Stack) -> Report:
     """A short simulation: halls of three provinces, bots in two others (no other test sends
-    work to Sichuan or Chongqing: a fresh routing worker replays the shared topics), a third
-    of the decisions rejections. 补正 is off until routing requeues a supplied case."""
+    work to Sichuan or Chongqing: a fresh routing worker replays the shared topics), many
+    补正 rounds (the applicant supplies the material and submits again, the case is queued
+    and decided again) and some rejections."""
     settings = Settings(halls=3, officials=3, rate=1.25, duration=4.0, seed=1,
-                        shares=Shares(supplement=0.0, rejection=0.34), talk_s=0.5,
+                        shares=Shares(supplement=0.5, rejection=0.25), talk_s=0.5,
                         wrap_up_s=0.2, timeout_s=90, provinces=("510000", "500000"))
     return await simulate(settings, stack.stubs, stack.kafka)
 
@@ -120,6 +121,7 @@ async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
                for j in report.journeys)
     outcomes = {j.outcome for j in report.journeys}
     assert outcomes <= {"APPROVED", "REJECTED"} and "APPROVED" in outcomes
+    assert any(j.supplement_rounds for j in report.journeys)  # 补正, then decided again
     for j in report.journeys:
         wanted = STAGES if j.outcome == "APPROVED" else STAGES[:-1]
         assert list(report.reckonings[j.case_id].marks) == list(wanted)
@@ -138,8 +140,8 @@ async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
         if j.outcome == "REJECTED":
             timeline = (await stack.stubs.results.GetCaseTimeline(
                 results_pb2.GetCaseTimelineRequest(case_id=j.case_id))).events
-            decision = next(json.loads(e.data_json) for e in timeline
-                            if e.type.endswith("DecisionRecorded"))
+            decision = [json.loads(e.data_json) for e in timeline  # the last: after any 补正
+                        if e.type.endswith("DecisionRecorded")][-1]
             assert decision["reason_code"] and decision["legal_basis"]
     volumes = dict(report.volumes())
     assert volumes["journeys closed"] == len(report.journeys) and volumes["stuck or failed"] == 0

@@ -37,7 +37,7 @@ from tongban.window.v1 import window_pb2
 from tools import population
 from tools.benchkit import Progress
 from tools.eventfeed import CaseLog, EventFeed, Offer, Stalled
-from tools.journey import JPEG, PDF, Stubs
+from tools.journey import JPEG, PDF, Stubs, until
 from tools.population import Applicant, BotOfficial, Shares
 from tools.stages import Reckoning, Seen, Span, reckon, spans
 
@@ -181,6 +181,13 @@ def seen(log: CaseLog) -> list[Seen]:
 # ------------------------------------------------------------------ applicants
 
 
+async def reopened(stubs: Stubs, case_id: str) -> bool:
+    """Intake has sent the application back to the applicant for its 补正."""
+    found = (await stubs.intake.GetApplication(intake_pb2.GetApplicationRequest(
+        case_id=case_id))).application
+    return bool(found.status == intake_pb2.APPLICATION_STATUS_SUPPLEMENT_REQUESTED)
+
+
 async def upload(stubs: Stubs, case_id: str, code: str) -> None:
     await stubs.intake.UploadMaterial(iter([intake_pb2.UploadMaterialRequest(
         header=intake_pb2.UploadHeader(case_id=case_id, material_code=code,
@@ -250,8 +257,10 @@ async def apply(run: Run, journey: Journey, rng: random.Random) -> None:
         journey.supplement_rounds += 1
         journey.stage = "supplying 补正 materials"
         await asyncio.sleep(run.settings.talk_s)  # fetching the paper
+        await until(lambda: reopened(stubs, case_id), timeout)  # intake has read the decision
         for code in event.supplements:
             await upload(stubs, case_id, code)
+        await stubs.intake.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
         index += 1
     journey.outcome = outcome
     if outcome == "APPROVED":

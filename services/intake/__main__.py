@@ -15,6 +15,7 @@ from services.intake.s3store import S3BlobStore
 from services.intake.store import IntakeStore, open_pool
 from services.shared import logs, migrations, pii, topics
 from services.shared.catalog import load_catalog
+from services.shared.consumer import EventConsumer
 from services.shared.grpcserver import Service
 from services.shared.outbox import OutboxRelay
 from services.shared.settings import load_or_exit
@@ -43,6 +44,13 @@ async def prepare_blob_store(blobs: BlobStore) -> None:
                         extra={"store": repr(blobs), "error": str(exc)})
 
 
+def decisions_consumer(bootstrap: str, api: IntakeApi, group: str = "tongban-intake"
+                       ) -> EventConsumer:
+    """补正 requests come back from results as decisions."""
+    return EventConsumer(bootstrap, ["tongban.result"], group, api.on_decision, "intake",
+                         types={"DecisionRecorded"})
+
+
 async def serve(settings: IntakeSettings) -> None:
     catalog = topics.load(settings.topics_file)
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
@@ -56,11 +64,14 @@ async def serve(settings: IntakeSettings) -> None:
         IntakeStore(pool, catalog), load_catalog(), blobs,
         pii.Keyring.parse(settings.pii_keys), base64.b64decode(settings.pseudonym_secret),
     )
+    decisions = decisions_consumer(settings.kafka_bootstrap, api)
+    decisions.start()
     service = Service("intake", settings.grpc_listen, settings.metrics_listen)
     service.add(lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
                 intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name)
 
     async def close() -> None:
+        await decisions.stop()
         await relay.stop()
         await pool.close()
         if isinstance(blobs, S3BlobStore):

@@ -16,6 +16,7 @@ from services.intake.blobs import BlobStore, BlobStoreError, sha256_hex
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
 from services.shared import cloudevents, errors, pii
 from services.shared.catalog import Catalog, Matter
+from services.shared.cloudevents import Envelope
 from services.shared.errors import FieldViolation, grpc_errors
 from tongban.events.v1 import events_pb2
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
@@ -26,7 +27,8 @@ DELIVERY = {"MAIL": types_pb2.DELIVERY_METHOD_MAIL, "HALL_PRINT": types_pb2.DELI
             "E_CERTIFICATE": types_pb2.DELIVERY_METHOD_E_CERTIFICATE}
 STATUS = {"DRAFT": intake_pb2.APPLICATION_STATUS_DRAFT,
           "SUBMITTED": intake_pb2.APPLICATION_STATUS_SUBMITTED,
-          "CANCELLED": intake_pb2.APPLICATION_STATUS_CANCELLED}
+          "CANCELLED": intake_pb2.APPLICATION_STATUS_CANCELLED,
+          "SUPPLEMENT_REQUESTED": intake_pb2.APPLICATION_STATUS_SUPPLEMENT_REQUESTED}
 STATUS_NAMES = {v: k for k, v in STATUS.items()}
 MAX_PAGE = 500
 
@@ -105,6 +107,8 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             needs=self._needs(row), materials=[self._material_pb(m) for m in row.materials],
             missing_materials=row.missing_materials, created_at=cloudevents.timestamp(row.created_at),
             submitted_at=cloudevents.timestamp(row.submitted_at), delivery_method=row.delivery_method,  # type: ignore[arg-type]
+            requested_supplements=row.requested_supplements,
+            supplements_requested_at=cloudevents.timestamp(row.supplements_requested_at),
         )
 
     @staticmethod
@@ -118,6 +122,25 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         return intake_pb2.Material(id=material.id, code=material.code,
                                    content_type=material.content_type, size=material.size,
                                    sha256=material.sha256, source=material.source)
+
+    async def on_decision(self, envelope: Envelope) -> None:
+        """补正: the official asked for supplements, so the application goes back to the
+        applicant (SUPPLEMENT_REQUESTED) until they upload them and submit again. Applied
+        once per event, whatever the redeliveries."""
+        event: Any = envelope.event
+        if event.outcome != types_pb2.DECISION_OUTCOME_SUPPLEMENT_REQUESTED:
+            return
+
+        def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
+            if row.status != "SUBMITTED":  # withdrawn meanwhile: nothing to ask of anyone
+                log.warning("supplements requested of a %s application", row.status,
+                            extra={"case_id": row.case_id})
+                return {}, []
+            return {"status": "SUPPLEMENT_REQUESTED",
+                    "requested_supplements": list(event.supplements),
+                    "supplements_requested_at": envelope.time}, []
+
+        await self.store.once(envelope.id, event.case_id, decide)
 
     @grpc_errors
     async def CreateApplication(self, request: intake_pb2.CreateApplicationRequest, context: Any
@@ -282,16 +305,29 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                     "缺少关键材料：" + "、".join(m.name_zh for m in outcome.missing_key),
                     "key materials missing: " + ", ".join(m.name_en for m in outcome.missing_key),
                     reason="KEY_MATERIALS_MISSING")
+            resubmission = row.status == "SUPPLEMENT_REQUESTED"
+            if resubmission:
+                since = row.supplements_requested_at
+                lacking = domain.supplements_missing(row.requested_supplements, {
+                    m.code for m in row.materials if since is None or m.created_at > since})
+                if lacking:
+                    names = [matter.material_names(code) for code in lacking]
+                    raise errors.failed_precondition(
+                        "请先补正以下材料：" + "、".join(zh for zh, _ in names),
+                        "supply these first: " + ", ".join(en for _, en in names),
+                        reason="SUPPLEMENTS_MISSING")
             missing = [m.code for m in outcome.missing_optional]
+            round_ = row.submission_round + 1
             event = cloudevents.stamp(events_pb2.ApplicationSubmitted(
                 case_id=row.case_id, target_province=row.target_province,
                 hall_province=row.hall_province, matter_code=row.matter_code,
                 department=row.department, needs=self._needs(row),
                 accepted_with_deficiency=bool(missing), missing_materials=missing,
-                time_limit_working_days=matter.time_limit_working_days, hall_id=row.hall_id))
-            return ({"status": "SUBMITTED", "submitted_at": cloudevents.now(),
-                     "accepted_with_deficiency": bool(missing), "missing_materials": missing},
-                    [event])
+                time_limit_working_days=matter.time_limit_working_days, hall_id=row.hall_id,
+                resubmission=resubmission, submission_round=round_))
+            return ({"status": "SUBMITTED", "submitted_at": row.submitted_at or cloudevents.now(),
+                     "accepted_with_deficiency": bool(missing), "missing_materials": missing,
+                     "requested_supplements": [], "submission_round": round_}, [event])
 
         row = await self._transition(request.case_id, decide)
         return intake_pb2.SubmitApplicationResponse(

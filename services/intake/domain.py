@@ -217,14 +217,24 @@ def submission_check(matter: Matter, uploaded_codes: Collection[str]) -> Submiss
     return SubmissionOutcome(not key, key, optional)
 
 
-# Intake's own statuses; what happens after submission is routing's and results' business.
+# Intake's own statuses; what happens after submission is routing's and results' business,
+# but for 补正: the official's request for supplements sends the application back to the
+# applicant (SUPPLEMENT_REQUESTED), who uploads them and submits again.
 def can_upload(status: str) -> bool:
-    return status in {"DRAFT", "SUBMITTED"}  # SUBMITTED: 补正 supplements arrive later
+    # SUBMITTED: non-key materials of a 容缺受理 application arrive later
+    return status in {"DRAFT", "SUBMITTED", "SUPPLEMENT_REQUESTED"}
 
 
 def can_submit(status: str) -> bool:
-    return status == "DRAFT"
+    return status in {"DRAFT", "SUPPLEMENT_REQUESTED"}
 
 
 def can_cancel(status: str) -> bool:
-    return status in {"DRAFT", "SUBMITTED"}
+    return status in {"DRAFT", "SUBMITTED", "SUPPLEMENT_REQUESTED"}
+
+
+def supplements_missing(requested: Collection[str], uploaded_since: Collection[str]
+                        ) -> list[str]:
+    """The requested supplements not uploaded since the request (in the request's order):
+    a material uploaded before it is what the official found wanting."""
+    return [code for code in requested if code not in uploaded_since]

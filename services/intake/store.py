@@ -25,7 +25,8 @@ NAMES = (
     "matter_code", "department", "name_enc", "name_masked", "id_number_enc", "id_number_masked",
     "phone_enc", "phone_masked", "pseudonym", "elderly", "disability", "interpreter",
     "preferred_language", "delivery_method", "accepted_with_deficiency", "missing_materials",
-    "created_at", "submitted_at", "cancelled_at", "cancel_reason",
+    "created_at", "submitted_at", "cancelled_at", "cancel_reason", "requested_supplements",
+    "supplements_requested_at", "submission_round",
 )
 COLUMNS = ", ".join("case_id::text" if n == "case_id" else n for n in NAMES)
 MATERIAL_NAMES = ("id", "case_id", "code", "content_type", "size", "sha256", "source",
@@ -102,12 +103,16 @@ class ApplicationRow(NewApplication):
     submitted_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    requested_supplements: list[str] = field(default_factory=list)
+    supplements_requested_at: datetime | None = None
+    submission_round: int = 0  # submissions so far: 1 after the first, 2 after a 补正 round
     materials: list[MaterialRow] = field(default_factory=list)
 
 
 def _application(record: Any, materials: list[MaterialRow]) -> ApplicationRow:
     values: dict[str, Any] = dict(record)
     values["missing_materials"] = list(values["missing_materials"] or [])
+    values["requested_supplements"] = list(values["requested_supplements"] or [])
     return ApplicationRow(**values, materials=materials)
 
 
@@ -211,27 +216,42 @@ class IntakeStore:
         applies the updates and writes the events (one statement), all in one transaction.
         None when the application does not exist."""
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await self._get(conn, case_id, lock=True)
-            if row is None:
-                return None
-            updates, events = decide(row)
-            if updates:
-                names = list(updates)
-                sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
-                args: list[Any] = [case_id, *updates.values()]
-                inserts: list[str] = []
-                for event in events:
-                    inserts.append(f"e{len(inserts)} AS ({outbox.insert_sql(len(args) + 1)})")
-                    args += outbox.event_row(self.catalog, event, source=SOURCE)
-                record = await conn.fetchrow(
-                    f"WITH updated AS (UPDATE applications SET {sets}, updated_at = now()"
-                    f" WHERE case_id = $1 RETURNING {COLUMNS})"
-                    + "".join(", " + i for i in inserts) + " SELECT * FROM updated", *args)
-                row = _application(record, row.materials)
-            else:
-                for event in events:
-                    await self._emit(conn, event)
+            return await self._transition(conn, case_id, decide)
+
+    async def _transition(self, conn: asyncpg.Connection, case_id: str, decide: Any
+                          ) -> ApplicationRow | None:
+        """`transition`'s work, inside the caller's transaction."""
+        row = await self._get(conn, case_id, lock=True)
+        if row is None:
+            return None
+        updates, events = decide(row)
+        if not updates:
+            for event in events:
+                await self._emit(conn, event)
             return row
+        names = list(updates)
+        sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
+        args: list[Any] = [case_id, *updates.values()]
+        inserts: list[str] = []
+        for event in events:
+            inserts.append(f"e{len(inserts)} AS ({outbox.insert_sql(len(args) + 1)})")
+            args += outbox.event_row(self.catalog, event, source=SOURCE)
+        record = await conn.fetchrow(
+            f"WITH updated AS (UPDATE applications SET {sets}, updated_at = now()"
+            f" WHERE case_id = $1 RETURNING {COLUMNS})"
+            + "".join(", " + i for i in inserts) + " SELECT * FROM updated", *args)
+        return _application(record, row.materials)
+
+    async def once(self, event_id: str, case_id: str, decide: Any) -> ApplicationRow | None:
+        """`transition`, for an event another service published: applied at most once per
+        event id (a redelivered event changes nothing), in the same transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            first = await conn.fetchval(
+                "INSERT INTO handled_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING"
+                " RETURNING true", event_id)
+            if not first:
+                return None
+            return await self._transition(conn, case_id, decide)
 
     async def list_by_hall(self, hall_id: str, status: str | None, limit: int,
                            after: tuple[datetime, str] | None) -> list[ApplicationRow]:

@@ -57,6 +57,11 @@ class Matter:
     def key_materials(self) -> tuple[Material, ...]:
         return tuple(m for m in self.materials if m.key)
 
+    def material_names(self, code: str) -> tuple[str, str]:
+        """(zh, en) of one of its materials; the code itself for one it does not list."""
+        found = next((m for m in self.materials if m.code == code), None)
+        return (found.name_zh, found.name_en) if found else (code, code)
+
 
 @dataclass(frozen=True)
 class Hall:

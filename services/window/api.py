@@ -38,6 +38,7 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
         self.used_tokens = tokens.UsedTokens(token_ttl_s)
         self.intake_addr = intake_addr
         self.by_case: dict[str, str] = {}
+        self.assignments: dict[str, None] = {}  # recent case.assigned ids, oldest first
         media.on_event = self.on_media_event
 
     # ------------------------------------------------------------ events
@@ -95,10 +96,15 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
                                                       "error": str(error.code())})
 
     async def on_assigned(self, envelope: Envelope) -> None:
-        """case.assigned opens the window, once per case."""
+        """case.assigned opens the case's window, unless one is open: once per assignment
+        (a case assigned again after 补正 meets in a new window, recorded on its own)."""
         event: Any = envelope.event
-        if event.case_id not in self.by_case:
-            await self._open(event.case_id, event.official_id, None)
+        if envelope.id in self.assignments:
+            return  # a redelivered assignment
+        self.assignments[envelope.id] = None
+        while len(self.assignments) > 10_000:
+            del self.assignments[next(iter(self.assignments))]
+        await self._open(event.case_id, event.official_id, None)
 
     # ------------------------------------------------------------ RPCs
 

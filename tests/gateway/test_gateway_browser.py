@@ -30,11 +30,13 @@ def test_a_hefei_applicant_and_a_shanghai_official_in_their_browsers(tmp_path: P
     assert result.returncode == 0 and report.get("ok"), \
         json.dumps(report, ensure_ascii=False, indent=1) + result.stderr[-3000:]
     assert report["kiosk_frames"] >= 30 and report["official_frames"] >= 30
+    assert report["second_window_frames"] >= 30  # the round after 补正 meets again
     assert "准予办理" in report["certificate"] and "TB-310000-" in report["certificate"]
     timeline = report["timeline"]
     assert [step for step in timeline if step in JOURNEY][:1] == ["ApplicationCreated"]
     assert set(JOURNEY + ALSO) <= set(timeline)
     assert "WindowPartyRejoined" not in timeline  # each console offered once, nobody dropped
+    assert timeline.count("DecisionRecorded") == 2 and timeline.count("WindowOpened") == 2
     assert "110105********002X" in report["summary"] and "11010519491231002X" not in report["summary"]
     assert report["console_errors"] == {"kiosk": [], "official": [], "operator": []}
     for name in SHOTS:

@@ -17,8 +17,13 @@ from gateway_support import (
     PDF,
     RealStack,
     Socket,
+    assigned,
     bearer,
+    kiosk_case,
+    offered,
     signed_in,
+    staff,
+    upload,
 )
 
 from services.window.ice import use_loopback_ice
@@ -158,3 +163,58 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
             await live.ws.close()
     for peer in peers:
         await peer.close()
+
+
+async def test_a_supplement_round_through_the_gateway(stack: RealStack, province: str) -> None:
+    """补正: the official asks for a material and wraps up; the kiosk supplies it and submits
+    again; the case comes back to the official, who approves it."""
+    gateway = stack.gateway
+    async with gateway.client() as kiosk, staff(gateway, "official", province) as official:
+        case_id, token = await kiosk_case(kiosk, province)
+        for code, data in (("id_card", JPEG), ("form", PDF), ("new_account", JPEG)):
+            assert (await upload(kiosk, case_id, token, code, data)).status_code == 201
+        await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
+        await assigned(official, case_id)
+
+        async def decide(body: dict[str, Any]) -> Any:
+            async def attempt() -> Any:
+                reply = await official.post(f"/api/v1/official/cases/{case_id}/decision",
+                                            json=body)
+                return reply if reply.status_code != 409 else None
+
+            return await eventually(attempt, timeout=30, interval=0.3)
+
+        asked = await decide({"outcome": "supplement_requested", "supplements": ["new_account"]})
+        assert asked.status_code == 200, asked.text
+        assert asked.json()["case"]["status"] == "SUPPLEMENT_REQUESTED"
+        assert (await official.post(f"/api/v1/official/cases/{case_id}/finish")).status_code == 200
+
+        async def reopened() -> dict[str, Any] | None:
+            found = (await kiosk.get(f"/api/v1/kiosk/cases/{case_id}",
+                                     headers=bearer(token))).json()["application"]
+            return found if found["status"] == "supplement_requested" else None
+
+        application = await eventually(reopened, timeout=30, interval=0.3)
+        assert application["requested_supplements"] == ["new_account"]
+        early = await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
+        assert early.status_code == 409 and "Receiving housing fund account proof" in \
+            early.json()["error"]["message_en"]
+        await upload(kiosk, case_id, token, "new_account", JPEG + b"the new proof")
+        again = await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
+        assert again.json()["application"]["status"] == "submitted"
+
+        reservation = await offered(official, case_id, timeout=90)  # after the wrap-up
+        await official.post(f"/api/v1/official/reservations/{reservation}/accept")
+        approved = await decide({"outcome": "approved", "result_kind": "certificate",
+                                 "delivery_method": "e_certificate"})
+        assert approved.json()["case"]["certificate_number"].startswith(f"TB-{province}-")
+        async with signed_in(gateway, "operator-1") as operator:
+            async def delivered() -> list[str]:
+                events = (await operator.get(
+                    f"/api/v1/operator/cases/{case_id}/timeline")).json()["events"]
+                kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
+                return kinds if "ResultDelivered" in kinds else []
+
+            kinds = await eventually(delivered, timeout=30)
+        assert kinds.count("DecisionRecorded") == 2 and kinds.count("CaseAssigned") == 2
+        assert kinds.count("ApplicationSubmitted") == 2 and kinds.count("WindowOpened") == 2

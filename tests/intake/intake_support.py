@@ -12,7 +12,7 @@ import asyncpg
 import grpc
 
 from services.intake import sigv4
-from services.intake.__main__ import MIGRATIONS
+from services.intake.__main__ import MIGRATIONS, decisions_consumer
 from services.intake.api import IntakeApi
 from services.intake.blobs import BlobStore
 from services.intake.s3store import S3BlobStore
@@ -46,6 +46,8 @@ async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore
     relay.start()
     keyring = pii.Keyring.parse(f"t1:{pii.generate_key()}")
     api = IntakeApi(IntakeStore(pool, catalog), load_catalog(), blobs, keyring, os.urandom(32))
+    decisions = decisions_consumer(kafka_bootstrap, api, group=f"test-intake-{os.urandom(4).hex()}")
+    decisions.start()
     port = free_port()
     service = Service("intake", f"127.0.0.1:{port}")
     service.add(lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
@@ -58,6 +60,7 @@ async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore
     finally:
         await channel.close()
         await service.stop(grace=0.5)
+        await decisions.stop()
         await relay.stop()
         await pool.close()
 

@@ -210,3 +210,12 @@ def test_status_rules() -> None:
     assert domain.can_upload("SUBMITTED") and not domain.can_upload("CANCELLED")
     for later in ("QUEUED", "ASSIGNED", "DECIDED", "CLOSED", ""):  # other services' stages
         assert not (domain.can_submit(later) or domain.can_cancel(later) or domain.can_upload(later))
+
+
+def test_a_supplement_round_reopens_upload_and_submit() -> None:
+    assert domain.can_upload("SUPPLEMENT_REQUESTED") and domain.can_submit("SUPPLEMENT_REQUESTED")
+    assert domain.can_cancel("SUPPLEMENT_REQUESTED")
+    assert not domain.can_submit("SUBMITTED") and not domain.can_upload("CANCELLED")
+    assert domain.supplements_missing(["retire_cert", "form"], {"form"}) == ["retire_cert"]
+    assert domain.supplements_missing(["retire_cert"], {"retire_cert", "id_card"}) == []
+    assert domain.supplements_missing([], set()) == []

@@ -174,3 +174,65 @@ async def test_catalog_queries_and_paged_listing(intake: RunningIntake) -> None:
         if not token:
             break
     assert len(seen) == len(set(seen)) == 5
+
+
+async def test_supplements_requested_by_the_official_are_uploaded_and_submitted_again(
+    intake: RunningIntake, kafka_bootstrap: str
+) -> None:
+    """补正: results' DecisionRecorded (SUPPLEMENT_REQUESTED) on the real broker sends the
+    application back; it is submitted again, as round 2, only once the supplement arrives."""
+    from kafka import KafkaProducer
+
+    from tongban.events.v1 import events_pb2
+
+    created = (await intake.stub.CreateApplication(create_request())).application
+    case_id = created.case_id
+    for code, data in (("id_card", JPEG), ("form", PDF), ("retire_cert", JPEG)):
+        await intake.stub.UploadMaterial(iter(upload_chunks(case_id, code, data)))
+    await intake.stub.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
+    decision = cloudevents.stamp(events_pb2.DecisionRecorded(
+        case_id=case_id, official_id="sh-official-1", province="310000",
+        outcome=types_pb2.DECISION_OUTCOME_SUPPLEMENT_REQUESTED, supplements=["retire_cert"]))
+    key, value, headers = cloudevents.encode(decision, source="results", key=case_id)
+
+    def publish() -> None:
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+        producer.send("tongban.result", key=key, value=value, headers=headers).get(15)
+        producer.close()
+
+    await asyncio.to_thread(publish)
+
+    async def sent_back() -> intake_pb2.Application | None:
+        found = (await intake.stub.GetApplication(
+            intake_pb2.GetApplicationRequest(case_id=case_id))).application
+        return found if found.status == intake_pb2.APPLICATION_STATUS_SUPPLEMENT_REQUESTED else None
+
+    back = await eventually(sent_back, timeout=30)
+    assert list(back.requested_supplements) == ["retire_cert"]
+    assert back.HasField("supplements_requested_at")
+    # the retirement certificate uploaded before the request is what was found wanting
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await intake.stub.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "Retirement certificate" in (caught.value.details() or "")
+    await intake.stub.UploadMaterial(iter(upload_chunks(case_id, "retire_cert", JPEG + b"v2")))
+    again = await intake.stub.SubmitApplication(
+        intake_pb2.SubmitApplicationRequest(case_id=case_id))
+    assert again.application.status == intake_pb2.APPLICATION_STATUS_SUBMITTED
+    assert not again.application.requested_supplements
+    assert again.application.submitted_at == back.submitted_at  # the clock's first start
+
+    # the same decision redelivered changes nothing: the case stays submitted
+    await asyncio.to_thread(publish)
+    await asyncio.sleep(3)
+    still = (await intake.stub.GetApplication(
+        intake_pb2.GetApplicationRequest(case_id=case_id))).application
+    assert still.status == intake_pb2.APPLICATION_STATUS_SUBMITTED
+
+    records = await eventually(lambda: asyncio.to_thread(
+        lambda: (r := records_for(kafka_bootstrap, case_id))
+        and sum(cloudevents.decode(*x).short_type == "ApplicationSubmitted" for x in r) == 2
+        and r), timeout=30)
+    submissions = [cloudevents.decode(*r).event for r in records
+                   if cloudevents.decode(*r).short_type == "ApplicationSubmitted"]
+    assert [(s.submission_round, s.resubmission) for s in submissions] == [(1, False), (2, True)]

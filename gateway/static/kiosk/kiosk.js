@@ -231,7 +231,11 @@ function adopt(caseId, token, application) {
 // ------------------------------------------------------------------ materials
 
 function uploadedCodes() {
-  return new Set((state.application ? state.application.materials : []).map((m) => m.code));
+  const done = new Set((state.application ? state.application.materials : []).map((m) => m.code));
+  if (state.supplement) {  // 补正: what the official asked for counts once uploaded again
+    state.supplement.codes.forEach((code) => { if (!state.supplement.uploaded.has(code)) done.delete(code); });
+  }
+  return done;
 }
 
 function renderMaterials() {
@@ -289,6 +293,7 @@ async function upload(code, blob, source, status) {
   const reply = await attempt(() => state.api.upload(path, blob));
   if (!reply) { status.textContent = t("notUploaded"); return; }
   state.application.materials.push(reply.material);
+  if (state.supplement) state.supplement.uploaded.add(code);
   status.textContent = t("uploaded");
   status.className = "ok";
 }
@@ -302,7 +307,22 @@ $("submit-application").addEventListener("click", async () => {
   const reply = await attempt(() => state.api.post(`/api/v1/kiosk/cases/${state.caseId}/submit`));
   if (!reply) return;
   state.application = reply.application;
+  if (state.supplement) {  // resubmitted after 补正: back in the queue, a new window later
+    state.supplement = null;
+    state.decided = false;
+    $("supplement-start").classList.add("hidden");
+  }
   enterQueue();
+});
+
+// 补正: the official asked for more; the applicant supplies it and submits again
+$("supplement-start").addEventListener("click", () => {
+  const codes = (state.application && state.application.requested_supplements) || [];
+  state.supplement = { codes: new Set(codes.length ? codes : state.requested || []), uploaded: new Set() };
+  leaveWindow();
+  show("materials");
+  renderMaterials();
+  startCamera();
 });
 
 async function cancel() {
@@ -359,6 +379,8 @@ function onLive(message) {
   }
 }
 
+const DECIDED = ["DECIDED", "RESULT_ISSUED", "DELIVERED", "EVALUATED", "CLOSED"];
+
 async function refresh() {
   if (!state.caseId) return;
   let reply;
@@ -376,7 +398,14 @@ async function refresh() {
   }
   const c = reply.case;
   if (c && ["ASSIGNED", "IN_WINDOW"].includes(c.status)) enterWindow();
-  if (c && c.outcome && c.outcome !== "unspecified" && !state.decided) showDecision({ outcome: c.outcome });
+  const reopened = reply.application.status === "supplement_requested";
+  if (reopened && !state.decided && !state.supplement) {
+    showDecision({ outcome: "supplement_requested", supplements: reply.application.requested_supplements });
+  }
+  // offered once intake has reopened the application: a submit before that would be a no-op
+  $("supplement-start").classList.toggle("hidden", !reopened || Boolean(state.supplement));
+  // a decision on the merits; a 补正 round's outcome stays on the case until the next one
+  if (c && DECIDED.includes(c.status) && c.outcome !== "unspecified" && !state.decided) showDecision({ outcome: c.outcome });
   if (c && c.delivery_reference) showDelivery({ method: c.delivery_method, reference: c.delivery_reference }, true);
 }
 
@@ -464,7 +493,14 @@ function showDecision(data) {
   $("decision-outcome").className = outcome === "approved" ? "huge ok" : "huge";
   const info = [];
   if (data.reason_code) info.push(t("reason", { text: `${data.reason_code} ${data.legal_basis || ""}` }));
-  if (data.supplements && data.supplements.length) info.push(t("supplements", { text: data.supplements.join("、") }));
+  if (data.supplements && data.supplements.length) {
+    state.requested = data.supplements;
+    const names = data.supplements.map((code) => {
+      const material = state.matter && state.matter.materials.find((m) => m.code === code);
+      return material ? nameOf(material) : code;
+    });
+    info.push(t("supplements", { text: names.join("、") }));
+  }
   $("delivery-info").textContent = info.join(" ");
   $("rating-box").classList.toggle("hidden", outcome === "supplement_requested");
   renderRating();
