@@ -18,6 +18,7 @@ from services.shared import pii
 from tongban.intake.v1 import intake_pb2
 from tongban.results.v1 import results_pb2
 from tongban.routing.v1 import routing_pb2
+from tongban.window.v1 import window_pb2
 
 
 async def application(gateway: Gateway, case_id: str) -> intake_pb2.Application:
@@ -38,6 +39,20 @@ async def results_case(gateway: Gateway, case_id: str) -> results_pb2.Case | Non
         raise
     case: results_pb2.Case = reply.case
     return case
+
+
+async def case_window(gateway: Gateway, case_id: str) -> window_pb2.Window | None:
+    """The case's window as the window service knows it (open or closed); None if it never
+    had one."""
+    try:
+        reply = await gateway.services.call("window", "GetWindow",
+                                            window_pb2.GetWindowRequest(case_id=case_id))
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise
+    window: window_pb2.Window = reply.window
+    return window
 
 
 async def routing_official(gateway: Gateway, session: Session) -> routing_pb2.Official | None:

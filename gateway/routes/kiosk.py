@@ -136,17 +136,12 @@ async def join_window(request: Request, case_id: CaseId, grant: Applicant, body:
     """Relays the kiosk's SDP offer to the case's window on the applicant's seat; 409 until
     the window is open (it opens when an official accepts the case)."""
     gateway = gateway_of(request)
-    try:
-        existing = await gateway.services.call("window", "GetWindow",
-                                               window_pb2.GetWindowRequest(case_id=case_id))
-    except ApiError as error:
-        if error.status == 404:
-            raise conflict("视频窗口尚未开启，请稍候", "the video window is not open yet; please wait") \
-                from None
-        raise
-    if existing.window.state == "closed":  # only the official may open a case's window again
+    existing = await access.case_window(gateway, case_id)
+    if existing is None:
+        raise conflict("视频窗口尚未开启，请稍候", "the video window is not open yet; please wait")
+    if existing.state == "closed":  # only the official may open a case's window again
         raise conflict("视频窗口已关闭", "the video window is closed")
-    return await join_seat(gateway, case_id, existing.window.official_id,
+    return await join_seat(gateway, case_id, existing.official_id,
                            types_pb2.SEAT_ROLE_APPLICANT, body.sdp)
 
 

@@ -14,7 +14,7 @@ from gateway.accounts import Session
 from gateway.auth import CaseReader, OfficialSession
 from gateway.context import Gateway, client_of, gateway_of
 from gateway.convert import enum_name, to_json
-from gateway.errors import ApiError, not_found
+from gateway.errors import not_found
 from gateway.routes.kiosk import join_seat
 from gateway.routes.session import register_official
 from gateway.schemas import (
@@ -171,17 +171,13 @@ async def decide(request: Request, session: OfficialSession, case_id: CaseId,
 
 
 async def _close_window(gateway: Gateway, case_id: str) -> dict[str, Any] | None:
-    try:
-        found = await gateway.services.call("window", "GetWindow",
-                                            window_pb2.GetWindowRequest(case_id=case_id))
-    except ApiError as error:
-        if error.status == 404:
-            return None
-        raise
-    if found.window.state == "closed":
-        return to_json(found.window)
+    found = await access.case_window(gateway, case_id)
+    if found is None:
+        return None
+    if found.state == "closed":
+        return to_json(found)
     closed = await gateway.services.call("window", "CloseWindow", window_pb2.CloseWindowRequest(
-        window_id=found.window.id, reason="completed"))
+        window_id=found.id, reason="completed"))
     return to_json(closed.window)
 
 
