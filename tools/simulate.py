@@ -25,6 +25,7 @@ from typing import Any
 
 import grpc
 
+from services.results.status import outcome_word
 from services.shared import topics
 from services.shared.catalog import load_catalog
 from services.window.ice import use_loopback_ice
@@ -172,8 +173,7 @@ def seen(log: CaseLog) -> list[Seen]:
     def outcome(envelope: Any) -> str:
         if envelope.short_type != "DecisionRecorded":
             return ""
-        return str(T.DecisionOutcome.Name(envelope.event.outcome)).removeprefix(
-            "DECISION_OUTCOME_")
+        return outcome_word(envelope.event.outcome)
 
     return [Seen(e.short_type, e.time.timestamp(), outcome(e)) for e in log.events]
 
@@ -251,7 +251,7 @@ async def apply(run: Run, journey: Journey, rng: random.Random) -> None:
         finally:
             await peer.close()
         event: Any = decided.event
-        outcome = str(T.DecisionOutcome.Name(event.outcome)).removeprefix("DECISION_OUTCOME_")
+        outcome = outcome_word(event.outcome)
         if outcome != "SUPPLEMENT_REQUESTED":
             break
         journey.supplement_rounds += 1

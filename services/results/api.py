@@ -115,8 +115,8 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         # The case row moves when the projection reads DecisionRecorded back from Kafka; the
         # official is shown the case as that event makes it, now.
         reply = case_pb(fresh)
-        outcome = types_pb2.DecisionOutcome.Name(decided.outcome).removeprefix("DECISION_OUTCOME_")
-        reply.status = status_machine.apply(reply.status, "DecisionRecorded", outcome).new_status
+        reply.status = status_machine.apply(reply.status, "DecisionRecorded",
+                                            status_machine.outcome_word(decided.outcome)).new_status
         reply.outcome = decided.outcome
         reply.certificate_number = decided.certificate_number or reply.certificate_number
         return results_pb2.RecordDecisionResponse(case=reply)

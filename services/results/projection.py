@@ -96,10 +96,7 @@ def case_fields(envelope: Envelope) -> dict[str, Any]:
 def outcome_name(envelope: Envelope) -> str | None:
     if envelope.short_type != "DecisionRecorded":
         return None
-    from tongban.types.v1 import types_pb2
-
-    name: str = types_pb2.DecisionOutcome.Name(envelope.event.outcome)  # type: ignore[attr-defined]
-    return name.removeprefix("DECISION_OUTCOME_")
+    return status_machine.outcome_word(envelope.event.outcome)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- the database side

@@ -70,6 +70,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tongban.types.v1 import types_pb2
+
 INITIAL = "NEW"
 ORDER = ("NEW", "DRAFT", "SUBMITTED", "QUEUED", "RESERVED", "ASSIGNED", "IN_WINDOW",
          "SUPPLEMENT_REQUESTED", "DECIDED", "RESULT_ISSUED", "DELIVERED", "EVALUATED", "CLOSED")
@@ -118,6 +120,11 @@ EVENT_TYPES = frozenset({*INFORMATIONAL, *FOLLOW_UPS, *FORWARD, *REQUEUE, "Mater
 class Transition:
     new_status: str
     anomaly: str | None = None
+
+
+def outcome_word(outcome: int) -> str:
+    """A DecisionOutcome value as the word `apply` takes, e.g. "APPROVED"."""
+    return str(types_pb2.DecisionOutcome.Name(outcome)).removeprefix("DECISION_OUTCOME_")
 
 
 def apply(status: str, event_type: str, outcome: str | None = None) -> Transition:
