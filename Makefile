@@ -35,28 +35,28 @@ test: install
 
 lint: install
 	$(PY) -m ruff check .
-	$(PY) -m mypy services gateway tools
+	$(PY) -m mypy services gateway cli tools bench deploycheck
 
 deploy-check: install
-	$(PY) -m tools.deploy_check
+	$(PY) -m deploycheck.check
 
 bench-kafka: install
-	$(PY) -m tools.bench_kafka
+	$(PY) -m bench.kafka
 
 bench-intake: install
-	$(PY) -m services.intake.bench
+	$(PY) -m bench.intake
 
 bench-routing: install
-	$(PY) -m services.routing.bench
+	$(PY) -m bench.routing
 
 bench-window: install
-	$(PY) -m services.window.bench
+	$(PY) -m bench.window
 
 bench-results: install
-	$(PY) -m services.results.bench
+	$(PY) -m bench.results
 
 bench-e2e: install
-	$(PY) -m tools.bench_e2e
+	$(PY) -m bench.e2e
 
 clean: down
 	rm -rf .stack

@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bench.stack import bench_env, service_process
+from cli import chart
+from cli import main as cli
+from cli.journey import Stubs, journey, ready_official
+from cli.population import Shares
+from cli.simulate import Report, Settings, simulate
+from cli.stages import STAGES
 from services.shared import topics
 from services.shared.migrations import with_database
 from support import eventually
 from tongban.results.v1 import results_pb2
-from tools import chart, cli
-from tools.benchstack import bench_env, service_process
-from tools.journey import Stubs, journey, ready_official
-from tools.population import Shares
-from tools.simulate import Report, Settings, simulate
-from tools.stages import STAGES
 
 HAPPY_PATH = [
     "ApplicationCreated", "MaterialUploaded", "ApplicationSubmitted", "CaseQueued",

@@ -47,5 +47,5 @@ fi
 
 echo "==> Kafka jars (Maven, cached in ~/.m2)"
 .venv/bin/python -c "from tools.engines import ensure_kafka_jars; ensure_kafka_jars()"
-bash tools/deploy_tools.sh >/dev/null  # the deploy checks' tools (tests/deploy): built once, cached
+bash deploycheck/build_tools.sh >/dev/null  # the deploy checks' tools (tests/deploy): built once, cached
 .venv/bin/python -c "from tools.engines import ensure_weed; ensure_weed()"  # S3 server for intake's tests

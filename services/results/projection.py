@@ -200,7 +200,7 @@ class Projector:
         self.topics = list(topics)
         self.group_id = group_id
         self.max_batch = max_batch
-        # a rebuild (tools/replay.py) reads records the live projection parked already:
+        # a rebuild (cli/replay.py) reads records the live projection parked already:
         # it counts them instead of dead-lettering them twice
         self.park_poison = park_poison
         self.poison = 0

@@ -1,4 +1,4 @@
-"""The deploy tools (built once by tools/deploy_tools.sh, cached in .stack/tools/) and the
+"""The deploy tools (built once by deploycheck/build_tools.sh, cached in .stack/tools/) and the
 rendered k8s overlays, shared by every test in tests/deploy."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from deploy_support import Overlay
 
-from tools import deploy_check
-from tools.deploy_settings import ProcessSettings, discover
+from deploycheck import check as deploy_check
+from deploycheck.settings import ProcessSettings, discover
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from deploycheck.settings import ProcessSettings
 from tools import stack
-from tools.deploy_settings import ProcessSettings
 
 Doc = dict[str, Any]
 

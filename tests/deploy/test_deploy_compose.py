@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from deploy_support import make_dev_names
 
-from tools import deploy_check, deploy_secrets
-from tools.deploy_settings import ProcessSettings
+from deploycheck import check as deploy_check
+from deploycheck import secrets as deploy_secrets
+from deploycheck.settings import ProcessSettings
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def compose(deploy_tools: Path) -> dict[str, Any]:
 def test_compose_refuses_to_run_without_secrets(deploy_tools: Path) -> None:
     done = deploy_check.compose_config(deploy_tools, {})
     assert done.returncode != 0
-    assert "python -m tools.deploy_secrets" in done.stderr
+    assert "python -m deploycheck.secrets" in done.stderr
     for name in deploy_secrets.names():  # each one on its own: none has a silent default
         rest = {k: v for k, v in deploy_check.stand_in_secrets().items() if k != name}
         done = deploy_check.compose_config(deploy_tools, rest)

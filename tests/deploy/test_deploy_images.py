@@ -23,9 +23,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from deploycheck import check as deploy_check
+from deploycheck.settings import ProcessSettings
 from services.shared.grpcserver import Service
-from tools import deploy_check
-from tools.deploy_settings import ProcessSettings
 from tools.engines import free_port
 
 ROOT = deploy_check.REPO_ROOT

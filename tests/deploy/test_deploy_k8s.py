@@ -11,9 +11,10 @@ import pytest
 import yaml
 from deploy_support import Overlay, make_dev_names
 
+from deploycheck import check as deploy_check
+from deploycheck import secrets as deploy_secrets
+from deploycheck.settings import ProcessSettings
 from services.shared import topics
-from tools import deploy_check, deploy_secrets
-from tools.deploy_settings import ProcessSettings
 
 
 def grpc_processes(settings: dict[str, ProcessSettings]) -> list[str]:
@@ -66,7 +67,7 @@ def test_environment_is_what_the_code_reads(overlays: dict[str, Overlay], overla
     ("valueFrom: {secretKeyRef: {name: tongban-secrets, key: TONGBAN_PII_KEYS}}",
      'value: "k1:bm90LWEtc2VjcmV0"', "secret TONGBAN_PII_KEYS is not read from a Secret"),
     ("key: TONGBAN_CERTIFICATE_SECRET}", "key: TONGBAN_CERT_SECRET}",
-     "tools/deploy_secrets.py makes no TONGBAN_CERT_SECRET"),
+     "deploycheck/secrets.py makes no TONGBAN_CERT_SECRET"),
 ])
 def test_a_wrong_environment_is_caught(deploy_tools: Path, tmp_path: Path,
                                        settings: dict[str, ProcessSettings], good: str,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from deploy_support import Overlay
 
-from tools import deploy_check
-from tools.deploy_netpol import Cluster, Pod, pods_of
-from tools.deploy_settings import ProcessSettings
+from deploycheck import check as deploy_check
+from deploycheck.netpol import Cluster, Pod, pods_of
+from deploycheck.settings import ProcessSettings
 
 
 def callers(settings: dict[str, ProcessSettings]) -> dict[str, set[str]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from deploy_support import Overlay
 
+from deploycheck import topics as deploy_topics
 from services.shared import topics
-from tools import deploy_topics
 
 
 def by_source(prod: Overlay, source: str) -> dict[str, dict[str, object]]:
@@ -22,7 +22,7 @@ def by_source(prod: Overlay, source: str) -> dict[str, dict[str, object]]:
 
 def test_generated_files_are_current() -> None:
     files = deploy_topics.render(topics.load())
-    assert deploy_topics.stale(files) == [], "run python -m tools.deploy_topics"
+    assert deploy_topics.stale(files) == [], "run python -m deploycheck.topics"
     assert deploy_topics.main(["--check"]) == 0
 
 

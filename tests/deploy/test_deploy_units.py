@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from deploycheck import deploy_secrets, deploy_settings, stack
+from deploycheck import schemas as deploy_schemas
 from services.shared import pii
 from services.shared.settings import describe, setting
-from tools import deploy_schemas, deploy_secrets, deploy_settings, stack
 
 
 def test_crd_schemas_become_strict_except_where_fields_are_free() -> None:

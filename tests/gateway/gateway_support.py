@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 import uvicorn
 
+from bench.stack import ServiceAddress, bench_env, service_process
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from gateway.context import Gateway
@@ -30,7 +31,6 @@ from services.shared import topics
 from services.shared.catalog import load_catalog
 from services.shared.migrations import with_database
 from support import eventually
-from tools.benchstack import ServiceAddress, bench_env, service_process
 from tools.engines import free_port
 
 SECRET = "gateway-test-secret"

@@ -26,8 +26,8 @@ from gateway_support import (
     upload,
 )
 
+from cli.botpeer import TestPeer
 from services.window.ice import use_loopback_ice
-from services.window.testpeer import TestPeer
 from support import eventually
 
 

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
+from cli.idgen import make_id_number
 from services.intake import domain
-from services.intake.idgen import make_id_number
 from services.shared import catalog as catalog_module
 from services.shared.catalog import load_catalog
 from services.shared.errors import ValidationFailed

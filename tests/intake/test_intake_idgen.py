@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
+from cli.idgen import make_id_number, random_id_number
 from services.intake import domain
-from services.intake.idgen import make_id_number, random_id_number
 from services.shared.catalog import load_catalog
 
 TODAY = date(2026, 11, 24)

@@ -13,7 +13,7 @@ from grpc_status import rpc_status
 from intake_support import JPEG, PDF, RunningIntake, upload_chunks
 from kafka import KafkaConsumer
 
-from services.intake.idgen import make_id_number
+from cli.idgen import make_id_number
 from services.shared import cloudevents
 from support import eventually
 from tongban.intake.v1 import intake_pb2

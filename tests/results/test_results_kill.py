@@ -15,11 +15,11 @@ import asyncpg
 from kafka import KafkaProducer
 from results_support import start_at_the_end
 
+from bench.stack import bench_env, healthy
 from services.results.__main__ import MIGRATIONS
 from services.shared import cloudevents, migrations, topics
 from support import eventually
 from tongban.events.v1 import events_pb2
-from tools.benchstack import bench_env, healthy
 from tools.engines import REPO_ROOT, free_port
 
 

@@ -16,9 +16,9 @@ from aiohttp import web
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as DriverService
 
+from cli.botpeer import TestPeer
 from services.window.ice import rtc_configuration, use_loopback_ice
 from services.window.media import WindowMedia
-from services.window.testpeer import TestPeer
 
 PAGE = """<!doctype html><html><body><video id="remote" autoplay playsinline muted></video>
 <script>

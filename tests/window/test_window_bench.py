@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_quick_benchmark_runs_and_prints_its_tables() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "services.window.bench", "--quick", "--max-windows", "1",
+        [sys.executable, "-m", "bench.window", "--quick", "--max-windows", "1",
          "--measure-seconds", "1", "--cycles", "3"],
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
         timeout=120)

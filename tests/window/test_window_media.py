@@ -11,10 +11,10 @@ import av
 import pytest
 from window_support import EventLog, offer_to, parties
 
+from cli.botpeer import TestPeer, read_stamp
 from services.window import hooks
 from services.window.ice import use_loopback_ice
 from services.window.media import InvalidSdp, UnknownSeat, WindowClosed, WindowMedia
-from services.window.testpeer import TestPeer, read_stamp
 from support import eventually
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4

@@ -13,6 +13,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamError
 from window_support import EventLog, offer_to, parties
 
+from cli.botpeer import MediaLoop, TestPeer
 from services.window.media import WindowMedia
 from services.window.passthrough import (
     Feed,
@@ -22,7 +23,6 @@ from services.window.passthrough import (
     vp8_dimensions,
     vp8_is_keyframe,
 )
-from services.window.testpeer import MediaLoop, TestPeer
 from support import eventually
 
 KEY = b"\x50\x02\x00\x9d\x01\x2a\xa0\x00\x78\x00" + b"k" * 50  # 160x120 keyframe header

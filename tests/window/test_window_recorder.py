@@ -6,9 +6,9 @@ from pathlib import Path
 
 import av
 
+from cli.botpeer import MediaLoop
 from services.window.passthrough import EncodedFrame
 from services.window.recorder import WindowRecorder, describe_recording
-from services.window.testpeer import MediaLoop
 
 
 def video(loop: MediaLoop, index: int, arrival: float, source: int) -> EncodedFrame:

@@ -12,13 +12,13 @@ import grpc
 import pytest
 from kafka import KafkaConsumer
 
+from cli.botpeer import TestPeer
 from services.shared import cloudevents, topics
 from services.shared.grpcserver import Service
 from services.shared.publisher import EventPublisher
 from services.window.api import WindowService
 from services.window.ice import rtc_configuration, use_loopback_ice
 from services.window.media import WindowMedia
-from services.window.testpeer import TestPeer
 from support import eventually
 from tongban.types.v1 import types_pb2
 from tongban.window.v1 import window_pb2, window_pb2_grpc

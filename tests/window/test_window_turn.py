@@ -16,10 +16,10 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 from window_support import EventLog, offer_to, parties
 
+from cli.botpeer import TestPeer
 from services.shared import turn
 from services.window.ice import ice_configuration, use_loopback_ice
 from services.window.media import WindowMedia
-from services.window.testpeer import TestPeer
 from support import eventually
 from tools.engines import free_port, port_open
 

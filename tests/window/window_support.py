@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cli.botpeer import TestPeer
 from services.window import hooks
 from services.window.media import WindowMedia
-from services.window.testpeer import TestPeer
 
 
 class EventLog:

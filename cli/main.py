@@ -146,8 +146,8 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from google.protobuf import json_format
 
+    from cli.textout import table
     from tongban.results.v1 import results_pb2
-    from tools.benchkit import table
 
     reply = asyncio.run(results_call("GetStats", results_pb2.GetStatsRequest()))
     if args.json:
@@ -187,7 +187,7 @@ def consumer_lag(bootstrap: str) -> list[dict[str, Any]]:
 
 
 def cmd_lag(args: argparse.Namespace) -> int:
-    from tools.benchkit import table
+    from cli.textout import table
 
     rows = consumer_lag(KAFKA)
     if args.json:
@@ -245,8 +245,8 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from tools.benchkit import table
-    from tools.replay import ReplayError, replay
+    from cli.replay import ReplayError, replay
+    from cli.textout import table
 
     try:
         report = asyncio.run(replay(args.database_url, KAFKA, args.schema, args.case or [],
@@ -294,8 +294,8 @@ def service_addresses() -> dict[str, str]:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tools import simulate
-    from tools.population import PlanError, Shares
+    from cli import simulate
+    from cli.population import PlanError, Shares
 
     try:
         settings = simulate.Settings(

@@ -20,15 +20,16 @@ import grpc
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from bench import kafka as bench_kafka
+from bench.kit import kafka_for_bench, machine, postgres_for_bench
+from bench.stack import bench_env, service_process
+from cli.textout import Progress, percentile, table
 from services.results.__main__ import MIGRATIONS
 from services.results.projection import Projector, TimelineWriter
 from services.shared import cloudevents, migrations
 from services.shared.migrations import with_database
 from tongban.events.v1 import events_pb2
 from tongban.results.v1 import results_pb2, results_pb2_grpc
-from tools import bench_kafka
-from tools.benchkit import Progress, kafka_for_bench, machine, percentile, postgres_for_bench, table
-from tools.benchstack import bench_env, service_process
 
 KINDS = [events_pb2.CaseQueued, events_pb2.QueuePositionChanged, events_pb2.WindowMediaStats]
 

@@ -1,4 +1,4 @@
-"""Checks every deployment file offline: `python -m tools.deploy_check` (`make deploy-check`).
+"""Checks every deployment file offline: `python -m deploycheck.check` (`make deploy-check`).
 
 - docker-compose.yml through the real Compose CLI (`docker compose config`), and each
   service's environment against the settings its code declares;
@@ -9,7 +9,7 @@
   CloudNativePG CRDs; containers' environments against the settings; pod hardening;
 - the generated Strimzi topics are current with deploy/topics.yaml.
 
-The tools come from tools/deploy_tools.sh (built once, cached in .stack/tools/). The tests
+The tools come from deploycheck/build_tools.sh (built once, cached in .stack/tools/). The tests
 in tests/deploy call the same functions.
 """
 
@@ -28,30 +28,31 @@ from typing import Any
 
 import yaml
 
+from deploycheck import secrets as deploy_secrets
+from deploycheck import topics as deploy_topics
+from deploycheck.settings import ProcessSettings, discover
 from services.shared import topics
-from tools import deploy_secrets, deploy_topics
-from tools.deploy_settings import ProcessSettings, discover
 
 Doc = dict[str, Any]
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TOOLS_SCRIPT = REPO_ROOT / "tools" / "deploy_tools.sh"
+TOOLS_SCRIPT = REPO_ROOT / "deploycheck" / "build_tools.sh"
 DOCKER_DIR = REPO_ROOT / "deploy" / "docker"
 BASE_DOCKERFILE = DOCKER_DIR / "base" / "Dockerfile"
 BASE_CONTEXT = "base"  # the named build context every process's Dockerfile starts FROM
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 OVERLAYS = ("dev", "prod")
 SECRET_OBJECTS = {"tongban-secrets", "tongban-pg-app"}  # the only Secrets manifests may read
-APP_SECRETS = "tongban-secrets"  # made from tools/deploy_secrets.py
+APP_SECRETS = "tongban-secrets"  # made from deploycheck/secrets.py
 # third-party images that must write their own root file system, and why
 WRITABLE_ROOT = {"kafka": "apache/kafka writes its generated server.properties at start"}
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 
 
 def kube_versions() -> list[str]:
-    """The Kubernetes versions validated against, as tools/deploy_tools.sh installs them."""
+    """The Kubernetes versions validated against, as deploycheck/build_tools.sh installs them."""
     match = re.search(r'^KUBE_VERSIONS="([^"]+)"', TOOLS_SCRIPT.read_text(), re.MULTILINE)
     if not match:
-        raise RuntimeError("KUBE_VERSIONS missing from tools/deploy_tools.sh")
+        raise RuntimeError("KUBE_VERSIONS missing from deploycheck/build_tools.sh")
     return match.group(1).split()
 
 
@@ -164,7 +165,7 @@ def k8s_env_problems(docs: list[Doc], settings: dict[str, ProcessSettings]) -> l
                 if ref and ref["name"] not in SECRET_OBJECTS:
                     problems.append(f"{where}: reads unknown Secret {ref['name']}")
                 if ref and ref["name"] == APP_SECRETS and ref["key"] not in generated:
-                    problems.append(f"{where}: tools/deploy_secrets.py makes no {ref['key']}")
+                    problems.append(f"{where}: deploycheck/secrets.py makes no {ref['key']}")
             process = settings.get(container["name"])
             if process is None:
                 continue
@@ -444,7 +445,7 @@ def check_all() -> list[str]:
         if lint.returncode:
             problems.append(f"hadolint {path.relative_to(REPO_ROOT)}:\n{lint.stdout}{lint.stderr}")
     files = deploy_topics.render(topics.load())
-    problems += [f"{p.relative_to(REPO_ROOT)} is stale: python -m tools.deploy_topics"
+    problems += [f"{p.relative_to(REPO_ROOT)} is stale: python -m deploycheck.topics"
                  for p in deploy_topics.stale(files)]
     for overlay in OVERLAYS:
         text = render(tools, overlay)

@@ -1,7 +1,7 @@
 """One applicant's whole journey through a running stack, over the services' gRPC APIs:
 apply at a Hefei hall for a Shanghai matter, upload, submit, get reserved and accepted by a
 Shanghai official, meet in the video window (two synthetic aiortc peers), approve, rate, and
-read the case's timeline back from results. `python -m tools.journey` against `make dev`.
+read the case's timeline back from results. `python -m cli.journey` against `make dev`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from datetime import date
 
 import grpc
 
-from services.intake.idgen import random_id_number
+from cli.botpeer import TestPeer
+from cli.idgen import random_id_number
 from services.window.ice import use_loopback_ice
-from services.window.testpeer import TestPeer
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
 from tongban.results.v1 import results_pb2, results_pb2_grpc
 from tongban.routing.v1 import routing_pb2, routing_pb2_grpc

@@ -19,14 +19,15 @@ import uuid
 import grpc
 from kafka import KafkaConsumer, KafkaProducer
 
+from bench import kafka as bench_kafka
+from bench.kit import kafka_for_bench, machine
+from bench.stack import bench_env, service_process
+from cli.textout import Progress, percentile, table
 from services.shared import cloudevents, topics
 from services.shared.catalog import load_catalog
 from tongban.events.v1 import events_pb2
 from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
 from tongban.types.v1 import types_pb2
-from tools import bench_kafka
-from tools.benchkit import Progress, kafka_for_bench, machine, percentile, table
-from tools.benchstack import bench_env, service_process
 
 
 def submitted(case_id: str, province: str, department: str = "housing_fund"

@@ -8,9 +8,9 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from cli import main as cli
 from services.shared import cloudevents, topics
 from tongban.events.v1 import events_pb2
-from tools import cli
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ from typing import Any
 import asyncpg
 from kafka import KafkaConsumer, TopicPartition
 
+from cli.textout import Progress
 from services.results.__main__ import MIGRATIONS
 from services.results.projection import CONSUMER, Projector, TimelineWriter
 from services.shared import migrations, topics
-from tools.benchkit import Progress
 
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 REPLAY_CONSUMER = "results-replay"

@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from cli import population
+from cli.population import PlanError, Shares
+from cli.stages import Seen, reckon, spans
 from services.intake import domain
 from services.shared.catalog import load_catalog
-from tools import population
-from tools.population import PlanError, Shares
-from tools.stages import Seen, reckon, spans
 
 TODAY = date(2025, 6, 2)
 

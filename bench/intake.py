@@ -19,12 +19,13 @@ import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.intake import cpusplit
-from services.intake.idgen import random_id_number
+from bench import cpusplit
+from bench.kit import kafka_for_bench, machine, postgres_for_bench
+from bench.stack import bench_env, service_process
+from cli.idgen import random_id_number
+from cli.textout import Progress, percentile, table
 from services.shared.migrations import with_database
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
-from tools.benchkit import Progress, kafka_for_bench, machine, percentile, postgres_for_bench, table
-from tools.benchstack import bench_env, service_process
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(4096)
 MATTER = "TX-TAX-PROOF"  # one key material (the ID card): create, one upload, submit

@@ -1,9 +1,9 @@
 """Fresh secrets for a deployment, made on the operator's machine and never committed.
 
-    python -m tools.deploy_secrets            # write .env for docker compose (kept if present)
-    python -m tools.deploy_secrets --stdout   # print them, e.g. into a Kubernetes Secret:
+    python -m deploycheck.secrets            # write .env for docker compose (kept if present)
+    python -m deploycheck.secrets --stdout   # print them, e.g. into a Kubernetes Secret:
         kubectl -n tongban create secret generic tongban-secrets \\
-            --from-env-file=<(python -m tools.deploy_secrets --stdout)
+            --from-env-file=<(python -m deploycheck.secrets --stdout)
 
 Docker Compose reads .env beside docker-compose.yml by itself; .env is git-ignored. An
 existing .env keeps every value it has (data encrypted under its PII key must stay
@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from tools.deploy_settings import generated_secrets
+from deploycheck.settings import generated_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = REPO_ROOT / ".env"

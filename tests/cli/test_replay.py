@@ -11,13 +11,13 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from cli import main as cli
+from cli.replay import Bounds, topic_bounds
 from services.results.__main__ import MIGRATIONS
 from services.results.projection import Projector, TimelineWriter
 from services.shared import cloudevents, migrations, topics
 from support import eventually
 from tongban.events.v1 import events_pb2
-from tools import cli
-from tools.replay import Bounds, topic_bounds
 
 
 def dead_letters_from(bootstrap: str, topic: str) -> int:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from tools.benchkit import Progress, kafka_for_bench, machine, percentile, table
+from bench.kit import kafka_for_bench, machine
+from cli.textout import Progress, percentile, table
 
 RECORD = 1024
 

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.intake.idgen import random_id_number
+from cli.idgen import random_id_number
 from services.shared.catalog import Catalog, Hall, Matter
 
 # The mix, after what halls report: many elderly applicants (优先办), a few with a declared

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tools.benchkit import percentile
+from cli.textout import percentile
 
 STAGES = ("submitted", "queued", "reserved", "assigned", "window connected", "decided",
           "delivered")

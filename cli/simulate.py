@@ -5,9 +5,9 @@ accept the offers, meet the applicant in the recorded video window (aiortc peers
 generated VP8 and Opus loop), decide (mostly approve, some 补正, some rejections), close and
 finish; applicants supply 补正 materials, get their result (e-certificate at once, mail from
 a courier, print at the hall) and rate the service. Ends with the volumes and the per-stage
-latency (tools/stages.py), and a PNG chart of the same (tools/chart.py).
+latency (cli/stages.py), and a PNG chart of the same (cli/chart.py).
 
-The simulator's applicants are synthetic (tools/population.py); their ID numbers, names and
+The simulator's applicants are synthetic (cli/population.py); their ID numbers, names and
 phones go to intake and never to the output.
 """
 
@@ -25,22 +25,22 @@ from typing import Any
 
 import grpc
 
+from cli import population
+from cli.botpeer import MediaLoop, TestPeer
+from cli.eventfeed import CaseLog, EventFeed, Offer, Stalled
+from cli.journey import JPEG, PDF, Stubs, until
+from cli.population import Applicant, BotOfficial, Shares
+from cli.stages import Reckoning, Seen, Span, reckon, spans
+from cli.textout import Progress
 from services.results.status import outcome_word
 from services.shared import topics
 from services.shared.catalog import load_catalog
 from services.window.ice import use_loopback_ice
-from services.window.testpeer import MediaLoop, TestPeer
 from tongban.intake.v1 import intake_pb2
 from tongban.results.v1 import results_pb2
 from tongban.routing.v1 import routing_pb2
 from tongban.types.v1 import types_pb2
 from tongban.window.v1 import window_pb2
-from tools import population
-from tools.benchkit import Progress
-from tools.eventfeed import CaseLog, EventFeed, Offer, Stalled
-from tools.journey import JPEG, PDF, Stubs, until
-from tools.population import Applicant, BotOfficial, Shares
-from tools.stages import Reckoning, Seen, Span, reckon, spans
 
 T = types_pb2
 DELIVERY = {"E_CERTIFICATE": T.DELIVERY_METHOD_E_CERTIFICATE, "MAIL": T.DELIVERY_METHOD_MAIL,
@@ -471,8 +471,8 @@ async def simulate(settings: Settings, stubs: Stubs | None = None,
 
 def tables(report: Report) -> str:
     """The volumes and the per-stage latency, as the CLI prints them."""
-    from tools.benchkit import table
-    from tools.stages import SPAN_HEADER
+    from cli.stages import SPAN_HEADER
+    from cli.textout import table
 
     s = report.settings
     stuck = [j for j in report.journeys if not j.closed]
@@ -489,7 +489,7 @@ def tables(report: Report) -> str:
 
 
 def chart(report: Report, path: Path, name: str = "") -> Path:
-    from tools.chart import render
+    from cli.chart import render
 
     s = report.settings
     closed = sum(j.closed for j in report.journeys)

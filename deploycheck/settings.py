@@ -12,7 +12,7 @@ a test instead of a deployment. Nothing here is a list kept by hand:
 - which settings are secrets, listen addresses or addresses of other services follows from
   the field names the code uses (`*_secret`, `*_keys`, `*_credential`; `*_listen`;
   `*_dir`; `<service>_addr`). A secret that is one string (a key, a password) is made by
-  tools/deploy_secrets.py and must reach every process that reads it; a secret that is a
+  deploycheck/secrets.py and must reach every process that reads it; a secret that is a
   list (the gateway's kiosk device keys, one per hall) is the site's to provision, and may
   only come from a Secret.
 """

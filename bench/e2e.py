@@ -2,7 +2,7 @@
 
 Private Kafka and PostgreSQL (durable settings), the four services as their own processes
 (`python -m services.X`, as `make dev` runs them), the Kafka floor measured first in the
-same run (tools/bench_kafka.py), then `tongban simulate` at each rate for a fixed time. It
+same run (bench/kafka.py), then `tongban simulate` at each rate for a fixed time. It
 writes the per-stage latency table (docs/benchmarks/e2e.md) and chart (e2e.png). The
 simulator's applicants and bots run in this process, on the same cores as the services.
 """
@@ -20,16 +20,18 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench import kafka as bench_kafka
+from bench.kit import kafka_for_bench, machine, postgres_for_bench
+from bench.stack import bench_env, service_process
+from cli import chart
+from cli.journey import Stubs
+from cli.population import Shares
+from cli.simulate import Report, Settings, simulate
+from cli.stages import SPAN_HEADER
+from cli.textout import table
 from services.shared import topics
 from services.shared.migrations import with_database
-from tools import bench_kafka, chart
-from tools.benchkit import kafka_for_bench, machine, postgres_for_bench, table
-from tools.benchstack import bench_env, service_process
 from tools.engines import REPO_ROOT
-from tools.journey import Stubs
-from tools.population import Shares
-from tools.simulate import Report, Settings, simulate
-from tools.stages import SPAN_HEADER
 
 OUT = REPO_ROOT / "docs" / "benchmarks"
 
@@ -126,7 +128,7 @@ def main() -> None:
     if any(r <= 0 for r in args.rates) or args.duration <= 0:
         parser.error("rates and duration must be positive")
     command = "make bench-e2e" if len(sys.argv) == 1 else \
-        "python -m tools.bench_e2e " + shlex.join(sys.argv[1:])
+        "python -m bench.e2e " + shlex.join(sys.argv[1:])
     print(f"machine: {machine()}")
     before = load()
     print(before)

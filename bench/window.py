@@ -1,4 +1,4 @@
-"""`python -m services.window.bench [--quick]`: how many recorded two-party windows (640×480
+"""`python -m bench.window [--quick]`: how many recorded two-party windows (640×480
 15 fps VP8 plus Opus) one window process holds while every party receives at least 14 fps;
 offer → connected setup time p50/p99; resident memory across open/close cycles.
 
@@ -24,10 +24,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from bench.kit import machine
+from cli.botpeer import MediaLoop, TestPeer
+from cli.textout import percentile, table
 from services.window.ice import use_loopback_ice
 from services.window.media import WindowMedia
-from services.window.testpeer import MediaLoop, TestPeer
-from tools.benchkit import machine, percentile, table
 
 TARGET_FPS = 14.0
 RAMP = [1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32]
@@ -126,7 +127,7 @@ class Service:
 @contextlib.asynccontextmanager
 async def service_process(recordings: Path) -> AsyncIterator[Service]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.window.bench", "--serve", str(recordings),
+        sys.executable, "-m", "bench.window", "--serve", str(recordings),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     assert process.stdout is not None and process.stdin is not None
     service: Service | None = None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from tools.benchkit import percentile
-from tools.stages import Span
+from cli.stages import Span
+from cli.textout import percentile
 
 SIZE = (1200, 720)
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")

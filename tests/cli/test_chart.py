@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from tools import chart
-from tools.stages import Span
+from cli import chart
+from cli.stages import Span
 
 
 def test_the_chart_is_a_png_of_the_expected_size(tmp_path: Path) -> None:
