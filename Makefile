@@ -34,6 +34,7 @@ test: install
 	$(PY) -m pytest
 
 lint: install
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m mypy services gateway cli tools bench deploycheck
 

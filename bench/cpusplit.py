@@ -16,7 +16,7 @@ def _stat(pid: int) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()  # fields after the command name
+    return text[text.rindex(")") + 2 :].split()  # fields after the command name
 
 
 def cpu_seconds(pids: Iterable[int]) -> dict[int, float]:

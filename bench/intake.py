@@ -49,8 +49,9 @@ async def empty_calls(address: str, concurrency: int, seconds: float) -> tuple[f
         return len(latencies) / (time.perf_counter() - started), latencies
 
 
-async def applications(address: str, concurrency: int, seconds: float
-                       ) -> tuple[float, dict[str, list[float]]]:
+async def applications(
+    address: str, concurrency: int, seconds: float
+) -> tuple[float, dict[str, list[float]]]:
     rng = random.Random(7)
     latencies: dict[str, list[float]] = {"create": [], "upload": [], "submit": [], "journey": []}
     done = 0
@@ -69,18 +70,37 @@ async def applications(address: str, concurrency: int, seconds: float
             nonlocal done
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
-                created = await timed("create", stub.CreateApplication(
-                    intake_pb2.CreateApplicationRequest(
-                        request_id=str(uuid.uuid4()), applicant_name="王小明",
-                        id_number=random_id_number(rng, "340104", today=date.today()),
-                        phone=f"139{rng.randrange(10**8):08d}", hall_id="hall-340104-01",
-                        matter_code=MATTER, target_province="310000")))
+                created = await timed(
+                    "create",
+                    stub.CreateApplication(
+                        intake_pb2.CreateApplicationRequest(
+                            request_id=str(uuid.uuid4()),
+                            applicant_name="王小明",
+                            id_number=random_id_number(rng, "340104", today=date.today()),
+                            phone=f"139{rng.randrange(10**8):08d}",
+                            hall_id="hall-340104-01",
+                            matter_code=MATTER,
+                            target_province="310000",
+                        )
+                    ),
+                )
                 case_id = created.application.case_id  # type: ignore[attr-defined]
-                await timed("upload", stub.UploadMaterial(iter([intake_pb2.UploadMaterialRequest(
-                    header=intake_pb2.UploadHeader(case_id=case_id, material_code="id_card"),
-                    data=JPEG)])))
-                await timed("submit", stub.SubmitApplication(
-                    intake_pb2.SubmitApplicationRequest(case_id=case_id)))
+                await timed(
+                    "upload",
+                    stub.UploadMaterial(
+                        iter(
+                            [
+                                intake_pb2.UploadMaterialRequest(
+                                    header=intake_pb2.UploadHeader(case_id=case_id, material_code="id_card"),
+                                    data=JPEG,
+                                )
+                            ]
+                        )
+                    ),
+                )
+                await timed(
+                    "submit", stub.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
+                )
                 latencies["journey"].append((time.perf_counter() - began) * 1000)
                 done += 1
 
@@ -108,19 +128,22 @@ class CpuWatch:
                 return cpusplit.postgres_cluster(int(await conn.fetchval("SELECT pg_backend_pid()")))
             finally:
                 await conn.close()
+
         return asyncio.run(cluster())
 
     def read(self) -> dict[str, dict[int, float]]:
-        return {"client": cpusplit.cpu_seconds([os.getpid()]),
-                "intake": cpusplit.cpu_seconds(self.intake_pids),
-                "postgres": cpusplit.cpu_seconds(self._postgres_pids()),
-                "machine": {0: cpusplit.machine_busy_seconds()}}
+        return {
+            "client": cpusplit.cpu_seconds([os.getpid()]),
+            "intake": cpusplit.cpu_seconds(self.intake_pids),
+            "postgres": cpusplit.cpu_seconds(self._postgres_pids()),
+            "machine": {0: cpusplit.machine_busy_seconds()},
+        }
 
     @staticmethod
-    def per_journey_ms(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]],
-                       journeys: int) -> dict[str, float]:
-        return {name: 1000 * cpusplit.spent(before[name], after[name]) / max(1, journeys)
-                for name in after}
+    def per_journey_ms(
+        before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], journeys: int
+    ) -> dict[str, float]:
+        return {name: 1000 * cpusplit.spent(before[name], after[name]) / max(1, journeys) for name in after}
 
 
 def main() -> None:
@@ -138,26 +161,52 @@ def main() -> None:
             watch = CpuWatch([address.pid], postgres)
             for concurrency in args.concurrency:
                 rate, lat = asyncio.run(empty_calls(address, concurrency, 5))
-                rows.append([f"grpc.aio empty call x{concurrency}", f"{rate:,.0f} calls/s",
-                             f"{percentile(lat, 50):.1f}", f"{percentile(lat, 99):.1f}"])
+                rows.append(
+                    [
+                        f"grpc.aio empty call x{concurrency}",
+                        f"{rate:,.0f} calls/s",
+                        f"{percentile(lat, 50):.1f}",
+                        f"{percentile(lat, 99):.1f}",
+                    ]
+                )
                 before = watch.read()
                 rate, by_call = asyncio.run(applications(address, concurrency, args.seconds))
                 cpu = watch.per_journey_ms(before, watch.read(), len(by_call["journey"]))
-                cpu_rows.append([f"x{concurrency}", cpu["client"], cpu["intake"],
-                                 cpu["postgres"], cpu["machine"]])
-                rows.append([f"submitted applications x{concurrency}", f"{rate:,.0f} apps/s",
-                             f"{percentile(by_call['journey'], 50):.1f}",
-                             f"{percentile(by_call['journey'], 99):.1f}"])
+                cpu_rows.append(
+                    [f"x{concurrency}", cpu["client"], cpu["intake"], cpu["postgres"], cpu["machine"]]
+                )
+                rows.append(
+                    [
+                        f"submitted applications x{concurrency}",
+                        f"{rate:,.0f} apps/s",
+                        f"{percentile(by_call['journey'], 50):.1f}",
+                        f"{percentile(by_call['journey'], 99):.1f}",
+                    ]
+                )
                 for name in ("create", "upload", "submit"):
-                    rows.append([f"  {name} x{concurrency}",
-                                 f"{len(by_call[name]) / args.seconds:,.0f} calls/s",
-                                 f"{percentile(by_call[name], 50):.1f}",
-                                 f"{percentile(by_call[name], 99):.1f}"])
-    print(table("Intake (one process, PostgreSQL + outbox relay to Kafka, same machine)",
-                ["measure", "rate", "p50 ms", "p99 ms"], rows))
+                    rows.append(
+                        [
+                            f"  {name} x{concurrency}",
+                            f"{len(by_call[name]) / args.seconds:,.0f} calls/s",
+                            f"{percentile(by_call[name], 50):.1f}",
+                            f"{percentile(by_call[name], 99):.1f}",
+                        ]
+                    )
+    print(
+        table(
+            "Intake (one process, PostgreSQL + outbox relay to Kafka, same machine)",
+            ["measure", "rate", "p50 ms", "p99 ms"],
+            rows,
+        )
+    )
     print("journey = create + upload one 4 KB material + submit: three RPCs, three transactions")
-    print(table("CPU per submitted application (ms; machine = every process of every user)",
-                ["clients", "bench client", "intake", "postgres", "machine"], cpu_rows))
+    print(
+        table(
+            "CPU per submitted application (ms; machine = every process of every user)",
+            ["clients", "bench client", "intake", "postgres", "machine"],
+            cpu_rows,
+        )
+    )
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 

@@ -36,12 +36,17 @@ class Floor:
 
     def rows(self) -> list[list[object]]:
         return [
-            ["kafka produce (1 KB, acks=all, idempotent)", f"{self.produce_per_s:,.0f} rec/s",
-             f"{self.produce_mb_s:.1f} MB/s"],
-            ["kafka consume (1 KB)", f"{self.consume_per_s:,.0f} rec/s",
-             f"{self.consume_mb_s:.1f} MB/s"],
-            [f"kafka end-to-end latency at {self.rate}/s", f"p50 {self.latency_p50_ms:.1f} ms",
-             f"p99 {self.latency_p99_ms:.1f} ms"],
+            [
+                "kafka produce (1 KB, acks=all, idempotent)",
+                f"{self.produce_per_s:,.0f} rec/s",
+                f"{self.produce_mb_s:.1f} MB/s",
+            ],
+            ["kafka consume (1 KB)", f"{self.consume_per_s:,.0f} rec/s", f"{self.consume_mb_s:.1f} MB/s"],
+            [
+                f"kafka end-to-end latency at {self.rate}/s",
+                f"p50 {self.latency_p50_ms:.1f} ms",
+                f"p99 {self.latency_p99_ms:.1f} ms",
+            ],
         ]
 
 
@@ -54,8 +59,9 @@ def new_topic(bootstrap: str, partitions: int = 3) -> str:
 
 
 def produce_rate(bootstrap: str, topic: str, count: int) -> float:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                             linger_ms=5, batch_size=256 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5, batch_size=256 * 1024
+    )
     payload = os.urandom(RECORD)
     progress = Progress("produce", count)
     started = time.perf_counter()
@@ -71,9 +77,16 @@ def produce_rate(bootstrap: str, topic: str, count: int) -> float:
 
 
 def consume_rate(bootstrap: str, topic: str, count: int) -> float:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False, group_id=None, fetch_max_bytes=50 * 2**20,
-                             max_partition_fetch_bytes=10 * 2**20, consumer_timeout_ms=10000)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_bytes=50 * 2**20,
+        max_partition_fetch_bytes=10 * 2**20,
+        consumer_timeout_ms=10000,
+    )
     progress = Progress("consume", count)
     seen = 0
     started = 0.0
@@ -94,8 +107,14 @@ def consume_rate(bootstrap: str, topic: str, count: int) -> float:
 def latency(bootstrap: str, topic: str, rate: int, seconds: float) -> list[float]:
     """Sends timestamped 1 KB records at `rate`/s; a consumer measures produce→consume time."""
     total = int(rate * seconds)
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest",
-                             enable_auto_commit=False, group_id=None, fetch_max_wait_ms=5)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_wait_ms=5,
+    )
     while not consumer.assignment():  # join before sending, so nothing is missed
         consumer.poll(timeout_ms=100)
     for partition in consumer.assignment():
@@ -114,8 +133,7 @@ def latency(bootstrap: str, topic: str, rate: int, seconds: float) -> list[float
     deadline = time.monotonic() + seconds + 15
     reader = threading.Thread(target=consume)
     reader.start()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                             linger_ms=0)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0)
     padding = os.urandom(RECORD - 8)
     progress = Progress(f"latency at {rate}/s", total)
     started = time.perf_counter()
@@ -138,8 +156,16 @@ def measure(bootstrap: str, records: int = 100_000, rate: int = 500, seconds: fl
     produced = produce_rate(bootstrap, topic, records)
     consumed = consume_rate(bootstrap, topic, records)
     samples = latency(bootstrap, new_topic(bootstrap, 1), rate, seconds)
-    return Floor(records, produced, produced * RECORD / 1e6, consumed, consumed * RECORD / 1e6,
-                 rate, percentile(samples, 50), percentile(samples, 99))
+    return Floor(
+        records,
+        produced,
+        produced * RECORD / 1e6,
+        consumed,
+        consumed * RECORD / 1e6,
+        rate,
+        percentile(samples, 50),
+        percentile(samples, 99),
+    )
 
 
 def main() -> None:
@@ -151,8 +177,13 @@ def main() -> None:
     print(f"machine: {machine()}")
     with kafka_for_bench() as bootstrap:
         floor = measure(bootstrap, args.records, args.rate, args.seconds)
-    print(table("Kafka floor (kafka-python, single broker on this machine)",
-                ["measure", "rate / p50", "throughput / p99"], floor.rows()))
+    print(
+        table(
+            "Kafka floor (kafka-python, single broker on this machine)",
+            ["measure", "rate / p50", "throughput / p99"],
+            floor.rows(),
+        )
+    )
 
 
 if __name__ == "__main__":

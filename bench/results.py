@@ -44,12 +44,25 @@ async def copy_rate(url: str, rows: int, cases: int) -> float:
     batch = 50_000
     case_ids = [str(uuid.uuid4()) for _ in range(cases)]
     for offset in range(0, rows, batch):
-        records = [(uuid.uuid4(), case_ids[(offset + i) % cases], "tongban.events.v1.CaseQueued",
-                    "bench", now, "bench", 0, offset + i, data) for i in range(min(batch, rows - offset))]
+        records = [
+            (
+                uuid.uuid4(),
+                case_ids[(offset + i) % cases],
+                "tongban.events.v1.CaseQueued",
+                "bench",
+                now,
+                "bench",
+                0,
+                offset + i,
+                data,
+            )
+            for i in range(min(batch, rows - offset))
+        ]
         await conn.copy_records_to_table(
-            "timeline", records=records,
-            columns=["event_id", "case_id", "type", "source", "time", "topic", "partition",
-                     "offset", "data"])
+            "timeline",
+            records=records,
+            columns=["event_id", "case_id", "type", "source", "time", "topic", "partition", "offset", "data"],
+        )
         progress.advance(len(records))
     elapsed = time.perf_counter() - started
     await conn.execute("ANALYZE timeline")
@@ -65,8 +78,7 @@ def produce_events(bootstrap: str, topic: str, count: int, cases: int) -> None:
     for i in range(count):
         case_id = case_ids[i % cases]
         event = rng.choice(KINDS)(case_id=case_id)
-        key, value, headers = cloudevents.encode(cloudevents.stamp(event), source="bench",
-                                                 key=case_id)
+        key, value, headers = cloudevents.encode(cloudevents.stamp(event), source="bench", key=case_id)
         producer.send(topic, key=key, value=value, headers=headers)
         if i % 1000 == 999:
             progress.advance(1000)
@@ -83,8 +95,13 @@ async def projection_rate(url: str, bootstrap: str, count: int) -> float:
     await asyncio.to_thread(produce_events, bootstrap, topic, count, max(1, count // 20))
     pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
     before = await pool.fetchval("SELECT count(*) FROM timeline")
-    projector = Projector(TimelineWriter(pool, "bench"), bootstrap, [topic],
-                          group_id=f"bench-{uuid.uuid4().hex[:6]}", max_batch=5000)
+    projector = Projector(
+        TimelineWriter(pool, "bench"),
+        bootstrap,
+        [topic],
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+        max_batch=5000,
+    )
     progress = Progress(f"project {count:,} events", count)
     started = time.perf_counter()
     projector.start()
@@ -100,15 +117,16 @@ async def projection_rate(url: str, bootstrap: str, count: int) -> float:
     return count / elapsed
 
 
-async def timeline_latency(address: str, url: str, calls: int, concurrency: int
-                           ) -> tuple[list[float], float]:
+async def timeline_latency(address: str, url: str, calls: int, concurrency: int) -> tuple[list[float], float]:
     conn = await asyncpg.connect(url)
-    case_ids = [r["case_id"] for r in await conn.fetch(
-        "SELECT case_id FROM timeline TABLESAMPLE SYSTEM (1) LIMIT 2000")]
+    case_ids = [
+        r["case_id"]
+        for r in await conn.fetch("SELECT case_id FROM timeline TABLESAMPLE SYSTEM (1) LIMIT 2000")
+    ]
     per_case = await conn.fetchval(
-        "SELECT avg(n) FROM (SELECT count(*) n FROM timeline WHERE case_id = ANY($1)"
-        " GROUP BY case_id) s",
-        case_ids[:50])
+        "SELECT avg(n) FROM (SELECT count(*) n FROM timeline WHERE case_id = ANY($1) GROUP BY case_id) s",
+        case_ids[:50],
+    )
     await conn.close()
     latencies: list[float] = []
     progress = Progress(f"GetCaseTimeline x{calls:,}", calls)
@@ -120,8 +138,9 @@ async def timeline_latency(address: str, url: str, calls: int, concurrency: int
             while queue:
                 i = queue.pop()
                 started = time.perf_counter()
-                await stub.GetCaseTimeline(results_pb2.GetCaseTimelineRequest(
-                    case_id=case_ids[i % len(case_ids)]))
+                await stub.GetCaseTimeline(
+                    results_pb2.GetCaseTimelineRequest(case_id=case_ids[i % len(case_ids)])
+                )
                 latencies.append((time.perf_counter() - started) * 1000)
                 progress.advance()
 
@@ -148,11 +167,19 @@ def main() -> None:
         *floor.rows(),
         ["asyncpg COPY into timeline", f"{copy:,.0f} rows/s", ""],
         ["projection Kafka → PostgreSQL (dedupe, case state)", f"{projected:,.0f} events/s", ""],
-        [f"GetCaseTimeline, {args.stored:,} events stored (~{per_case:.0f} per case), 8 clients",
-         f"p50 {percentile(latencies, 50):.1f} ms", f"p99 {percentile(latencies, 99):.1f} ms"],
+        [
+            f"GetCaseTimeline, {args.stored:,} events stored (~{per_case:.0f} per case), 8 clients",
+            f"p50 {percentile(latencies, 50):.1f} ms",
+            f"p99 {percentile(latencies, 99):.1f} ms",
+        ],
     ]
-    print(table("Results (same machine, one broker, one PostgreSQL)",
-                ["measure", "rate / p50", "throughput / p99"], rows))
+    print(
+        table(
+            "Results (same machine, one broker, one PostgreSQL)",
+            ["measure", "rate / p50", "throughput / p99"],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -30,11 +30,14 @@ from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
 from tongban.types.v1 import types_pb2
 
 
-def submitted(case_id: str, province: str, department: str = "housing_fund"
-              ) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    event = cloudevents.stamp(events_pb2.ApplicationSubmitted(
-        case_id=case_id, target_province=province, department=department,
-        matter_code="HF-TRANSFER"))
+def submitted(
+    case_id: str, province: str, department: str = "housing_fund"
+) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    event = cloudevents.stamp(
+        events_pb2.ApplicationSubmitted(
+            case_id=case_id, target_province=province, department=department, matter_code="HF-TRANSFER"
+        )
+    )
     return cloudevents.encode(event, source="bench", key=case_id)
 
 
@@ -45,8 +48,9 @@ class RoutingTap:
         self.kinds = kinds
         self.seen: dict[str, float] = {}
         self.count = 0
-        self.consumer = KafkaConsumer("tongban.routing", bootstrap_servers=bootstrap,
-                                      auto_offset_reset="latest", fetch_max_wait_ms=5)
+        self.consumer = KafkaConsumer(
+            "tongban.routing", bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=5
+        )
         while not self.consumer.assignment():
             self.consumer.poll(timeout_ms=100)
         for tp in self.consumer.assignment():
@@ -101,10 +105,16 @@ async def register_officials(address: str, provinces: list[str], per_province: i
         async def one(province: str, i: int) -> None:
             oid = f"bench-{province}-{i}"
             # another department than the throughput run's backlog, which nobody serves
-            await stub.RegisterOfficial(routing_pb2.RegisterOfficialRequest(
-                official=routing_pb2.Official(id=oid, province=province, department="hrss")))
-            await stub.SetPresence(routing_pb2.SetPresenceRequest(
-                official_id=oid, province=province, presence=types_pb2.PRESENCE_AVAILABLE))
+            await stub.RegisterOfficial(
+                routing_pb2.RegisterOfficialRequest(
+                    official=routing_pb2.Official(id=oid, province=province, department="hrss")
+                )
+            )
+            await stub.SetPresence(
+                routing_pb2.SetPresenceRequest(
+                    official_id=oid, province=province, presence=types_pb2.PRESENCE_AVAILABLE
+                )
+            )
             progress.advance()
 
         for province in provinces:
@@ -150,20 +160,30 @@ def main() -> None:
         topics.ensure_topics(kafka, topics.load())
         floor = bench_kafka.measure(kafka, records=50_000, seconds=5)
         env = bench_env(kafka)
-        env.update(TONGBAN_WORKER_NAME=f"bench-routing-{uuid.uuid4().hex[:6]}",
-                   TONGBAN_ROUTING_DATA_DIR=tempfile.mkdtemp(prefix="bench-routing-"),
-                   TONGBAN_RESERVATION_TIMEOUT_S="600")
+        env.update(
+            TONGBAN_WORKER_NAME=f"bench-routing-{uuid.uuid4().hex[:6]}",
+            TONGBAN_ROUTING_DATA_DIR=tempfile.mkdtemp(prefix="bench-routing-"),
+            TONGBAN_RESERVATION_TIMEOUT_S="600",
+        )
         with service_process("services.routing", env, timeout=90) as address:
             rate = throughput(kafka, args.count)
             samples = latency(kafka, address, args.rate, args.seconds)
     rows: list[list[object]] = [
         *floor.rows(),
         ["routing worker: events in + out (enqueue, 31 provinces)", f"{rate:,.0f} events/s", ""],
-        [f"submitted → reserved at {args.rate}/s ({len(samples):,} cases)",
-         f"p50 {percentile(samples, 50):.1f} ms", f"p99 {percentile(samples, 99):.1f} ms"],
+        [
+            f"submitted → reserved at {args.rate}/s ({len(samples):,} cases)",
+            f"p50 {percentile(samples, 50):.1f} ms",
+            f"p99 {percentile(samples, 99):.1f} ms",
+        ],
     ]
-    print(table("Routing (one faust worker, one broker, same machine)",
-                ["measure", "rate / p50", "throughput / p99"], rows))
+    print(
+        table(
+            "Routing (one faust worker, one broker, same machine)",
+            ["measure", "rate / p50", "throughput / p99"],
+            rows,
+        )
+    )
     os.environ.pop("TONGBAN_WORKER_NAME", None)
 
 

@@ -21,13 +21,15 @@ from tools.engines import REPO_ROOT, EngineError, free_port
 
 def bench_env(kafka: str, database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "TONGBAN_KAFKA_BOOTSTRAP": kafka,
-        "TONGBAN_PII_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
-        "TONGBAN_PSEUDONYM_SECRET": base64.b64encode(os.urandom(32)).decode(),
-        "TONGBAN_CERTIFICATE_SECRET": base64.b64encode(os.urandom(32)).decode(),
-        "TONGBAN_LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "TONGBAN_KAFKA_BOOTSTRAP": kafka,
+            "TONGBAN_PII_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+            "TONGBAN_PSEUDONYM_SECRET": base64.b64encode(os.urandom(32)).decode(),
+            "TONGBAN_CERTIFICATE_SECRET": base64.b64encode(os.urandom(32)).decode(),
+            "TONGBAN_LOG_LEVEL": "WARNING",
+        }
+    )
     if database_url:
         env["TONGBAN_DATABASE_URL"] = database_url
     return env
@@ -46,18 +48,21 @@ def healthy(address: str) -> bool:
 
 
 @contextlib.contextmanager
-def service_process(module: str, env: dict[str, str], timeout: float = 60
-                    ) -> Iterator[ServiceAddress]:
+def service_process(module: str, env: dict[str, str], timeout: float = 60) -> Iterator[ServiceAddress]:
     """Starts `python -m module` on a free port; yields its gRPC address."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="tongban-bench-svc-"))
-    env = dict(env, TONGBAN_GRPC_LISTEN=f"127.0.0.1:{port}",
-               TONGBAN_METRICS_LISTEN=f"127.0.0.1:{free_port()}",
-               TONGBAN_BLOB_DIR=str(workdir / "blobs"),
-               TONGBAN_RECORDINGS_DIR=str(workdir / "recordings"))
+    env = dict(
+        env,
+        TONGBAN_GRPC_LISTEN=f"127.0.0.1:{port}",
+        TONGBAN_METRICS_LISTEN=f"127.0.0.1:{free_port()}",
+        TONGBAN_BLOB_DIR=str(workdir / "blobs"),
+        TONGBAN_RECORDINGS_DIR=str(workdir / "recordings"),
+    )
     log = (workdir / "service.log").open("wb")
-    child = subprocess.Popen([sys.executable, "-m", module], cwd=REPO_ROOT, env=env,
-                             stdout=log, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(
+        [sys.executable, "-m", module], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     address = ServiceAddress(f"127.0.0.1:{port}")
     address.pid = child.pid
     try:

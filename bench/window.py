@@ -48,6 +48,7 @@ def cpu_seconds(pid: int) -> float:
 
 # ---------------------------------------------------------------------- the service side
 
+
 async def serve(recordings: Path) -> None:
     """WindowMedia behind JSON lines on a loopback socket; prints the port."""
     use_loopback_ice()
@@ -58,14 +59,15 @@ async def serve(recordings: Path) -> None:
         if op == "open":
             return {"window_id": media.open().id}
         if op == "offer":
-            return {"sdp": await media.offer(request["window_id"], request["seat"],
-                                             request["sdp"])}
+            return {"sdp": await media.offer(request["window_id"], request["seat"], request["sdp"])}
         if op == "close":
             recording = await media.close(request["window_id"], "bench")
             if recording is not None and not request.get("keep"):
                 recording.path.unlink(missing_ok=True)
-            return {"size": recording.size if recording else 0,
-                    "duration_s": recording.duration_s if recording else 0}
+            return {
+                "size": recording.size if recording else 0,
+                "duration_s": recording.duration_s if recording else 0,
+            }
         raise ValueError(f"unknown op {op}")
 
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -100,8 +102,9 @@ async def serve(recordings: Path) -> None:
 class Service:
     """The --serve child process and its socket."""
 
-    def __init__(self, process: asyncio.subprocess.Process, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self.process, self.reader, self.writer = process, reader, writer
         self.pid = process.pid
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -127,16 +130,21 @@ class Service:
 @contextlib.asynccontextmanager
 async def service_process(recordings: Path) -> AsyncIterator[Service]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.window", "--serve", str(recordings),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bench.window",
+        "--serve",
+        str(recordings),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
     assert process.stdout is not None and process.stdin is not None
     service: Service | None = None
     try:
         line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
         if not line.startswith("PORT "):
             raise RuntimeError(f"the window service did not start: {line!r}")
-        reader, writer = await asyncio.open_connection("127.0.0.1", int(line.split()[1]),
-                                                       limit=1 << 20)
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(line.split()[1]), limit=1 << 20)
         service = Service(process, reader, writer)
         yield service
     finally:
@@ -153,6 +161,7 @@ async def service_process(recordings: Path) -> AsyncIterator[Service]:
 
 # ---------------------------------------------------------------------- the parties' side
 
+
 async def open_window(service: Service, loop: MediaLoop) -> tuple[str, list[TestPeer]]:
     window_id = (await service.call("open"))["window_id"]
     peers = []
@@ -162,8 +171,7 @@ async def open_window(service: Service, loop: MediaLoop) -> tuple[str, list[Test
             peers.append(peer)
 
             async def offer(sdp: str, seat: str = seat) -> str:
-                return str((await service.call("offer", window_id=window_id, seat=seat,
-                                                sdp=sdp))["sdp"])
+                return str((await service.call("offer", window_id=window_id, seat=seat, sdp=sdp))["sdp"])
 
             await peer.join(offer)
     except BaseException:
@@ -180,12 +188,12 @@ async def close_window(service: Service, window_id: str, peers: list[TestPeer]) 
 
 
 def video_tracks(windows: list[tuple[str, list[TestPeer]]]) -> list[Any]:
-    return [t for _, peers in windows for p in peers for t in p.received.values()
-            if t.kind == "video"]
+    return [t for _, peers in windows for p in peers for t in p.received.values() if t.kind == "video"]
 
 
-async def capacity(service: Service, loop: MediaLoop, ramp: list[int], measure_s: float
-                   ) -> tuple[list[list[Any]], list[float], int]:
+async def capacity(
+    service: Service, loop: MediaLoop, ramp: list[int], measure_s: float
+) -> tuple[list[list[Any]], list[float], int]:
     rows: list[list[Any]] = []
     setups: list[float] = []
     held = 0
@@ -199,24 +207,45 @@ async def capacity(service: Service, loop: MediaLoop, ramp: list[int], measure_s
             await asyncio.sleep(3)  # every party's first keyframe and a steady state
             tracks = video_tracks(windows)
             before = [t.frames for t in tracks]
-            audio_before = sum(t.frames for _, ps in windows for p in ps
-                               for t in p.received.values() if t.kind == "audio")
+            audio_before = sum(
+                t.frames for _, ps in windows for p in ps for t in p.received.values() if t.kind == "audio"
+            )
             cpu_service, cpu_parties = cpu_seconds(service.pid), cpu_seconds(os.getpid())
             started = time.monotonic()
             await asyncio.sleep(measure_s)
             elapsed = time.monotonic() - started
             rates = [(t.frames - b) / elapsed for t, b in zip(tracks, before, strict=True)]
-            audio = (sum(t.frames for _, ps in windows for p in ps
-                         for t in p.received.values() if t.kind == "audio") - audio_before)
+            audio = (
+                sum(
+                    t.frames
+                    for _, ps in windows
+                    for p in ps
+                    for t in p.received.values()
+                    if t.kind == "audio"
+                )
+                - audio_before
+            )
             worst = min(rates) if len(rates) == 2 * count else 0.0
             service_cpu = (cpu_seconds(service.pid) - cpu_service) / elapsed * 100
             parties_cpu = (cpu_seconds(os.getpid()) - cpu_parties) / elapsed * 100
-            rows.append([count, 2 * count, f"{worst:.1f}", f"{statistics.mean(rates):.1f}",
-                         f"{audio / elapsed / (2 * count):.1f}", f"{service_cpu:.0f}%",
-                         f"{parties_cpu:.0f}%", f"{rss_mb(service.pid):.0f}"])
-            print(f"  {count:2} windows: worst party {worst:4.1f} fps, mean "
-                  f"{statistics.mean(rates):4.1f}; service CPU {service_cpu:3.0f}%, "
-                  f"parties CPU {parties_cpu:3.0f}%", flush=True)
+            rows.append(
+                [
+                    count,
+                    2 * count,
+                    f"{worst:.1f}",
+                    f"{statistics.mean(rates):.1f}",
+                    f"{audio / elapsed / (2 * count):.1f}",
+                    f"{service_cpu:.0f}%",
+                    f"{parties_cpu:.0f}%",
+                    f"{rss_mb(service.pid):.0f}",
+                ]
+            )
+            print(
+                f"  {count:2} windows: worst party {worst:4.1f} fps, mean "
+                f"{statistics.mean(rates):4.1f}; service CPU {service_cpu:3.0f}%, "
+                f"parties CPU {parties_cpu:3.0f}%",
+                flush=True,
+            )
             if worst < TARGET_FPS:
                 break
             held = count
@@ -226,8 +255,7 @@ async def capacity(service: Service, loop: MediaLoop, ramp: list[int], measure_s
     return rows, setups, held
 
 
-async def cycles(service: Service, loop: MediaLoop, count: int
-                 ) -> tuple[float, float, float, list[float]]:
+async def cycles(service: Service, loop: MediaLoop, count: int) -> tuple[float, float, float, list[float]]:
     start = rss_mb(service.pid)
     warm = start
     setups: list[float] = []
@@ -239,8 +267,7 @@ async def cycles(service: Service, loop: MediaLoop, count: int
         if i == 9:
             warm = rss_mb(service.pid)  # codecs, pools and caches are loaded by now
         if (i + 1) % 20 == 0 or i + 1 == count:
-            print(f"  {i + 1}/{count} cycles, service RSS {rss_mb(service.pid):.0f} MB",
-                  flush=True)
+            print(f"  {i + 1}/{count} cycles, service RSS {rss_mb(service.pid):.0f} MB", flush=True)
     await asyncio.sleep(1)
     return start, warm, rss_mb(service.pid), setups
 
@@ -249,40 +276,62 @@ async def run(args: argparse.Namespace) -> None:
     use_loopback_ice()
     print(f"machine: {machine()}", flush=True)
     media_loop = MediaLoop.build(640, 480, 15)
-    print(f"party media: 640x480 15 fps VP8 loop at {media_loop.video_bitrate_kbps:.0f} kbps "
-          "+ Opus tone, pre-encoded", flush=True)
+    print(
+        f"party media: 640x480 15 fps VP8 loop at {media_loop.video_bitrate_kbps:.0f} kbps "
+        "+ Opus tone, pre-encoded",
+        flush=True,
+    )
     ramp = [n for n in RAMP if n <= args.max_windows]
     with tempfile.TemporaryDirectory(prefix="window-bench-") as folder:
         async with service_process(Path(folder)) as service:
             print(f"capacity: ramp {ramp}, {args.measure_seconds:.0f} s per step", flush=True)
             rows, setups, held = await capacity(service, media_loop, ramp, args.measure_seconds)
-            print(f"memory: {args.cycles} open/close cycles of a recorded two-party window",
-                  flush=True)
+            print(f"memory: {args.cycles} open/close cycles of a recorded two-party window", flush=True)
             start, warm, end, cycle_setups = await cycles(service, media_loop, args.cycles)
     setups += cycle_setups
     print()
-    print(table("Windows held (each recorded; two parties at 640x480 15 fps)",
-                ["windows", "parties", "worst fps", "mean fps", "audio fps", "service CPU",
-                 "parties CPU", "service RSS MB"], rows))
+    print(
+        table(
+            "Windows held (each recorded; two parties at 640x480 15 fps)",
+            [
+                "windows",
+                "parties",
+                "worst fps",
+                "mean fps",
+                "audio fps",
+                "service CPU",
+                "parties CPU",
+                "service RSS MB",
+            ],
+            rows,
+        )
+    )
     print()
-    print(table("Window media (one process; the parties in another on the same cores)",
-                ["measure", "value"], [
-                    [f"recorded windows held, every party >= {TARGET_FPS:.0f} fps", held],
-                    [f"setup offer -> connected p50 ({len(setups)} joins)",
-                     f"{percentile(setups, 50):.0f} ms"],
-                    ["setup offer -> connected p99", f"{percentile(setups, 99):.0f} ms"],
-                    [f"RSS before / after 10 / after {args.cycles} cycles",
-                     f"{start:.0f} / {warm:.0f} / {end:.0f} MB"],
-                    [f"RSS growth after warm-up over {max(0, args.cycles - 10)} cycles",
-                     f"{end - warm:+.1f} MB"],
-                ]))
+    print(
+        table(
+            "Window media (one process; the parties in another on the same cores)",
+            ["measure", "value"],
+            [
+                [f"recorded windows held, every party >= {TARGET_FPS:.0f} fps", held],
+                [f"setup offer -> connected p50 ({len(setups)} joins)", f"{percentile(setups, 50):.0f} ms"],
+                ["setup offer -> connected p99", f"{percentile(setups, 99):.0f} ms"],
+                [
+                    f"RSS before / after 10 / after {args.cycles} cycles",
+                    f"{start:.0f} / {warm:.0f} / {end:.0f} MB",
+                ],
+                [f"RSS growth after warm-up over {max(0, args.cycles - 10)} cycles", f"{end - warm:+.1f} MB"],
+            ],
+        )
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="a short run: up to 2 windows, 3 s steps, 20 cycles")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run: up to 2 windows, 3 s steps, 20 cycles"
+    )
     parser.add_argument("--max-windows", type=int, help=f"default {RAMP[-1]} (quick: 2)")
     parser.add_argument("--measure-seconds", type=float, help="per step; default 8 (quick: 3)")
     parser.add_argument("--cycles", type=int, help="open/close cycles; default 200 (quick: 20)")
@@ -291,8 +340,11 @@ def main() -> None:
     if args.serve:
         asyncio.run(serve(Path(args.serve)))
         return
-    for name, full, quick in (("max_windows", RAMP[-1], 2), ("measure_seconds", 8.0, 3.0),
-                              ("cycles", 200, 20)):
+    for name, full, quick in (
+        ("max_windows", RAMP[-1], 2),
+        ("measure_seconds", 8.0, 3.0),
+        ("cycles", 200, 20),
+    ):
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
     asyncio.run(run(args))

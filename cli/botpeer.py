@@ -53,16 +53,14 @@ def read_stamp(luma: bytes, line_size: int, width: int) -> tuple[int, int]:
     """(tag, counter) read back from a decoded frame's luma plane."""
     block = stamp_blocks(width)
     row = (block // 2) * line_size
-    bits = [luma[row + i * block + block // 2] > (BLACK + WHITE) // 2
-            for i in range(TAG_BITS + COUNTER_BITS)]
+    bits = [luma[row + i * block + block // 2] > (BLACK + WHITE) // 2 for i in range(TAG_BITS + COUNTER_BITS)]
     value = 0
     for bit in bits:
         value = value << 1 | bit
     return value >> COUNTER_BITS, value & (1 << COUNTER_BITS) - 1
 
 
-def pattern_frame(width: int, height: int, tag: int, counter: int, noise: bool = False
-                  ) -> av.VideoFrame:
+def pattern_frame(width: int, height: int, tag: int, counter: int, noise: bool = False) -> av.VideoFrame:
     """A moving grey ramp (or noise) with the tag and counter stamped on top."""
     frame = av.VideoFrame(width, height, "yuv420p")
     luma = frame.planes[0]
@@ -72,10 +70,10 @@ def pattern_frame(width: int, height: int, tag: int, counter: int, noise: bool =
     data = bytearray(ramp * height)
     if noise:  # a moving band of grain: VP8 then needs a webcam-like bitrate
         top, rows = (counter * 16) % height, height // 4
-        band = bytes(data[top * stride:(top + rows) * stride])
+        band = bytes(data[top * stride : (top + rows) * stride])
         grain = os.urandom(len(band)).translate(_GRAIN)
         mixed = int.from_bytes(band, "big") ^ int.from_bytes(grain, "big")
-        data[top * stride:(top + rows) * stride] = mixed.to_bytes(len(band), "big")
+        data[top * stride : (top + rows) * stride] = mixed.to_bytes(len(band), "big")
     block = stamp_blocks(width)
     value = (tag & (1 << TAG_BITS) - 1) << COUNTER_BITS | (counter & (1 << COUNTER_BITS) - 1)
     for i in range(TAG_BITS + COUNTER_BITS):
@@ -83,7 +81,7 @@ def pattern_frame(width: int, height: int, tag: int, counter: int, noise: bool =
         shade = bytes([WHITE if bit else BLACK]) * block
         for y in range(min(block, height)):
             start = y * stride + i * block
-            data[start:start + block] = shade
+            data[start : start + block] = shade
     luma.update(bytes(data))
     for chroma in frame.planes[1:]:
         chroma.update(bytes([128]) * (chroma.line_size * chroma.height))
@@ -92,8 +90,10 @@ def pattern_frame(width: int, height: int, tag: int, counter: int, noise: bool =
 
 def tone_samples(frequency: float = 440.0, amplitude: int = 8000) -> bytes:
     """One second of a mono s16 tone (a whole number of periods, so it loops cleanly)."""
-    return array("h", (int(amplitude * math.sin(2 * math.pi * frequency * i / SAMPLE_RATE))
-                       for i in range(SAMPLE_RATE))).tobytes()
+    return array(
+        "h",
+        (int(amplitude * math.sin(2 * math.pi * frequency * i / SAMPLE_RATE)) for i in range(SAMPLE_RATE)),
+    ).tobytes()
 
 
 class _Pacer:
@@ -151,7 +151,7 @@ class ToneAudioTrack(MediaStreamTrack):
         count = await self._pacer.next()
         offset = (count * AUDIO_SAMPLES * 2) % (SAMPLE_RATE * 2)
         frame = av.AudioFrame(format="s16", layout="mono", samples=AUDIO_SAMPLES)
-        frame.planes[0].update(self._tone[offset:offset + AUDIO_SAMPLES * 2])
+        frame.planes[0].update(self._tone[offset : offset + AUDIO_SAMPLES * 2])
         frame.sample_rate = SAMPLE_RATE
         frame.pts, frame.time_base = count * AUDIO_SAMPLES, self._time_base
         return frame
@@ -169,17 +169,31 @@ class MediaLoop:
     audio: list[bytes]
 
     @classmethod
-    def build(cls, width: int = 640, height: int = 480, fps: int = 15, seconds: float = 2.0,
-              bitrate: int = 800_000, tag: int = 0) -> MediaLoop:
+    def build(
+        cls,
+        width: int = 640,
+        height: int = 480,
+        fps: int = 15,
+        seconds: float = 2.0,
+        bitrate: int = 800_000,
+        tag: int = 0,
+    ) -> MediaLoop:
         encoder: Any = av.CodecContext.create("libvpx", "w")
         encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
         encoder.bit_rate, encoder.time_base = bitrate, fractions.Fraction(1, fps)
         encoder.gop_size, encoder.qmin, encoder.qmax = 10_000, 2, 56
         # aiortc's own real-time VP8 settings (CBR), so packet sizes and rates are typical
-        encoder.options = {"deadline": "realtime", "cpu-used": "-6", "lag-in-frames": "0",
-                           "minrate": str(bitrate), "maxrate": str(bitrate),
-                           "bufsize": str(bitrate), "undershoot-pct": "100",
-                           "overshoot-pct": "15", "static-thresh": "1"}
+        encoder.options = {
+            "deadline": "realtime",
+            "cpu-used": "-6",
+            "lag-in-frames": "0",
+            "minrate": str(bitrate),
+            "maxrate": str(bitrate),
+            "bufsize": str(bitrate),
+            "undershoot-pct": "100",
+            "overshoot-pct": "15",
+            "static-thresh": "1",
+        }
         video: list[bytes] = []
         for index in range(int(seconds * fps)):
             frame = pattern_frame(width, height, tag, index, noise=True)
@@ -196,7 +210,7 @@ class MediaLoop:
         raw = tone.tobytes()
         for index in range(SAMPLE_RATE // AUDIO_SAMPLES):
             chunk = av.AudioFrame(format="s16", layout="stereo", samples=AUDIO_SAMPLES)
-            chunk.planes[0].update(raw[index * AUDIO_SAMPLES * 4:(index + 1) * AUDIO_SAMPLES * 4])
+            chunk.planes[0].update(raw[index * AUDIO_SAMPLES * 4 : (index + 1) * AUDIO_SAMPLES * 4])
             chunk.sample_rate, chunk.pts = SAMPLE_RATE, index * AUDIO_SAMPLES
             audio += [bytes(p) for p in opus.encode(chunk)]
         if not video or not vp8_is_keyframe(video[0]):
@@ -288,15 +302,23 @@ class TestPeer:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, *, tag: int = 0, width: int = 320, height: int = 240, fps: int = 15,
-                 slots: int = 1, decode: bool = True, loop: MediaLoop | None = None,
-                 config: RTCConfiguration | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tag: int = 0,
+        width: int = 320,
+        height: int = 240,
+        fps: int = 15,
+        slots: int = 1,
+        decode: bool = True,
+        loop: MediaLoop | None = None,
+        config: RTCConfiguration | None = None,
+    ) -> None:
         self.tag, self.width, self.height, self.fps = tag, width, height, fps
         self.slots = slots
         self.loop = loop
         self.decode = decode and loop is None
-        self.config = config or RTCConfiguration(iceServers=[],
-                                                 bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        self.config = config or RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         self.pc: RTCPeerConnection | None = None
         self.channel: Any = None
         self.received: dict[str, ReceivedTrack] = {}
@@ -367,8 +389,7 @@ class TestPeer:
                 frame: Any = await track.recv()
                 received.add(time.monotonic())
                 if isinstance(frame, av.VideoFrame):
-                    tag, counter = read_stamp(bytes(frame.planes[0]), frame.planes[0].line_size,
-                                              frame.width)
+                    tag, counter = read_stamp(bytes(frame.planes[0]), frame.planes[0].line_size, frame.width)
                     received.tags.add(tag)
                     if received.counters and counter <= received.counters[-1]:
                         received.out_of_order += 1

@@ -38,8 +38,7 @@ def label_ms(ms: float) -> str:
     return f"{ms:.1f} ms"
 
 
-def render(path: Path, title: str, subtitle: str, series: Sequence[tuple[str, Sequence[Span]]]
-           ) -> Path:
+def render(path: Path, title: str, subtitle: str, series: Sequence[tuple[str, Sequence[Span]]]) -> Path:
     """Writes the chart; every series must list the same stages in the same order."""
     if not series:
         raise ValueError("nothing to chart")
@@ -57,15 +56,13 @@ def render(path: Path, title: str, subtitle: str, series: Sequence[tuple[str, Se
 
     def x(ms: float) -> float:
         ms = min(max(ms, low), high)
-        return LEFT + width * (math.log10(ms) - math.log10(low)) / (
-            math.log10(high) - math.log10(low))
+        return LEFT + width * (math.log10(ms) - math.log10(low)) / (math.log10(high) - math.log10(low))
 
     plot_bottom = SIZE[1] - BOTTOM
     decade = low
     while decade <= high:  # the axis: one grid line per power of ten
         draw.line([(x(decade), TOP - 8), (x(decade), plot_bottom)], fill="#dddddd")
-        draw.text((x(decade) - 14, plot_bottom + 6), label_ms(decade), fill="#444444",
-                  font=small)
+        draw.text((x(decade) - 14, plot_bottom + 6), label_ms(decade), fill="#444444", font=small)
         decade *= 10
     row = (plot_bottom - TOP) / max(1, len(stages))
     bar = max(4.0, min(22.0, (row - 10) / len(series)))
@@ -93,8 +90,7 @@ def render(path: Path, title: str, subtitle: str, series: Sequence[tuple[str, Se
         draw.rectangle([legend_x, 78, legend_x + 14, 92], fill=colour)
         draw.text((legend_x + 20, 77), name, fill="black", font=small)
         legend_x += 30 + int(draw.textlength(name, font=small))
-    draw.text((SIZE[0] - 330, 77), "bar: p50   whisker: p99   (log scale)", fill="#444444",
-              font=small)
+    draw.text((SIZE[0] - 330, 77), "bar: p50   whisker: p99   (log scale)", fill="#444444", font=small)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, "PNG")
     return path

@@ -40,8 +40,7 @@ class CaseLog:
     def kinds(self) -> list[str]:
         return [e.short_type for e in self.events]
 
-    async def next(self, kinds: Collection[str], start: int = 0, timeout: float = 60
-                   ) -> tuple[int, Envelope]:
+    async def next(self, kinds: Collection[str], start: int = 0, timeout: float = 60) -> tuple[int, Envelope]:
         """The first event of one of `kinds` at index `start` or later, and its index."""
         deadline = time.monotonic() + timeout
         while True:
@@ -91,8 +90,7 @@ class EventFeed:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         consumer = await asyncio.to_thread(self._open)
-        self._thread = threading.Thread(target=self._run, args=(consumer,), name="event-feed",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(consumer,), name="event-feed", daemon=True)
         self._thread.start()
 
     async def stop(self) -> None:
@@ -101,10 +99,12 @@ class EventFeed:
             await asyncio.to_thread(self._thread.join, 10)
 
     def _open(self) -> KafkaConsumer:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
-                                 enable_auto_commit=False, fetch_max_wait_ms=100)
-        partitions = [TopicPartition(t, p) for t in self.topics
-                      for p in consumer.partitions_for_topic(t) or ()]
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100
+        )
+        partitions = [
+            TopicPartition(t, p) for t in self.topics for p in consumer.partitions_for_topic(t) or ()
+        ]
         consumer.assign(partitions)
         consumer.seek_to_end()
         for tp in partitions:  # resolve the end now: events of requests made next are seen
@@ -118,8 +118,7 @@ class EventFeed:
                 for records in consumer.poll(timeout_ms=100).values():
                     for record in records:
                         try:
-                            envelope = cloudevents.decode(record.key, record.value,
-                                                          record.headers)
+                            envelope = cloudevents.decode(record.key, record.value, record.headers)
                         except PoisonRecord:
                             continue  # the services' consumers park those; not ours to handle
                         self._loop.call_soon_threadsafe(self._dispatch, envelope)
@@ -135,5 +134,9 @@ class EventFeed:
         if envelope.short_type == "CaseReserved":
             event = envelope.event
             self.offers_for(event.official_id).put_nowait(  # type: ignore[attr-defined]
-                Offer(envelope.case_id, event.reservation_id,  # type: ignore[attr-defined]
-                      len(log.events) - 1))
+                Offer(
+                    envelope.case_id,
+                    event.reservation_id,  # type: ignore[attr-defined]
+                    len(log.events) - 1,
+                )
+            )

@@ -22,8 +22,9 @@ def make_id_number(division: str, birth: date, sequence: int) -> str:
     return first17 + check_digit(first17)
 
 
-def random_id_number(rng: random.Random, division: str, elderly: bool = False,
-                     today: date | None = None) -> str:
+def random_id_number(
+    rng: random.Random, division: str, elderly: bool = False, today: date | None = None
+) -> str:
     """A number whose holder is 60-90 (elderly, 优先办) or 18-59 years old on `today`."""
     today = today or date.today()
     age_days = rng.randint(60 * 366, 90 * 365) if elderly else rng.randint(18 * 366, 59 * 365)

@@ -35,14 +35,23 @@ from services.shared.cloudevents import Envelope, PoisonRecord
 
 KAFKA = os.environ.get("TONGBAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 RESULTS = os.environ.get("TONGBAN_RESULTS_ADDR", "127.0.0.1:50054")
-RESULTS_DB = os.environ.get("TONGBAN_RESULTS_DATABASE_URL",
-                            "postgresql://tongban@127.0.0.1:5433/results")
-DETAIL_FIELDS = ("province", "target_province", "official_id", "position", "outcome", "level",
-                 "reason", "window_id", "material_code", "status")
+RESULTS_DB = os.environ.get("TONGBAN_RESULTS_DATABASE_URL", "postgresql://tongban@127.0.0.1:5433/results")
+DETAIL_FIELDS = (
+    "province",
+    "target_province",
+    "official_id",
+    "position",
+    "outcome",
+    "level",
+    "reason",
+    "window_id",
+    "material_code",
+    "status",
+)
 
 
 def parse_since(text: str) -> float:
-    """"10m", "2h", "30s", "1d" → seconds."""
+    """ "10m", "2h", "30s", "1d" → seconds."""
     match = re.fullmatch(r"(\d+)([smhd])", text.strip())
     if not match:
         raise argparse.ArgumentTypeError("use a number and s, m, h or d, e.g. 10m")
@@ -52,8 +61,10 @@ def parse_since(text: str) -> float:
 def event_line(envelope: Envelope) -> str:
     data = json.loads(envelope.to_json())
     details = " ".join(f"{k}={data[k]}" for k in DETAIL_FIELDS if data.get(k) not in (None, ""))
-    return (f"{envelope.time:%Y-%m-%d %H:%M:%S}  {envelope.source:<8} {envelope.short_type:<22} "
-            f"case={envelope.case_id or '-'} {details}").rstrip()
+    return (
+        f"{envelope.time:%Y-%m-%d %H:%M:%S}  {envelope.source:<8} {envelope.short_type:<22} "
+        f"case={envelope.case_id or '-'} {details}"
+    ).rstrip()
 
 
 def matches(envelope: Envelope, args: argparse.Namespace) -> bool:
@@ -63,18 +74,27 @@ def matches(envelope: Envelope, args: argparse.Namespace) -> bool:
         return False
     if args.province:
         data = json.loads(envelope.to_json())
-        provinces = {data.get("province"), data.get("target_province"),
-                     data.get("hall_province"), envelope.key}
+        provinces = {
+            data.get("province"),
+            data.get("target_province"),
+            data.get("hall_province"),
+            envelope.key,
+        }
         if args.province not in provinces:
             return False
     return True
 
 
-def read_events(bootstrap: str, since_s: float | None, follow: bool,
-                idle_ms: int = 2000) -> Iterator[Envelope]:
+def read_events(
+    bootstrap: str, since_s: float | None, follow: bool, idle_ms: int = 2000
+) -> Iterator[Envelope]:
     names = topics.load().event_topics()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             group_id=None, consumer_timeout_ms=-1 if follow else idle_ms)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=-1 if follow else idle_ms,
+    )
     partitions = [TopicPartition(n, p) for n in names for p in consumer.partitions_for_topic(n) or ()]
     consumer.assign(partitions)
     if since_s is None:
@@ -102,10 +122,20 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
     for envelope in read_events(KAFKA, since, follow=not args.no_follow):
         if matches(envelope, args):
             if args.json:
-                print(json.dumps({"id": envelope.id, "type": envelope.type,
-                                  "source": envelope.source, "time": envelope.time.isoformat(),
-                                  "key": envelope.key, "data": json.loads(envelope.to_json())},
-                                 ensure_ascii=False), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "id": envelope.id,
+                            "type": envelope.type,
+                            "source": envelope.source,
+                            "time": envelope.time.isoformat(),
+                            "key": envelope.key,
+                            "data": json.loads(envelope.to_json()),
+                        },
+                        ensure_ascii=False,
+                    ),
+                    flush=True,
+                )
             else:
                 print(event_line(envelope), flush=True)
     return 0
@@ -127,19 +157,31 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     from tongban.results.v1 import results_pb2
 
     case = asyncio.run(results_call("GetCase", results_pb2.GetCaseRequest(case_id=args.case_id)))
-    timeline = asyncio.run(results_call("GetCaseTimeline", results_pb2.GetCaseTimelineRequest(
-        case_id=args.case_id)))
+    timeline = asyncio.run(
+        results_call("GetCaseTimeline", results_pb2.GetCaseTimelineRequest(case_id=args.case_id))
+    )
     if args.json:
-        print(json.dumps({"case": json_format.MessageToDict(case.case),
-                          "timeline": [json_format.MessageToDict(e) for e in timeline.events]},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "case": json_format.MessageToDict(case.case),
+                    "timeline": [json_format.MessageToDict(e) for e in timeline.events],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     c = case.case
-    print(f"case {c.case_id}  status {c.status}  {c.hall_province} → {c.target_province}  "
-          f"matter {c.matter_code}  applicant {c.applicant.name} {c.applicant.id_number}")
+    print(
+        f"case {c.case_id}  status {c.status}  {c.hall_province} → {c.target_province}  "
+        f"matter {c.matter_code}  applicant {c.applicant.name} {c.applicant.id_number}"
+    )
     for event in timeline.events:
-        print(f"  {event.time.ToDatetime():%Y-%m-%d %H:%M:%S.%f}  {event.source:<8} "
-              f"{event.type.rsplit('.', 1)[1]}")
+        print(
+            f"  {event.time.ToDatetime():%Y-%m-%d %H:%M:%S.%f}  {event.source:<8} "
+            f"{event.type.rsplit('.', 1)[1]}"
+        )
     return 0
 
 
@@ -153,13 +195,36 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([json_format.MessageToDict(r) for r in reply.rows], indent=2))
         return 0
-    print(table("Cross-province figures", ["hall → target", "matter", "volume", "wait p50 s",
-                                           "wait p90 s", "handling p50 s", "approved",
-                                           "satisfied", "overdue"],
-                [[f"{r.hall_province} → {r.target_province}", r.matter_code, r.volume,
-                  r.median_wait_seconds, r.p90_wait_seconds, r.median_handling_seconds,
-                  f"{r.approval_rate:.0%}", f"{r.satisfaction_rate:.0%}", r.overdue]
-                 for r in reply.rows]))
+    print(
+        table(
+            "Cross-province figures",
+            [
+                "hall → target",
+                "matter",
+                "volume",
+                "wait p50 s",
+                "wait p90 s",
+                "handling p50 s",
+                "approved",
+                "satisfied",
+                "overdue",
+            ],
+            [
+                [
+                    f"{r.hall_province} → {r.target_province}",
+                    r.matter_code,
+                    r.volume,
+                    r.median_wait_seconds,
+                    r.p90_wait_seconds,
+                    r.median_handling_seconds,
+                    f"{r.approval_rate:.0%}",
+                    f"{r.satisfaction_rate:.0%}",
+                    r.overdue,
+                ]
+                for r in reply.rows
+            ],
+        )
+    )
     return 0
 
 
@@ -193,24 +258,38 @@ def cmd_lag(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(table("Consumer lag", ["group", "topic", "lag"],
-                    [[r["group"], r["topic"], r["lag"]] for r in rows]))
+        print(
+            table(
+                "Consumer lag", ["group", "topic", "lag"], [[r["group"], r["topic"], r["lag"]] for r in rows]
+            )
+        )
     return 0
 
 
 def dead_letters(bootstrap: str) -> list[dict[str, Any]]:
-    consumer = KafkaConsumer(topics.DEAD_LETTER, bootstrap_servers=bootstrap, group_id=None,
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=2000)
+    consumer = KafkaConsumer(
+        topics.DEAD_LETTER,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=2000,
+    )
     found = []
     for record in consumer:
         headers = {k: v.decode(errors="replace") for k, v in record.headers if v is not None}
-        found.append({"offset": record.offset, "topic": headers.get("dlq_topic", ""),
-                      "reason": headers.get("dlq_reason", ""),
-                      "consumer": headers.get("dlq_consumer", ""),
-                      "time": headers.get("dlq_time", ""),
-                      "type": headers.get("ce_type", ""), "key": (record.key or b"").decode(
-                          errors="replace"), "record": record})
+        found.append(
+            {
+                "offset": record.offset,
+                "topic": headers.get("dlq_topic", ""),
+                "reason": headers.get("dlq_reason", ""),
+                "consumer": headers.get("dlq_consumer", ""),
+                "time": headers.get("dlq_time", ""),
+                "type": headers.get("ce_type", ""),
+                "key": (record.key or b"").decode(errors="replace"),
+                "record": record,
+            }
+        )
     consumer.close()
     return found
 
@@ -235,12 +314,14 @@ def cmd_dlq(args: argparse.Namespace) -> int:
         return 0
     entries = dead_letters(KAFKA)
     if args.json:
-        print(json.dumps([{k: v for k, v in e.items() if k != "record"} for e in entries],
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [{k: v for k, v in e.items() if k != "record"} for e in entries], ensure_ascii=False, indent=2
+            )
+        )
         return 0
     for e in entries:
-        print(f"{e['offset']:>6}  {e['time'][:19]}  {e['topic']:<20} {e['consumer']:<12} "
-              f"{e['reason']}")
+        print(f"{e['offset']:>6}  {e['time'][:19]}  {e['topic']:<20} {e['consumer']:<12} {e['reason']}")
     return 0
 
 
@@ -249,16 +330,23 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from cli.textout import table
 
     try:
-        report = asyncio.run(replay(args.database_url, KAFKA, args.schema, args.case or [],
-                                    drop=args.drop, show_progress=not args.json))
+        report = asyncio.run(
+            replay(
+                args.database_url,
+                KAFKA,
+                args.schema,
+                args.case or [],
+                drop=args.drop,
+                show_progress=not args.json,
+            )
+        )
     except ReplayError as error:
         print(f"tongban: {error}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        print(table("Results projection rebuilt from the topics", ["measure", "value"],
-                    report.rows()))
+        print(table("Results projection rebuilt from the topics", ["measure", "value"], report.rows()))
         for case_id, (live, rebuilt) in report.per_case.items():
             print(f"  case {case_id}: {live} events live, {rebuilt} rebuilt")
         for case_id, live, rebuilt in report.differing[:20]:
@@ -286,9 +374,11 @@ def share(text: str) -> float:
 
 
 def service_addresses() -> dict[str, str]:
-    return {name: os.environ[f"TONGBAN_{name.upper()}_ADDR"]
-            for name in ("intake", "routing", "window", "results")
-            if os.environ.get(f"TONGBAN_{name.upper()}_ADDR")}
+    return {
+        name: os.environ[f"TONGBAN_{name.upper()}_ADDR"]
+        for name in ("intake", "routing", "window", "results")
+        if os.environ.get(f"TONGBAN_{name.upper()}_ADDR")
+    }
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -299,19 +389,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     try:
         settings = simulate.Settings(
-            halls=args.halls, officials=args.officials, rate=args.rate, duration=args.duration,
-            shares=Shares(args.supplement_share, args.reject_share), talk_s=args.talk,
-            timeout_s=args.timeout, seed=args.seed,
-            provinces=tuple(p.strip() for p in args.provinces.split(",") if p.strip()))
-        report = asyncio.run(simulate.simulate(settings, kafka=KAFKA,
-                                               addresses=service_addresses()))
+            halls=args.halls,
+            officials=args.officials,
+            rate=args.rate,
+            duration=args.duration,
+            shares=Shares(args.supplement_share, args.reject_share),
+            talk_s=args.talk,
+            timeout_s=args.timeout,
+            seed=args.seed,
+            provinces=tuple(p.strip() for p in args.provinces.split(",") if p.strip()),
+        )
+        report = asyncio.run(simulate.simulate(settings, kafka=KAFKA, addresses=service_addresses()))
     except PlanError as error:
         print(f"tongban: {error}", file=sys.stderr)
         return 2
     chart = simulate.chart(report, Path(args.chart)) if args.chart else None
     if args.json:
-        print(json.dumps({**report.to_json(), "chart": str(chart) if chart else None},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {**report.to_json(), "chart": str(chart) if chart else None}, ensure_ascii=False, indent=2
+            )
+        )
     else:
         print(simulate.tables(report))
         if chart:
@@ -320,8 +418,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="tongban", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = argparse.ArgumentParser(
+        prog="tongban", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = top.add_subparsers(dest="command", required=True)
     events = commands.add_parser("events").add_subparsers(dest="action", required=True)
     tail = events.add_parser("tail", help="live events, one line each")
@@ -348,29 +447,38 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("offset", type=int, nargs="?", default=-1)
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(run=cmd_dlq)
-    rebuild = commands.add_parser("replay", help="rebuild the results projection from the topics"
-                                  " into a fresh schema and compare it with the live one")
-    rebuild.add_argument("--database-url", default=RESULTS_DB,
-                         help="the results database (default: TONGBAN_RESULTS_DATABASE_URL)")
+    rebuild = commands.add_parser(
+        "replay",
+        help="rebuild the results projection from the topics"
+        " into a fresh schema and compare it with the live one",
+    )
+    rebuild.add_argument(
+        "--database-url",
+        default=RESULTS_DB,
+        help="the results database (default: TONGBAN_RESULTS_DATABASE_URL)",
+    )
     rebuild.add_argument("--schema", help="default: results_replay_<UTC time>")
     rebuild.add_argument("--case", action="append", help="show this case's counts (repeatable)")
     rebuild.add_argument("--drop", action="store_true", help="drop the schema after comparing")
     rebuild.add_argument("--json", action="store_true")
     rebuild.set_defaults(run=cmd_replay)
-    sim = commands.add_parser("simulate", help="applicants at halls and bot officials driving"
-                              " whole journeys through the stack")
+    sim = commands.add_parser(
+        "simulate", help="applicants at halls and bot officials driving whole journeys through the stack"
+    )
     sim.add_argument("--halls", type=int, default=4, help="halls, spread over provinces")
     sim.add_argument("--officials", type=int, default=4, help="bot officials")
     sim.add_argument("--rate", type=positive_float, default=0.5, help="applicants a second")
-    sim.add_argument("--duration", type=positive_float, default=30,
-                     help="seconds of arrivals")
-    sim.add_argument("--supplement-share", type=share, default=0.1,
-                     help="first decisions that ask for 补正 materials")
+    sim.add_argument("--duration", type=positive_float, default=30, help="seconds of arrivals")
+    sim.add_argument(
+        "--supplement-share", type=share, default=0.1, help="first decisions that ask for 补正 materials"
+    )
     sim.add_argument("--reject-share", type=share, default=0.05, help="decisions that reject")
-    sim.add_argument("--talk", type=positive_float, default=1.0,
-                     help="seconds in the video window before deciding")
-    sim.add_argument("--timeout", type=positive_float, default=180,
-                     help="a journey longer than this counts as stuck")
+    sim.add_argument(
+        "--talk", type=positive_float, default=1.0, help="seconds in the video window before deciding"
+    )
+    sim.add_argument(
+        "--timeout", type=positive_float, default=180, help="a journey longer than this counts as stuck"
+    )
     sim.add_argument("--provinces", default="", help="target provinces, e.g. 310000,440000")
     sim.add_argument("--seed", type=int)
     sim.add_argument("--chart", help="write the per-stage latency chart to this PNG")
@@ -382,8 +490,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "dlq" and args.action == "replay" and args.offset < 0:
-        print("tongban: dlq replay needs the record's offset (see `tongban dlq list`)",
-              file=sys.stderr)
+        print("tongban: dlq replay needs the record's offset (see `tongban dlq list`)", file=sys.stderr)
         return 2
     try:
         return int(args.run(args))

@@ -27,8 +27,19 @@ INTERPRETER_SHARE = {"zh": 0.0, "yue": 0.3, "en": 0.5, "sign": 0.5}
 OPTIONAL_UPLOAD_SHARE = 0.7  # otherwise 容缺受理: a non-key material follows later
 BORN_LOCALLY_SHARE = 0.8  # ID numbers record where the holder was first registered
 # Where the owning provinces are picked from first: the busiest cross-province pairs.
-TARGET_PREFERENCE = ("310000", "440000", "330000", "320000", "110000", "510000", "500000",
-                     "420000", "370000", "610000", "340000")
+TARGET_PREFERENCE = (
+    "310000",
+    "440000",
+    "330000",
+    "320000",
+    "110000",
+    "510000",
+    "500000",
+    "420000",
+    "370000",
+    "610000",
+    "340000",
+)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国"
 OFFICIAL_SPEAKS = {"440000": ("yue",)}  # Guangdong's officials also speak Cantonese
@@ -101,8 +112,9 @@ def departments(catalog: Catalog) -> list[str]:
     return seen
 
 
-def plan_officials(catalog: Catalog, count: int, halls: list[Hall], run: str,
-                   provinces: list[str] | None = None) -> list[BotOfficial]:
+def plan_officials(
+    catalog: Catalog, count: int, halls: list[Hall], run: str, provinces: list[str] | None = None
+) -> list[BotOfficial]:
     """`count` officials over about count/3 target provinces (at least two, so every hall
     has one outside its own province), each province with the same departments: the first
     official of each province in the first department, the next in the second, ..."""
@@ -129,12 +141,17 @@ def plan_officials(catalog: Catalog, count: int, halls: list[Hall], run: str,
             languages += ("sign",)  # a quarter of the officials sign (手语)
         if i % 3 == 1:
             languages += ("en",)
-        officials.append(BotOfficial(f"sim-{run}-{i + 1:02d}", province,
-                                     depts[(i // len(targets)) % len(depts)], languages))
+        officials.append(
+            BotOfficial(
+                f"sim-{run}-{i + 1:02d}", province, depts[(i // len(targets)) % len(depts)], languages
+            )
+        )
     for hall in halls:
         if all(o.province == hall.province for o in officials):
-            raise PlanError(f"hall {hall.id} has no official outside its province"
-                            f" {hall.province}; add officials or other --provinces")
+            raise PlanError(
+                f"hall {hall.id} has no official outside its province"
+                f" {hall.province}; add officials or other --provinces"
+            )
     return officials
 
 
@@ -142,30 +159,39 @@ def choose(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
 
 
-def make_applicant(rng: random.Random, catalog: Catalog, halls: list[Hall],
-                   officials: list[BotOfficial], today: date) -> Applicant:
+def make_applicant(
+    rng: random.Random, catalog: Catalog, halls: list[Hall], officials: list[BotOfficial], today: date
+) -> Applicant:
     hall = rng.choice(halls)
     language = choose(rng, LANGUAGES)
-    able = [o for o in officials if o.province != hall.province
-            and (language != "sign" or "sign" in o.languages)]
+    able = [
+        o for o in officials if o.province != hall.province and (language != "sign" or "sign" in o.languages)
+    ]
     if not able:  # nobody who signs outside this hall's province: Mandarin with an interpreter
         language = "zh"
         able = [o for o in officials if o.province != hall.province]
     official = rng.choice(able)  # uniform over officials: every bot gets its share of work
-    matters = [m for m in catalog.matters() if m.department.code == official.department
-               and catalog.handles(m.code, official.province)]
+    matters = [
+        m
+        for m in catalog.matters()
+        if m.department.code == official.department and catalog.handles(m.code, official.province)
+    ]
     matter = rng.choice(matters)
     elderly = rng.random() < ELDERLY_SHARE
     division = hall.id.split("-")[1]
     if rng.random() >= BORN_LOCALLY_SHARE:
         division = rng.choice([h.id.split("-")[1] for h in catalog.halls()])
-    uploads = tuple(m.code for m in matter.materials
-                    if m.key or rng.random() < OPTIONAL_UPLOAD_SHARE)
+    uploads = tuple(m.code for m in matter.materials if m.key or rng.random() < OPTIONAL_UPLOAD_SHARE)
     return Applicant(
-        hall=hall, matter=matter, official=official, language=language,
+        hall=hall,
+        matter=matter,
+        official=official,
+        language=language,
         disability=language == "sign" or rng.random() < DISABILITY_SHARE,
-        interpreter=rng.random() < INTERPRETER_SHARE[language], elderly=elderly,
-        delivery_method=rng.choice(matter.delivery_methods), uploads=uploads,
+        interpreter=rng.random() < INTERPRETER_SHARE[language],
+        elderly=elderly,
+        delivery_method=rng.choice(matter.delivery_methods),
+        uploads=uploads,
         name=rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
         id_number=random_id_number(rng, division, elderly=elderly, today=today),
         phone=f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
@@ -188,16 +214,17 @@ def arrivals(rng: random.Random, rate: float, duration: float) -> list[float]:
 
 # ------------------------------------------------------------------ what bots decide and rate
 
+
 @dataclass(frozen=True)
 class Shares:
     supplement: float = 0.1  # 补正 on a first round
     rejection: float = 0.05
 
     def __post_init__(self) -> None:
-        if not (0 <= self.supplement <= 1 and 0 <= self.rejection <= 1
-                and self.supplement + self.rejection <= 1):
-            raise PlanError("--supplement-share and --reject-share must be 0..1, summing to 1"
-                            " at most")
+        if not (
+            0 <= self.supplement <= 1 and 0 <= self.rejection <= 1 and self.supplement + self.rejection <= 1
+        ):
+            raise PlanError("--supplement-share and --reject-share must be 0..1, summing to 1 at most")
 
 
 def decide(rng: random.Random, shares: Shares, supplement_rounds: int) -> str:

@@ -52,12 +52,13 @@ class Bounds:
         return sum(self.end[p] - self.first[p] for p in self.end)
 
     def read(self, next_offsets: dict[tuple[str, int], int]) -> int:
-        return sum(min(max(next_offsets.get(p, self.first[p]), self.first[p]), self.end[p])
-                   - self.first[p] for p in self.end)
+        return sum(
+            min(max(next_offsets.get(p, self.first[p]), self.first[p]), self.end[p]) - self.first[p]
+            for p in self.end
+        )
 
     def reached(self, next_offsets: dict[tuple[str, int], int]) -> bool:
-        return all(self.end[p] <= self.first[p] or next_offsets.get(p, 0) >= self.end[p]
-                   for p in self.end)
+        return all(self.end[p] <= self.first[p] or next_offsets.get(p, 0) >= self.end[p] for p in self.end)
 
 
 @dataclass
@@ -81,24 +82,35 @@ class ReplayReport:
 
     def rows(self) -> list[list[object]]:
         rate = self.records / self.elapsed_s if self.elapsed_s > 0 else 0.0
-        return [["schema", self.schema], ["records read", self.records],
-                ["poison records skipped", self.poison], ["events rebuilt", self.events],
-                ["cases rebuilt", self.cases], ["live events (same records)", self.live_events],
-                ["cases compared", self.compared_cases],
-                ["cases whose event counts differ", len(self.differing)],
-                ["cases whose status differs", self.status_differs],
-                ["elapsed", f"{self.elapsed_s:.1f} s ({rate:,.0f} records/s)"]]
+        return [
+            ["schema", self.schema],
+            ["records read", self.records],
+            ["poison records skipped", self.poison],
+            ["events rebuilt", self.events],
+            ["cases rebuilt", self.cases],
+            ["live events (same records)", self.live_events],
+            ["cases compared", self.compared_cases],
+            ["cases whose event counts differ", len(self.differing)],
+            ["cases whose status differs", self.status_differs],
+            ["elapsed", f"{self.elapsed_s:.1f} s ({rate:,.0f} records/s)"],
+        ]
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": self.schema, "records": self.records, "poison": self.poison,
-                "events": self.events, "cases": self.cases, "live_events": self.live_events,
-                "live_caught_up": self.live_caught_up, "compared_cases": self.compared_cases,
-                "differing": [{"case_id": c, "live": lv, "rebuilt": rb}
-                              for c, lv, rb in self.differing],
-                "status_differs": self.status_differs, "matches": self.matches,
-                "elapsed_s": round(self.elapsed_s, 2),
-                "cases_asked": {c: {"live": lv, "rebuilt": rb}
-                                for c, (lv, rb) in self.per_case.items()}}
+        return {
+            "schema": self.schema,
+            "records": self.records,
+            "poison": self.poison,
+            "events": self.events,
+            "cases": self.cases,
+            "live_events": self.live_events,
+            "live_caught_up": self.live_caught_up,
+            "compared_cases": self.compared_cases,
+            "differing": [{"case_id": c, "live": lv, "rebuilt": rb} for c, lv, rb in self.differing],
+            "status_differs": self.status_differs,
+            "matches": self.matches,
+            "elapsed_s": round(self.elapsed_s, 2),
+            "cases_asked": {c: {"live": lv, "rebuilt": rb} for c, (lv, rb) in self.per_case.items()},
+        }
 
 
 def default_schema() -> str:
@@ -108,20 +120,21 @@ def default_schema() -> str:
 def topic_bounds(bootstrap: str, names: list[str]) -> Bounds:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     try:
-        partitions = [TopicPartition(n, p) for n in names
-                      for p in consumer.partitions_for_topic(n) or ()]
+        partitions = [TopicPartition(n, p) for n in names for p in consumer.partitions_for_topic(n) or ()]
         first = consumer.beginning_offsets(partitions)
         end = consumer.end_offsets(partitions)
     finally:
         consumer.close()
-    return Bounds({(tp.topic, tp.partition): o for tp, o in first.items()},
-                  {(tp.topic, tp.partition): o for tp, o in end.items()})
+    return Bounds(
+        {(tp.topic, tp.partition): o for tp, o in first.items()},
+        {(tp.topic, tp.partition): o for tp, o in end.items()},
+    )
 
 
-async def stored_offsets(conn: asyncpg.Connection, table: str, consumer: str
-                         ) -> dict[tuple[str, int], int]:
-    rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {table}"
-                            " WHERE consumer = $1", consumer)
+async def stored_offsets(conn: asyncpg.Connection, table: str, consumer: str) -> dict[tuple[str, int], int]:
+    rows = await conn.fetch(
+        f"SELECT topic, partition, next_offset FROM {table} WHERE consumer = $1", consumer
+    )
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
@@ -137,7 +150,8 @@ async def create_schema(database_url: str, schema: str) -> asyncpg.Pool:
     finally:
         await admin.close()
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=4, server_settings={"search_path": schema})
+        database_url, min_size=1, max_size=4, server_settings={"search_path": schema}
+    )
     async with pool.acquire() as conn:
         await migrations.migrate(conn, migrations.discover(MIGRATIONS))
     return pool
@@ -153,13 +167,18 @@ async def drop_schema(database_url: str, schema: str) -> None:
         await conn.close()
 
 
-async def rebuild(pool: asyncpg.Pool, schema: str, bootstrap: str, bounds: Bounds,
-                  show_progress: bool = True) -> int:
+async def rebuild(
+    pool: asyncpg.Pool, schema: str, bootstrap: str, bounds: Bounds, show_progress: bool = True
+) -> int:
     """Runs the service's projector into the schema until it has read up to the bounds;
     returns how many poison records it skipped."""
-    projector = Projector(TimelineWriter(pool, REPLAY_CONSUMER), bootstrap,
-                          sorted({t for t, _ in bounds.end}),
-                          group_id=f"tongban-results-replay-{schema}", park_poison=False)
+    projector = Projector(
+        TimelineWriter(pool, REPLAY_CONSUMER),
+        bootstrap,
+        sorted({t for t, _ in bounds.end}),
+        group_id=f"tongban-results-replay-{schema}",
+        park_poison=False,
+    )
     progress = Progress(f"replay into {schema}", bounds.records) if show_progress else None
     projector.start()
     try:
@@ -198,26 +217,32 @@ def compare_sql(schema: str) -> str:
         FROM live l FULL JOIN rebuilt r ON r.case_id = l.case_id"""
 
 
-async def compare(database_url: str, schema: str, bounds: Bounds, case_ids: list[str],
-                  wait_live_s: float) -> tuple[dict[str, tuple[int, int]], int, bool]:
+async def compare(
+    database_url: str, schema: str, bounds: Bounds, case_ids: list[str], wait_live_s: float
+) -> tuple[dict[str, tuple[int, int]], int, bool]:
     """Events per case, live and rebuilt, over the same records; cases whose status
     differs; whether the live projection had read as far (waited for up to wait_live_s)."""
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "public"})
     try:
         deadline = time.monotonic() + wait_live_s
         while True:
-            live_caught_up = bounds.reached(
-                await stored_offsets(conn, "public.consumer_offsets", CONSUMER))
+            live_caught_up = bounds.reached(await stored_offsets(conn, "public.consumer_offsets", CONSUMER))
             if live_caught_up or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
         keys = sorted(bounds.end)
-        rows = await conn.fetch(compare_sql(schema), [t for t, _ in keys], [p for _, p in keys],
-                                [bounds.first[k] for k in keys], [bounds.end[k] for k in keys])
+        rows = await conn.fetch(
+            compare_sql(schema),
+            [t for t, _ in keys],
+            [p for _, p in keys],
+            [bounds.first[k] for k in keys],
+            [bounds.end[k] for k in keys],
+        )
         counts = {r["case_id"]: (r["live"], r["rebuilt"]) for r in rows}
         status_differs = await conn.fetchval(
             f'SELECT count(*) FROM public.cases l JOIN "{schema}".cases r USING (case_id)'
-            " WHERE l.status <> r.status")
+            " WHERE l.status <> r.status"
+        )
         for case_id in case_ids:
             counts.setdefault(case_id, (0, 0))
         return counts, int(status_differs), live_caught_up
@@ -225,9 +250,15 @@ async def compare(database_url: str, schema: str, bounds: Bounds, case_ids: list
         await conn.close()
 
 
-async def replay(database_url: str, bootstrap: str, schema: str | None = None,
-                 case_ids: list[str] | None = None, drop: bool = False,
-                 show_progress: bool = True, wait_live_s: float = 30) -> ReplayReport:
+async def replay(
+    database_url: str,
+    bootstrap: str,
+    schema: str | None = None,
+    case_ids: list[str] | None = None,
+    drop: bool = False,
+    show_progress: bool = True,
+    wait_live_s: float = 30,
+) -> ReplayReport:
     schema = schema or default_schema()
     if not SCHEMA_NAME.fullmatch(schema):
         raise ReplayError(f"schema names are lower-case letters, digits and _: {schema!r}")
@@ -242,13 +273,24 @@ async def replay(database_url: str, bootstrap: str, schema: str | None = None,
         await pool.close()
     elapsed = time.monotonic() - started
     try:
-        counts, status_differs, caught_up = await compare(database_url, schema, bounds,
-                                                          case_ids or [], wait_live_s)
+        counts, status_differs, caught_up = await compare(
+            database_url, schema, bounds, case_ids or [], wait_live_s
+        )
     finally:
         if drop:
             await drop_schema(database_url, schema)
     differing = sorted((c, lv, rb) for c, (lv, rb) in counts.items() if lv != rb)
-    return ReplayReport(schema, bounds.records, poison, events, cases,
-                        sum(lv for lv, _ in counts.values()), caught_up, len(counts),
-                        differing, status_differs, elapsed,
-                        {c: counts[c] for c in case_ids or []})
+    return ReplayReport(
+        schema,
+        bounds.records,
+        poison,
+        events,
+        cases,
+        sum(lv for lv, _ in counts.values()),
+        caught_up,
+        len(counts),
+        differing,
+        status_differs,
+        elapsed,
+        {c: counts[c] for c in case_ids or []},
+    )

@@ -43,16 +43,23 @@ from tongban.types.v1 import types_pb2
 from tongban.window.v1 import window_pb2
 
 T = types_pb2
-DELIVERY = {"E_CERTIFICATE": T.DELIVERY_METHOD_E_CERTIFICATE, "MAIL": T.DELIVERY_METHOD_MAIL,
-            "HALL_PRINT": T.DELIVERY_METHOD_HALL_PRINT}
-OUTCOME = {"APPROVED": T.DECISION_OUTCOME_APPROVED, "REJECTED": T.DECISION_OUTCOME_REJECTED,
-           "SUPPLEMENT_REQUESTED": T.DECISION_OUTCOME_SUPPLEMENT_REQUESTED}
+DELIVERY = {
+    "E_CERTIFICATE": T.DELIVERY_METHOD_E_CERTIFICATE,
+    "MAIL": T.DELIVERY_METHOD_MAIL,
+    "HALL_PRINT": T.DELIVERY_METHOD_HALL_PRINT,
+}
+OUTCOME = {
+    "APPROVED": T.DECISION_OUTCOME_APPROVED,
+    "REJECTED": T.DECISION_OUTCOME_REJECTED,
+    "SUPPLEMENT_REQUESTED": T.DECISION_OUTCOME_SUPPLEMENT_REQUESTED,
+}
 # A rejection states its reason and legal basis (行政许可法 art. 38: reasons in writing).
-REJECTIONS = (("CONDITIONS_NOT_MET", "《中华人民共和国行政许可法》第三十八条第二款"),
-              ("OUT_OF_SCOPE", "《中华人民共和国行政许可法》第三十二条第一款"))
+REJECTIONS = (
+    ("CONDITIONS_NOT_MET", "《中华人民共和国行政许可法》第三十八条第二款"),
+    ("OUT_OF_SCOPE", "《中华人民共和国行政许可法》第三十二条第一款"),
+)
 # the projection has not caught up with a change yet: worth asking again shortly
-NOT_YET = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.PERMISSION_DENIED,
-           grpc.StatusCode.NOT_FOUND}
+NOT_YET = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND}
 
 
 @dataclass(frozen=True)
@@ -114,12 +121,16 @@ class Report:
     def volumes(self) -> list[tuple[str, int]]:
         """The volumes table, in journey order."""
         done = [j for j in self.journeys if j.closed]
-        created = (next((e for e in self.logs[j.case_id].events
-                         if e.short_type == "ApplicationCreated"), None)
-                   for j in self.journeys if j.case_id in self.logs)
-        needs = [e.event for e in created if e is not None]  # as intake derived them
-        kinds = Counter(k for j in self.journeys if j.case_id in self.logs
-                        for k in self.logs[j.case_id].kinds())
+        created = (
+            next((e for e in self.logs[j.case_id].events if e.short_type == "ApplicationCreated"), None)
+            for j in self.journeys
+            if j.case_id in self.logs
+        )
+        # as intake derived them
+        needs = [e.event.needs for e in created if e is not None]  # type: ignore[attr-defined]
+        kinds = Counter(
+            k for j in self.journeys if j.case_id in self.logs for k in self.logs[j.case_id].kinds()
+        )
         methods = Counter(j.applicant.delivery_method for j in done if j.outcome == "APPROVED")
         return [
             ("halls", len({j.applicant.hall.id for j in self.journeys})),
@@ -130,12 +141,13 @@ class Report:
             ("journeys started", len(self.journeys)),
             ("journeys closed", len(done)),
             ("stuck or failed", len(self.journeys) - len(done)),
-            ("elderly (优先办, from the ID number)",
-             sum(bool(n.needs.elderly) for n in needs)),  # type: ignore[attr-defined]
-            ("declared disability", sum(bool(n.needs.disability) for n in needs)),  # type: ignore[attr-defined]
-            ("interpreter needed", sum(bool(n.needs.interpreter) for n in needs)),  # type: ignore[attr-defined]
-            ("language other than Mandarin",
-             sum(n.needs.preferred_language not in ("", "zh") for n in needs)),  # type: ignore[attr-defined]
+            ("elderly (优先办, from the ID number)", sum(bool(n.elderly) for n in needs)),
+            ("declared disability", sum(bool(n.disability) for n in needs)),
+            ("interpreter needed", sum(bool(n.interpreter) for n in needs)),
+            (
+                "language other than Mandarin",
+                sum(n.preferred_language not in ("", "zh") for n in needs),
+            ),
             ("approved", sum(j.outcome == "APPROVED" for j in done)),
             ("  e-certificate", methods["E_CERTIFICATE"]),
             ("  mail", methods["MAIL"]),
@@ -151,21 +163,32 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "settings": {"halls": self.settings.halls, "officials": self.settings.officials,
-                         "rate": self.settings.rate, "duration": self.settings.duration,
-                         "supplement_share": self.settings.shares.supplement,
-                         "reject_share": self.settings.shares.rejection,
-                         "seed": self.settings.seed},
+            "settings": {
+                "halls": self.settings.halls,
+                "officials": self.settings.officials,
+                "rate": self.settings.rate,
+                "duration": self.settings.duration,
+                "supplement_share": self.settings.shares.supplement,
+                "reject_share": self.settings.shares.rejection,
+                "seed": self.settings.seed,
+            },
             "elapsed_s": round(self.elapsed_s, 1),
             "volumes": dict(self.volumes()),
             "stages": [s.figures() for s in self.spans],
-            "journeys": [{"case_id": j.case_id, "closed": j.closed, "outcome": j.outcome,
-                          "supplement_rounds": j.supplement_rounds, "rating": j.level,
-                          "hall_province": j.applicant.hall.province,
-                          "target_province": j.applicant.target_province,
-                          "matter": j.applicant.matter.code,
-                          **({} if j.closed else {"stuck_at": j.stage, "problem": j.problem})}
-                         for j in self.journeys],
+            "journeys": [
+                {
+                    "case_id": j.case_id,
+                    "closed": j.closed,
+                    "outcome": j.outcome,
+                    "supplement_rounds": j.supplement_rounds,
+                    "rating": j.level,
+                    "hall_province": j.applicant.hall.province,
+                    "target_province": j.applicant.target_province,
+                    "matter": j.applicant.matter.code,
+                    **({} if j.closed else {"stuck_at": j.stage, "problem": j.problem}),
+                }
+                for j in self.journeys
+            ],
         }
 
 
@@ -183,28 +206,45 @@ def seen(log: CaseLog) -> list[Seen]:
 
 async def reopened(stubs: Stubs, case_id: str) -> bool:
     """Intake has sent the application back to the applicant for its 补正."""
-    found = (await stubs.intake.GetApplication(intake_pb2.GetApplicationRequest(
-        case_id=case_id))).application
+    found = (await stubs.intake.GetApplication(intake_pb2.GetApplicationRequest(case_id=case_id))).application
     return bool(found.status == intake_pb2.APPLICATION_STATUS_SUPPLEMENT_REQUESTED)
 
 
 async def upload(stubs: Stubs, case_id: str, code: str) -> None:
-    await stubs.intake.UploadMaterial(iter([intake_pb2.UploadMaterialRequest(
-        header=intake_pb2.UploadHeader(case_id=case_id, material_code=code,
-                                       file_name=f"{code}.{'pdf' if code == 'form' else 'jpg'}"),
-        data=PDF if code == "form" else JPEG)]))
+    await stubs.intake.UploadMaterial(
+        iter(
+            [
+                intake_pb2.UploadMaterialRequest(
+                    header=intake_pb2.UploadHeader(
+                        case_id=case_id,
+                        material_code=code,
+                        file_name=f"{code}.{'pdf' if code == 'form' else 'jpg'}",
+                    ),
+                    data=PDF if code == "form" else JPEG,
+                )
+            ]
+        )
+    )
 
 
 async def join_seat(run: Run, case_id: str, official_id: str, role: int) -> TestPeer:
     """Fresh seat tokens (OpenWindow is idempotent per case) and an aiortc peer in the seat."""
-    window = (await run.stubs.window.OpenWindow(window_pb2.OpenWindowRequest(
-        case_id=case_id, official_id=official_id))).window
+    window = (
+        await run.stubs.window.OpenWindow(
+            window_pb2.OpenWindowRequest(case_id=case_id, official_id=official_id)
+        )
+    ).window
     seat = next(s for s in window.seats if s.role == role)
     peer = TestPeer(slots=len(window.seats) - 1, loop=run.media)
 
     async def signal(sdp: str) -> str:
-        return str((await run.stubs.window.Join(window_pb2.JoinRequest(
-            window_id=window.id, join_token=seat.join_token, sdp=sdp))).sdp)
+        return str(
+            (
+                await run.stubs.window.Join(
+                    window_pb2.JoinRequest(window_id=window.id, join_token=seat.join_token, sdp=sdp)
+                )
+            ).sdp
+        )
 
     await peer.join(signal)
     return peer
@@ -226,12 +266,23 @@ async def again(call: Any, request: Any, seconds: float) -> Any:
 async def apply(run: Run, journey: Journey, rng: random.Random) -> None:
     a, stubs, timeout = journey.applicant, run.stubs, run.settings.timeout_s
     journey.stage = "applying"
-    created = (await stubs.intake.CreateApplication(intake_pb2.CreateApplicationRequest(
-        request_id=str(uuid.uuid4()), applicant_name=a.name, id_number=a.id_number,
-        phone=a.phone, hall_id=a.hall.id, matter_code=a.matter.code,
-        target_province=a.target_province, disability=a.disability,
-        interpreter=a.interpreter, preferred_language=a.language,
-        delivery_method=DELIVERY[a.delivery_method]))).application
+    created = (
+        await stubs.intake.CreateApplication(
+            intake_pb2.CreateApplicationRequest(
+                request_id=str(uuid.uuid4()),
+                applicant_name=a.name,
+                id_number=a.id_number,
+                phone=a.phone,
+                hall_id=a.hall.id,
+                matter_code=a.matter.code,
+                target_province=a.target_province,
+                disability=a.disability,
+                interpreter=a.interpreter,
+                preferred_language=a.language,
+                delivery_method=DELIVERY[a.delivery_method],
+            )
+        )
+    ).application
     case_id = journey.case_id = created.case_id
     run.applicants[case_id] = a
     log = run.feed.case(case_id)
@@ -240,11 +291,16 @@ async def apply(run: Run, journey: Journey, rng: random.Random) -> None:
     await stubs.intake.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
     index = 0
     while True:
-        journey.stage = "waiting for the window" if not journey.supplement_rounds \
-            else "waiting for the window after 补正"
+        journey.stage = (
+            "waiting for the window" if not journey.supplement_rounds else "waiting for the window after 补正"
+        )
         index, opened = await log.next({"WindowOpened"}, index, timeout)
-        peer = await join_seat(run, case_id, opened.event.official_id,  # type: ignore[attr-defined]
-                               T.SEAT_ROLE_APPLICANT)
+        peer = await join_seat(
+            run,
+            case_id,
+            opened.event.official_id,  # type: ignore[attr-defined]
+            T.SEAT_ROLE_APPLICANT,
+        )
         try:
             journey.stage = "in the window"
             index, decided = await log.next({"DecisionRecorded"}, index + 1, timeout)
@@ -271,8 +327,11 @@ async def apply(run: Run, journey: Journey, rng: random.Random) -> None:
         await log.next({"ResultDelivered"}, index, timeout)
     journey.stage = "rating"
     journey.level, tags = population.rating(rng, outcome, journey.supplement_rounds > 0)
-    await again(stubs.results.SubmitEvaluation, results_pb2.SubmitEvaluationRequest(
-        case_id=case_id, level=journey.level, tags=tags), 30)
+    await again(
+        stubs.results.SubmitEvaluation,
+        results_pb2.SubmitEvaluationRequest(case_id=case_id, level=journey.level, tags=tags),
+        30,
+    )
     journey.stage = "waiting for the case to close"
     await log.next({"CaseClosed"}, index, timeout)
     journey.closed, journey.stage = True, "closed"
@@ -284,10 +343,10 @@ async def deliver(run: Run, case_id: str, a: Applicant, rng: random.Random) -> N
     await asyncio.sleep(run.settings.courier_s)
     if a.delivery_method == "MAIL":
         request = results_pb2.RecordDeliveryRequest(
-            case_id=case_id, reference=f"SF{rng.randrange(10**12):012d}", carrier="顺丰速运")
+            case_id=case_id, reference=f"SF{rng.randrange(10**12):012d}", carrier="顺丰速运"
+        )
     else:
-        request = results_pb2.RecordDeliveryRequest(case_id=case_id,
-                                                     reference=f"PJ-{case_id[:8]}")
+        request = results_pb2.RecordDeliveryRequest(case_id=case_id, reference=f"PJ-{case_id[:8]}")
     await run.stubs.results.RecordDelivery(request)
 
 
@@ -319,17 +378,26 @@ class OfficialBot:
 
     async def ready(self) -> None:
         routing = self.run.stubs.routing
-        await routing.RegisterOfficial(routing_pb2.RegisterOfficialRequest(
-            official=routing_pb2.Official(id=self.me.id, province=self.me.province,
-                                          department=self.me.department,
-                                          skills=[self.me.department],
-                                          languages=list(self.me.languages),
-                                          display_name=f"bot {self.me.id}")))
+        await routing.RegisterOfficial(
+            routing_pb2.RegisterOfficialRequest(
+                official=routing_pb2.Official(
+                    id=self.me.id,
+                    province=self.me.province,
+                    department=self.me.department,
+                    skills=[self.me.department],
+                    languages=list(self.me.languages),
+                    display_name=f"bot {self.me.id}",
+                )
+            )
+        )
         await self.presence(T.PRESENCE_AVAILABLE)
 
     async def presence(self, presence: T.Presence) -> None:
-        await self.run.stubs.routing.SetPresence(routing_pb2.SetPresenceRequest(
-            official_id=self.me.id, province=self.me.province, presence=presence))
+        await self.run.stubs.routing.SetPresence(
+            routing_pb2.SetPresenceRequest(
+                official_id=self.me.id, province=self.me.province, presence=presence
+            )
+        )
 
     async def serve(self) -> None:
         try:
@@ -345,8 +413,11 @@ class OfficialBot:
     async def handle(self, offer: Offer) -> None:
         stubs, me = self.run.stubs, self.me
         try:
-            await stubs.routing.AcceptReservation(routing_pb2.AcceptReservationRequest(
-                official_id=me.id, province=me.province, reservation_id=offer.reservation_id))
+            await stubs.routing.AcceptReservation(
+                routing_pb2.AcceptReservationRequest(
+                    official_id=me.id, province=me.province, reservation_id=offer.reservation_id
+                )
+            )
         except grpc.aio.AioRpcError:
             return  # lapsed or withdrawn meanwhile: a newer offer follows if there is one
         ours = offer.case_id in self.run.applicants
@@ -357,14 +428,13 @@ class OfficialBot:
             peer = await join_seat(self.run, offer.case_id, me.id, T.SEAT_ROLE_OFFICIAL)
             try:
                 await self.run.feed.case(offer.case_id).next(
-                    {"WindowConnected"}, offer.index,
-                    self.run.settings.timeout_s if ours else 10)
+                    {"WindowConnected"}, offer.index, self.run.settings.timeout_s if ours else 10
+                )
             except Stalled:
                 if ours:
                     raise  # the applicant never came: this journey is stuck, say so
             await asyncio.sleep(self.run.settings.talk_s)
-            await again(stubs.results.RecordDecision, self.decision(offer.case_id),
-                        30 if ours else 5)
+            await again(stubs.results.RecordDecision, self.decision(offer.case_id), 30 if ours else 5)
         except Exception:  # the applicant's side reports where its journey stopped
             pass
         finally:
@@ -372,11 +442,14 @@ class OfficialBot:
 
     def decision(self, case_id: str) -> results_pb2.RecordDecisionRequest:
         applicant = self.run.applicants.get(case_id)
-        outcome = population.decide(self.rng, self.run.settings.shares,
-                                    self.run.supplements[case_id]) if applicant else "APPROVED"
+        outcome = (
+            population.decide(self.rng, self.run.settings.shares, self.run.supplements[case_id])
+            if applicant
+            else "APPROVED"
+        )
         request = results_pb2.RecordDecisionRequest(
-            case_id=case_id, official_id=self.me.id, province=self.me.province,
-            outcome=OUTCOME[outcome])
+            case_id=case_id, official_id=self.me.id, province=self.me.province, outcome=OUTCOME[outcome]
+        )
         if outcome == "SUPPLEMENT_REQUESTED":
             assert applicant is not None
             self.run.supplements[case_id] += 1
@@ -396,23 +469,27 @@ class OfficialBot:
     async def close_case(self, case_id: str, peer: TestPeer | None) -> None:
         stubs, me = self.run.stubs, self.me
         try:
-            window = (await stubs.window.GetWindow(window_pb2.GetWindowRequest(
-                case_id=case_id))).window
-            await stubs.window.CloseWindow(window_pb2.CloseWindowRequest(
-                window_id=window.id, reason="completed"))
+            window = (await stubs.window.GetWindow(window_pb2.GetWindowRequest(case_id=case_id))).window
+            await stubs.window.CloseWindow(
+                window_pb2.CloseWindowRequest(window_id=window.id, reason="completed")
+            )
         except grpc.aio.AioRpcError:
             pass
         if peer is not None:
             await peer.close()
         try:
-            await stubs.routing.FinishCase(routing_pb2.FinishCaseRequest(
-                official_id=me.id, province=me.province, case_id=case_id))
+            await stubs.routing.FinishCase(
+                routing_pb2.FinishCaseRequest(official_id=me.id, province=me.province, case_id=case_id)
+            )
         except grpc.aio.AioRpcError:
             pass
         await asyncio.sleep(self.run.settings.wrap_up_s)
         try:
-            state = (await stubs.routing.GetOfficial(routing_pb2.GetOfficialRequest(
-                official_id=me.id, province=me.province))).official
+            state = (
+                await stubs.routing.GetOfficial(
+                    routing_pb2.GetOfficialRequest(official_id=me.id, province=me.province)
+                )
+            ).official
             if state.presence == T.PRESENCE_WRAP_UP and not state.reservation_id:
                 await self.presence(T.PRESENCE_AVAILABLE)  # ready before routing's wrap-up ends
         except grpc.aio.AioRpcError:
@@ -422,16 +499,20 @@ class OfficialBot:
 # ------------------------------------------------------------------ the run
 
 
-async def simulate(settings: Settings, stubs: Stubs | None = None,
-                   kafka: str = "127.0.0.1:9092", addresses: dict[str, str] | None = None
-                   ) -> Report:
+async def simulate(
+    settings: Settings,
+    stubs: Stubs | None = None,
+    kafka: str = "127.0.0.1:9092",
+    addresses: dict[str, str] | None = None,
+) -> Report:
     """Runs the simulation against the services at `addresses` (or `stubs`) and the broker."""
     catalog = load_catalog()
     rng = random.Random(settings.seed)
     run_id = uuid.uuid4().hex[:6]
     halls = population.pick_halls(catalog, settings.halls)
-    officials = population.plan_officials(catalog, settings.officials, halls, run_id,
-                                          list(settings.provinces) or None)
+    officials = population.plan_officials(
+        catalog, settings.officials, halls, run_id, list(settings.provinces) or None
+    )
     schedule = population.arrivals(rng, settings.rate, settings.duration)
     use_loopback_ice()  # every peer on this machine (the services bind 127.0.0.1 only)
     stubs = stubs or Stubs.connect(addresses)
@@ -446,8 +527,7 @@ async def simulate(settings: Settings, stubs: Stubs | None = None,
     try:
         await asyncio.gather(*(bot.ready() for bot in bots))
         serving = [asyncio.create_task(bot.serve()) for bot in bots]
-        progress = Progress(f"{len(schedule)} journeys, {len(officials)} officials",
-                            len(schedule))
+        progress = Progress(f"{len(schedule)} journeys, {len(officials)} officials", len(schedule))
         journeys: list[Journey] = []
         walking: list[asyncio.Task[None]] = []
         today = date.today()
@@ -455,8 +535,7 @@ async def simulate(settings: Settings, stubs: Stubs | None = None,
             await asyncio.sleep(max(0.0, started + offset - time.monotonic()))
             journey = Journey(population.make_applicant(rng, catalog, halls, officials, today))
             journeys.append(journey)
-            walking.append(asyncio.create_task(walk_in(run, journey, random.Random(
-                rng.random()), progress)))
+            walking.append(asyncio.create_task(walk_in(run, journey, random.Random(rng.random()), progress)))
         await asyncio.gather(*walking)
         for task in serving:
             task.cancel()
@@ -476,15 +555,26 @@ def tables(report: Report) -> str:
 
     s = report.settings
     stuck = [j for j in report.journeys if not j.closed]
-    lines = [table(f"Volumes ({s.halls} halls, {s.officials} officials, {s.rate:g}/s for"
-                   f" {s.duration:g} s, {report.elapsed_s:.0f} s in all)",
-                   ["measure", "count"], [list(v) for v in report.volumes()]),
-             table("Per-stage latency (event times; a 补正 journey from its first submission)",
-                   SPAN_HEADER, [span.row() for span in report.spans])]
+    lines = [
+        table(
+            f"Volumes ({s.halls} halls, {s.officials} officials, {s.rate:g}/s for"
+            f" {s.duration:g} s, {report.elapsed_s:.0f} s in all)",
+            ["measure", "count"],
+            [list(v) for v in report.volumes()],
+        ),
+        table(
+            "Per-stage latency (event times; a 补正 journey from its first submission)",
+            SPAN_HEADER,
+            [span.row() for span in report.spans],
+        ),
+    ]
     if stuck:
         where = Counter(f"{j.stage}: {j.problem}" if j.problem else j.stage for j in stuck)
-        lines.append(table("Journeys that did not close", ["where", "journeys"],
-                           [[k, v] for k, v in where.most_common()]))
+        lines.append(
+            table(
+                "Journeys that did not close", ["where", "journeys"], [[k, v] for k, v in where.most_common()]
+            )
+        )
     return "\n\n".join(lines)
 
 
@@ -493,7 +583,10 @@ def chart(report: Report, path: Path, name: str = "") -> Path:
 
     s = report.settings
     closed = sum(j.closed for j in report.journeys)
-    return render(path, "Tongban journeys: per-stage latency",
-                  f"{closed} of {len(report.journeys)} journeys closed; {s.halls} halls,"
-                  f" {s.officials} bot officials, {s.rate:g} applicants/s for {s.duration:g} s",
-                  [(name or f"{s.rate:g}/s", report.spans)])
+    return render(
+        path,
+        "Tongban journeys: per-stage latency",
+        f"{closed} of {len(report.journeys)} journeys closed; {s.halls} halls,"
+        f" {s.officials} bot officials, {s.rate:g} applicants/s for {s.duration:g} s",
+        [(name or f"{s.rate:g}/s", report.spans)],
+    )

@@ -16,12 +16,16 @@ from dataclasses import dataclass
 
 from cli.textout import percentile
 
-STAGES = ("submitted", "queued", "reserved", "assigned", "window connected", "decided",
-          "delivered")
-STAGE_OF = {"ApplicationSubmitted": "submitted", "CaseQueued": "queued",
-            "CaseReserved": "reserved", "CaseAssigned": "assigned",
-            "WindowConnected": "window connected", "DecisionRecorded": "decided",
-            "ResultDelivered": "delivered"}
+STAGES = ("submitted", "queued", "reserved", "assigned", "window connected", "decided", "delivered")
+STAGE_OF = {
+    "ApplicationSubmitted": "submitted",
+    "CaseQueued": "queued",
+    "CaseReserved": "reserved",
+    "CaseAssigned": "assigned",
+    "WindowConnected": "window connected",
+    "DecisionRecorded": "decided",
+    "ResultDelivered": "delivered",
+}
 ROUND_STAGES = ("queued", "reserved", "assigned", "window connected")
 
 
@@ -66,26 +70,36 @@ class Span:
     samples_ms: list[float]
 
     def row(self) -> list[object]:
-        return [self.label, len(self.samples_ms), *(
-            f"{percentile(self.samples_ms, p):,.0f}" if self.samples_ms else "-"
-            for p in (50, 90, 99))]
+        return [
+            self.label,
+            len(self.samples_ms),
+            *(f"{percentile(self.samples_ms, p):,.0f}" if self.samples_ms else "-" for p in (50, 90, 99)),
+        ]
 
     def figures(self) -> dict[str, float | int | str]:
-        return {"stage": self.label, "journeys": len(self.samples_ms),
-                **{f"p{p}_ms": round(percentile(self.samples_ms, p), 1)
-                   for p in (50, 90, 99) if self.samples_ms}}
+        return {
+            "stage": self.label,
+            "journeys": len(self.samples_ms),
+            **{f"p{p}_ms": round(percentile(self.samples_ms, p), 1) for p in (50, 90, 99) if self.samples_ms},
+        }
 
 
 def spans(reckonings: Sequence[Reckoning]) -> list[Span]:
     """Each stage to the next, then the wholes: submission to decision (every decided
     journey) and to delivery (approved ones)."""
+
     def between(before: str, after: str) -> list[float]:
-        return [(r.marks[after] - r.marks[before]) * 1000 for r in reckonings
-                if before in r.marks and after in r.marks]
+        return [
+            (r.marks[after] - r.marks[before]) * 1000
+            for r in reckonings
+            if before in r.marks and after in r.marks
+        ]
 
     found = [Span(f"{a} → {b}", between(a, b)) for a, b in zip(STAGES, STAGES[1:], strict=False)]
-    return found + [Span("submitted → decided", between("submitted", "decided")),
-                    Span("submitted → delivered", between("submitted", "delivered"))]
+    return found + [
+        Span("submitted → decided", between("submitted", "decided")),
+        Span("submitted → delivered", between("submitted", "delivered")),
+    ]
 
 
 SPAN_HEADER = ["stage", "journeys", "p50 ms", "p90 ms", "p99 ms"]

@@ -35,8 +35,9 @@ class Progress:
         if now - self._last > 0.1 or self.done >= self.total:
             self._last = now
             filled = int(30 * self.done / self.total)
-            sys.stderr.write(f"\r  {self.label:<34} [{'#' * filled:<30}] "
-                             f"{100 * self.done / self.total:5.1f}%")
+            sys.stderr.write(
+                f"\r  {self.label:<34} [{'#' * filled:<30}] {100 * self.done / self.total:5.1f}%"
+            )
             if self.done >= self.total:
                 sys.stderr.write("\n")
             sys.stderr.flush()

@@ -58,8 +58,9 @@ def kube_versions() -> list[str]:
 
 def install_tools() -> Path:
     """Builds or reuses the tools; returns their folder. Fails loudly if they cannot be had."""
-    done = subprocess.run(["bash", str(TOOLS_SCRIPT)], cwd=REPO_ROOT, check=True,
-                          stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        ["bash", str(TOOLS_SCRIPT)], cwd=REPO_ROOT, check=True, stdout=subprocess.PIPE, text=True
+    )
     return Path(done.stdout.strip().splitlines()[-1])
 
 
@@ -92,14 +93,22 @@ def load_docs(text: str) -> list[Doc]:
 def kubeconform(tools: Path, manifests: str, version: str) -> subprocess.CompletedProcess[str]:
     """Strict validation; a kind without a schema is an error, never skipped."""
     schemas = tools / "schemas"
-    return run([
-        str(tools / "bin" / "kubeconform"), "-strict", "-summary", "-kubernetes-version", version,
-        "-schema-location", str(schemas / "kubernetes") + "/{{ .NormalizedKubernetesVersion }}"
-        "-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json",
-        "-schema-location", str(schemas / "crds") + "/{{ .Group }}/{{ .ResourceKind }}"
-        "_{{ .ResourceAPIVersion }}.json",
-        "-",
-    ], input=manifests)
+    return run(
+        [
+            str(tools / "bin" / "kubeconform"),
+            "-strict",
+            "-summary",
+            "-kubernetes-version",
+            version,
+            "-schema-location",
+            str(schemas / "kubernetes") + "/{{ .NormalizedKubernetesVersion }}"
+            "-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json",
+            "-schema-location",
+            str(schemas / "crds") + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",
+            "-",
+        ],
+        input=manifests,
+    )
 
 
 def pod_templates(docs: list[Doc]) -> list[tuple[Doc, Doc]]:
@@ -110,8 +119,7 @@ def pod_templates(docs: list[Doc]) -> list[tuple[Doc, Doc]]:
 def container_env(docs: list[Doc], container: Doc) -> dict[str, Any]:
     """A container's environment: names from env and envFrom ConfigMaps -> value (a string)
     or, for a reference, its valueFrom dict. Later entries win, as in Kubernetes."""
-    configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs
-                  if d.get("kind") == "ConfigMap"}
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d.get("kind") == "ConfigMap"}
     env: dict[str, Any] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
@@ -127,8 +135,7 @@ def _selects(selector: Doc, labels: Doc) -> bool:
 
 def service_ports(docs: list[Doc], name: str) -> tuple[dict[int, int], Doc] | None:
     """Service `name`: its port -> the container port it reaches, and its selector."""
-    service = next((d for d in docs if d.get("kind") == "Service"
-                    and d["metadata"]["name"] == name), None)
+    service = next((d for d in docs if d.get("kind") == "Service" and d["metadata"]["name"] == name), None)
     if service is None:
         return None
     selector = service["spec"].get("selector", {})
@@ -136,8 +143,7 @@ def service_ports(docs: list[Doc], name: str) -> tuple[dict[int, int], Doc] | No
     for workload, spec in pod_templates(docs):
         if _selects(selector, workload["spec"]["template"]["metadata"].get("labels", {})):
             for c in spec["containers"]:
-                named.update({p["name"]: p["containerPort"] for p in c.get("ports", [])
-                              if "name" in p})
+                named.update({p["name"]: p["containerPort"] for p in c.get("ports", []) if "name" in p})
     ports = {}
     for port in service["spec"]["ports"]:
         target = port.get("targetPort", port["port"])
@@ -151,8 +157,10 @@ def k8s_env_problems(docs: list[Doc], settings: dict[str, ProcessSettings]) -> l
     and every <service>_ADDR at a Service that reaches that service's gRPC port."""
     problems = []
     generated = set(deploy_secrets.names())
-    labels_of = {w["metadata"]["name"]: w["spec"]["template"]["metadata"].get("labels", {})
-                 for w, _ in pod_templates(docs)}
+    labels_of = {
+        w["metadata"]["name"]: w["spec"]["template"]["metadata"].get("labels", {})
+        for w, _ in pod_templates(docs)
+    }
     for workload, spec in pod_templates(docs):
         where = f"{workload['kind']}/{workload['metadata']['name']}"
         for container in spec["containers"]:
@@ -176,25 +184,30 @@ def k8s_env_problems(docs: list[Doc], settings: dict[str, ProcessSettings]) -> l
             ports = {p["containerPort"] for p in container.get("ports", [])}
             for name in sorted(process.listens):
                 value = env.get(name)
-                if not isinstance(value, str) or host_of(value) != "0.0.0.0" \
-                        or port_of(value) not in ports:
-                    problems.append(f"{where}: {name}={value} does not bind 0.0.0.0 on a "
-                                    "container port")
+                if not isinstance(value, str) or host_of(value) != "0.0.0.0" or port_of(value) not in ports:
+                    problems.append(f"{where}: {name}={value} does not bind 0.0.0.0 on a container port")
             for name, callee in sorted(process.addresses.items()):
                 value = env.get(name)
-                problems += _address_problems(docs, settings, labels_of, where, name, value,
-                                              callee)
+                problems += _address_problems(docs, settings, labels_of, where, name, value, callee)
             mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
             for name in sorted(process.folders):
                 if env.get(name) not in mounts:
-                    problems.append(f"{where}: {name}={env.get(name)} is not a mounted volume "
-                                    "(the root file system is read-only)")
+                    problems.append(
+                        f"{where}: {name}={env.get(name)} is not a mounted volume "
+                        "(the root file system is read-only)"
+                    )
     return problems
 
 
-def _address_problems(docs: list[Doc], settings: dict[str, ProcessSettings],
-                      labels_of: dict[str, Doc], where: str, name: str, value: Any,
-                      callee: str) -> list[str]:
+def _address_problems(
+    docs: list[Doc],
+    settings: dict[str, ProcessSettings],
+    labels_of: dict[str, Doc],
+    where: str,
+    name: str,
+    value: Any,
+    callee: str,
+) -> list[str]:
     if callee not in settings:
         return []  # that service does not exist yet
     if not isinstance(value, str):
@@ -264,13 +277,15 @@ def compose_command(tools: Path) -> list[str]:
     return [str(tools / "bin" / "docker-compose")]
 
 
-def compose_config(tools: Path, env: dict[str, str],
-                   path: Path = COMPOSE_FILE) -> subprocess.CompletedProcess[str]:
+def compose_config(
+    tools: Path, env: dict[str, str], path: Path = COMPOSE_FILE
+) -> subprocess.CompletedProcess[str]:
     """`docker compose config` with exactly `env` as the interpolation environment."""
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("TONGBAN_", "COMPOSE_"))} | env
-    return run([*compose_command(tools), "--env-file", os.devnull, "-f", str(path),
-                "config", "--format", "json"], env=clean)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TONGBAN_", "COMPOSE_"))} | env
+    return run(
+        [*compose_command(tools), "--env-file", os.devnull, "-f", str(path), "config", "--format", "json"],
+        env=clean,
+    )
 
 
 def stand_in_secrets() -> dict[str, str]:
@@ -298,16 +313,16 @@ def compose_env_problems(config: Doc, settings: dict[str, ProcessSettings]) -> l
         mounts |= {t.split(":")[0] for t in services[name].get("tmpfs", [])}
         for key in sorted(process.folders):
             if env.get(key) not in mounts:
-                problems.append(f"{where}: {key}={env.get(key)} is not a volume or tmpfs "
-                                "(the root file system is read-only)")
+                problems.append(
+                    f"{where}: {key}={env.get(key)} is not a volume or tmpfs "
+                    "(the root file system is read-only)"
+                )
         for key, callee in sorted(process.addresses.items()):
             if callee not in settings:
                 continue
             value = env.get(key)
-            listen = (services.get(callee, {}).get("environment") or {}).get(
-                "TONGBAN_GRPC_LISTEN", "")
-            if not value or host_of(value) != callee or not listen \
-                    or port_of(value) != port_of(listen):
+            listen = (services.get(callee, {}).get("environment") or {}).get("TONGBAN_GRPC_LISTEN", "")
+            if not value or host_of(value) != callee or not listen or port_of(value) != port_of(listen):
                 problems.append(f"{where}: {key}={value} does not reach {callee} ({listen})")
     return problems
 
@@ -385,8 +400,7 @@ def image(process: str) -> Stage:
 
 def hadolint(tools: Path, path: Path) -> subprocess.CompletedProcess[str]:
     """The Dockerfile linter (with ShellCheck on every RUN): any finding fails."""
-    return run([str(tools / "bin" / "hadolint"), "--no-color", "--failure-threshold", "style",
-                str(path)])
+    return run([str(tools / "bin" / "hadolint"), "--no-color", "--failure-threshold", "style", str(path)])
 
 
 def dockerfile_problems(settings: dict[str, ProcessSettings]) -> list[str]:
@@ -395,8 +409,9 @@ def dockerfile_problems(settings: dict[str, ProcessSettings]) -> list[str]:
     0.0.0.0 and exposed, and a health check of the kind its listener implies."""
     problems = []
     own = {p.parent.name for p in dockerfiles()} - {"base"}
-    problems += [f"deploy/docker/{n}/Dockerfile: no process {n} (tools/stack.py)"
-                 for n in sorted(own - set(settings))]
+    problems += [
+        f"deploy/docker/{n}/Dockerfile: no process {n} (tools/stack.py)" for n in sorted(own - set(settings))
+    ]
     for name, process in settings.items():
         path = process_dockerfile(name)
         where = str(path.relative_to(REPO_ROOT))
@@ -418,8 +433,9 @@ def dockerfile_problems(settings: dict[str, ProcessSettings]) -> list[str]:
         for key in sorted(process.listens):
             value = final.env.get(key, "")
             if host_of(value) != "0.0.0.0" or port_of(value) not in exposed_ports:
-                problems.append(f"{where}: ENV {key}={value or '(unset)'} must bind 0.0.0.0 "
-                                "on an exposed port")
+                problems.append(
+                    f"{where}: ENV {key}={value or '(unset)'} must bind 0.0.0.0 on an exposed port"
+                )
         kind = "grpc" if "TONGBAN_GRPC_LISTEN" in process.listens else "http"
         expected = f'["python", "/app/deploy/docker/healthcheck.py", "{kind}"]'
         if not final.healthcheck or not final.healthcheck.endswith(expected):
@@ -445,8 +461,10 @@ def check_all() -> list[str]:
         if lint.returncode:
             problems.append(f"hadolint {path.relative_to(REPO_ROOT)}:\n{lint.stdout}{lint.stderr}")
     files = deploy_topics.render(topics.load())
-    problems += [f"{p.relative_to(REPO_ROOT)} is stale: python -m deploycheck.topics"
-                 for p in deploy_topics.stale(files)]
+    problems += [
+        f"{p.relative_to(REPO_ROOT)} is stale: python -m deploycheck.topics"
+        for p in deploy_topics.stale(files)
+    ]
     for overlay in OVERLAYS:
         text = render(tools, overlay)
         for version in kube_versions():

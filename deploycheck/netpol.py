@@ -35,10 +35,18 @@ def pods_of(docs: list[Doc]) -> list[Pod]:
         template = doc["spec"]["template"]
         ports = {
             p["name"]: (int(p["containerPort"]), p.get("protocol", "TCP"))
-            for c in template["spec"]["containers"] for p in c.get("ports", []) if "name" in p
+            for c in template["spec"]["containers"]
+            for p in c.get("ports", [])
+            if "name" in p
         }
-        found.append(Pod(doc["metadata"]["name"], doc["metadata"].get("namespace", "default"),
-                         dict(template["metadata"].get("labels", {})), ports))
+        found.append(
+            Pod(
+                doc["metadata"]["name"],
+                doc["metadata"].get("namespace", "default"),
+                dict(template["metadata"].get("labels", {})),
+                ports,
+            )
+        )
     return found
 
 
@@ -50,9 +58,12 @@ def selects(selector: Doc | None, labels: dict[str, str]) -> bool:
             return False
     for expr in selector.get("matchExpressions") or []:
         key, op, values = expr["key"], expr["operator"], expr.get("values") or []
-        ok = {"In": key in labels and labels[key] in values,
-              "NotIn": key not in labels or labels[key] not in values,
-              "Exists": key in labels, "DoesNotExist": key not in labels}[op]
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": key not in labels or labels[key] not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
         if not ok:
             return False
     return True
@@ -64,8 +75,7 @@ class Cluster:
         self.namespace_labels: dict[str, dict[str, str]] = {}
         for doc in docs:
             if doc.get("kind") == "Namespace":
-                self.namespace_labels[doc["metadata"]["name"]] = dict(
-                    doc["metadata"].get("labels", {}))
+                self.namespace_labels[doc["metadata"]["name"]] = dict(doc["metadata"].get("labels", {}))
 
     def _ns_labels(self, namespace: str) -> dict[str, str]:
         labels = dict(self.namespace_labels.get(namespace, {}))
@@ -101,13 +111,15 @@ class Cluster:
                 return True
         return False
 
-    def _direction_allows(self, kind: str, subject: Pod, other: Pod, target: Pod, port: int,
-                          proto: str) -> bool:
+    def _direction_allows(
+        self, kind: str, subject: Pod, other: Pod, target: Pod, port: int, proto: str
+    ) -> bool:
         """Whether `subject`'s policies of `kind` (Ingress/Egress) let it talk to `other`."""
         if subject.namespace is None:
             return True  # outside the cluster: no policy applies
         selecting = [
-            p for p in self.policies
+            p
+            for p in self.policies
             if p["metadata"].get("namespace", "default") == subject.namespace
             and selects(p["spec"].get("podSelector"), subject.labels)
             and kind in p["spec"].get("policyTypes", ["Ingress"])
@@ -125,5 +137,6 @@ class Cluster:
         return False
 
     def allows(self, source: Pod, target: Pod, port: int, proto: str = "TCP") -> bool:
-        return (self._direction_allows("Egress", source, target, target, port, proto)
-                and self._direction_allows("Ingress", target, source, target, port, proto))
+        return self._direction_allows(
+            "Egress", source, target, target, port, proto
+        ) and self._direction_allows("Ingress", target, source, target, port, proto)

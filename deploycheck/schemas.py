@@ -79,7 +79,7 @@ def kubernetes(out: Path, wheel: Path, versions: list[str]) -> None:
                 if "x-kubernetes-group-version-kind" not in schema:
                     continue  # a part of a kind, not a kind: reached through $defs
                 text = json.dumps(standalone(schema, definitions), separators=(",", ":"))
-                (target / name[len(folder):]).write_text(text, "utf-8")
+                (target / name[len(folder) :]).write_text(text, "utf-8")
                 count += 1
             print(f"{target}: {count} kinds")
 

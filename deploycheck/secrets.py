@@ -24,7 +24,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = REPO_ROOT / ".env"
 
 
-
 def _key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
@@ -52,8 +51,11 @@ def env_text(values: dict[str, str]) -> str:
 
 
 def read_env(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text("utf-8").splitlines()
-             if "=" in line and not line.lstrip().startswith("#"))
+    pairs = (
+        line.split("=", 1)
+        for line in path.read_text("utf-8").splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    )
     return {name.strip(): value for name, value in pairs}
 
 

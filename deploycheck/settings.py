@@ -63,10 +63,13 @@ class ProcessSettings:
         """
         given = {n for n in names if n.startswith("TONGBAN_")}
         found = [f"{where}: {n} is not read by {self.process}" for n in sorted(given - self.known)]
-        found += [f"{where}: {n} is required by {self.process} but not set"
-                  for n in sorted(self.required - given)]
-        found += [f"{where}: secret {n} of {self.process} is not set (it would default)"
-                  for n in sorted(self.generated - self.required - given)]
+        found += [
+            f"{where}: {n} is required by {self.process} but not set" for n in sorted(self.required - given)
+        ]
+        found += [
+            f"{where}: secret {n} of {self.process} is not set (it would default)"
+            for n in sorted(self.generated - self.required - given)
+        ]
         return found
 
 
@@ -79,12 +82,20 @@ def settings_class(module: str) -> type[Any]:
     """The class `python -m module` loads its settings into, read from its __main__.py."""
     main = REPO_ROOT / Path(*module.split(".")) / "__main__.py"
     tree = ast.parse(main.read_text("utf-8"), str(main))
-    imported = {alias.asname or alias.name: (node.module, alias.name)
-                for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
-                for alias in node.names}
-    loaded = [node.args[0].id for node in ast.walk(tree)
-              if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name)
-              and getattr(node.func, "id", getattr(node.func, "attr", None)) in LOADERS]
+    imported = {
+        alias.asname or alias.name: (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    loaded = [
+        node.args[0].id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) in LOADERS
+    ]
     if len(set(loaded)) != 1 or loaded[0] not in imported:
         raise DiscoveryError(f"{main}: expected one load_or_exit(<imported class>), found {loaded}")
     source, name = imported[loaded[0]]
@@ -98,8 +109,11 @@ def contract(process: str, module: str, spec: type[Any]) -> ProcessSettings:
     fields = dataclasses.fields(spec)
     hints = typing.get_type_hints(spec)
     secrets = {f.name for f in fields if f.name.endswith(SECRET_SUFFIXES)}
-    required = {env_name(f.name) for f in fields
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    required = {
+        env_name(f.name)
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
     services = {p.name for p in stack.SERVICES}
     return ProcessSettings(
         process=process,
@@ -110,15 +124,17 @@ def contract(process: str, module: str, spec: type[Any]) -> ProcessSettings:
         generated=frozenset(env_name(n) for n in secrets if hints[n] is str),
         listens=frozenset(env_name(f.name) for f in fields if f.name.endswith("_listen")),
         folders=frozenset(env_name(f.name) for f in fields if f.name.endswith("_dir")),
-        addresses={env_name(f.name): f.name.removesuffix("_addr") for f in fields
-                   if f.name.endswith("_addr") and f.name.removesuffix("_addr") in services},
+        addresses={
+            env_name(f.name): f.name.removesuffix("_addr")
+            for f in fields
+            if f.name.endswith("_addr") and f.name.removesuffix("_addr") in services
+        },
     )
 
 
 def discover() -> dict[str, ProcessSettings]:
     """Every process that exists today, with the settings its code reads."""
-    found = {name: contract(name, module, settings_class(module))
-             for name, module in processes().items()}
+    found = {name: contract(name, module, settings_class(module)) for name, module in processes().items()}
     if not found:
         raise DiscoveryError("no process found in tools/stack.py")
     return found

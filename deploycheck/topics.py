@@ -62,8 +62,13 @@ def routing_internal_topics(env: dict[str, str] | None = None) -> list[InternalT
     found = []
     for table in worker.app.tables.values():
         changelog = table.changelog_topic
-        found.append(InternalTopic(changelog.get_topic_name(), int(changelog.partitions),
-                                   "compact" if changelog.compacting else "delete"))
+        found.append(
+            InternalTopic(
+                changelog.get_topic_name(),
+                int(changelog.partitions),
+                "compact" if changelog.compacting else "delete",
+            )
+        )
     assignor: Any = worker.app._leader_assignor  # faust's partition-assignment leader
     leader = assignor._leader_topic
     found.append(InternalTopic(leader.get_topic_name(), int(leader.partitions), "delete"))
@@ -79,40 +84,60 @@ def kafka_topic(name: str, partitions: int, config: dict[str, Any], source: str)
     return {
         "apiVersion": "kafka.strimzi.io/v1",
         "kind": "KafkaTopic",
-        "metadata": {"name": resource_name(name),
-                     "labels": {"strimzi.io/cluster": CLUSTER, SOURCE_LABEL: source}},
-        "spec": {"topicName": name, "partitions": partitions, "replicas": PROD_REPLICAS,
-                 "config": config},
+        "metadata": {
+            "name": resource_name(name),
+            "labels": {"strimzi.io/cluster": CLUSTER, SOURCE_LABEL: source},
+        },
+        "spec": {"topicName": name, "partitions": partitions, "replicas": PROD_REPLICAS, "config": config},
     }
 
 
-def render(catalog: topics.Catalog,
-           internal: list[InternalTopic] | None = None) -> dict[Path, str]:
+def render(catalog: topics.Catalog, internal: list[InternalTopic] | None = None) -> dict[Path, str]:
     """Path -> the text each generated file must have."""
     internal = routing_internal_topics() if internal is None else internal
-    docs = [kafka_topic(t.name, t.partitions, {**t.config(), "retention.ms": t.retention_ms,
-                                                "min.insync.replicas": PROD_MIN_ISR}, "catalog")
-            for t in catalog.topics]
-    docs += [kafka_topic(t.name, t.partitions, {"cleanup.policy": t.cleanup_policy,
-                                                "min.insync.replicas": PROD_MIN_ISR}, "routing")
-             for t in internal]
+    docs = [
+        kafka_topic(
+            t.name,
+            t.partitions,
+            {**t.config(), "retention.ms": t.retention_ms, "min.insync.replicas": PROD_MIN_ISR},
+            "catalog",
+        )
+        for t in catalog.topics
+    ]
+    docs += [
+        kafka_topic(
+            t.name,
+            t.partitions,
+            {"cleanup.policy": t.cleanup_policy, "min.insync.replicas": PROD_MIN_ISR},
+            "routing",
+        )
+        for t in internal
+    ]
     source = "deploy/topics.yaml and the routing worker's faust topics"
     kafka_text = HEADER.format(source=source) + yaml.safe_dump_all(docs, sort_keys=False)
     prod = replace(catalog, replication_factor=PROD_REPLICAS)
     catalog_doc = {
         "defaults": {"replication_factor": prod.replication_factor},
-        "topics": [{"name": t.name, "partitions": t.partitions, "retention_ms": t.retention_ms,
-                    "cleanup_policy": t.cleanup_policy, "key": t.key, "events": list(t.events)}
-                   for t in prod.topics],
+        "topics": [
+            {
+                "name": t.name,
+                "partitions": t.partitions,
+                "retention_ms": t.retention_ms,
+                "cleanup_policy": t.cleanup_policy,
+                "key": t.key,
+                "events": list(t.events),
+            }
+            for t in prod.topics
+        ],
     }
     catalog_text = HEADER.format(source="deploy/topics.yaml") + yaml.safe_dump(
-        catalog_doc, sort_keys=False, allow_unicode=True)
+        catalog_doc, sort_keys=False, allow_unicode=True
+    )
     return {KAFKA_TOPICS: kafka_text, PROD_CATALOG: catalog_text}
 
 
 def stale(files: dict[Path, str]) -> list[Path]:
-    return [path for path, text in files.items()
-            if not path.exists() or path.read_text("utf-8") != text]
+    return [path for path, text in files.items() if not path.exists() or path.read_text("utf-8") != text]
 
 
 def main(argv: list[str] | None = None) -> int:

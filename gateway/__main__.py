@@ -19,8 +19,7 @@ def main() -> None:
     config = load_or_exit(GatewaySettings)
     logs.configure("gateway", config.log_level)
     host, port = split_host_port(config.http_listen)
-    uvicorn.run(create_app(config), host=host, port=port, log_config=None, access_log=False,
-                ws="wsproto")
+    uvicorn.run(create_app(config), host=host, port=port, log_config=None, access_log=False, ws="wsproto")
 
 
 if __name__ == "__main__":

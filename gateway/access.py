@@ -22,8 +22,9 @@ from tongban.window.v1 import window_pb2
 
 
 async def application(gateway: Gateway, case_id: str) -> intake_pb2.Application:
-    reply = await gateway.services.call("intake", "GetApplication",
-                                        intake_pb2.GetApplicationRequest(case_id=case_id))
+    reply = await gateway.services.call(
+        "intake", "GetApplication", intake_pb2.GetApplicationRequest(case_id=case_id)
+    )
     result: intake_pb2.Application = reply.application
     return result
 
@@ -31,8 +32,7 @@ async def application(gateway: Gateway, case_id: str) -> intake_pb2.Application:
 async def results_case(gateway: Gateway, case_id: str) -> results_pb2.Case | None:
     """The case as results knows it; None until its projection has the case."""
     try:
-        reply = await gateway.services.call("results", "GetCase",
-                                            results_pb2.GetCaseRequest(case_id=case_id))
+        reply = await gateway.services.call("results", "GetCase", results_pb2.GetCaseRequest(case_id=case_id))
     except ApiError as error:
         if error.status == 404:
             return None
@@ -45,8 +45,9 @@ async def case_window(gateway: Gateway, case_id: str) -> window_pb2.Window | Non
     """The case's window as the window service knows it (open or closed); None if it never
     had one."""
     try:
-        reply = await gateway.services.call("window", "GetWindow",
-                                            window_pb2.GetWindowRequest(case_id=case_id))
+        reply = await gateway.services.call(
+            "window", "GetWindow", window_pb2.GetWindowRequest(case_id=case_id)
+        )
     except ApiError as error:
         if error.status == 404:
             return None
@@ -58,8 +59,11 @@ async def case_window(gateway: Gateway, case_id: str) -> window_pb2.Window | Non
 async def routing_official(gateway: Gateway, session: Session) -> routing_pb2.Official | None:
     account = session.account
     try:
-        reply = await gateway.services.call("routing", "GetOfficial", routing_pb2.GetOfficialRequest(
-            official_id=account.username, province=account.province))
+        reply = await gateway.services.call(
+            "routing",
+            "GetOfficial",
+            routing_pb2.GetOfficialRequest(official_id=account.username, province=account.province),
+        )
     except ApiError as error:
         if error.status in (400, 404):  # not registered with the router yet
             return None
@@ -79,8 +83,11 @@ async def _holds(gateway: Gateway, session: Session, case_id: str, offered_is_en
         if error.status != 503:
             raise
         official = None  # results alone can still vouch for an assignment
-    if official is not None and official.case_id == case_id \
-            and (offered_is_enough or not official.reservation_id):
+    if (
+        official is not None
+        and official.case_id == case_id
+        and (offered_is_enough or not official.reservation_id)
+    ):
         return True
     case = await results_case(gateway, case_id)
     return case is not None and case.official_id == session.account.username
@@ -101,8 +108,7 @@ async def readable_case(gateway: Gateway, session: Session, case_id: str) -> int
     return found
 
 
-async def actionable_case(gateway: Gateway, session: Session, case_id: str
-                          ) -> intake_pb2.Application:
+async def actionable_case(gateway: Gateway, session: Session, case_id: str) -> intake_pb2.Application:
     """The application, if `session` is the official it is assigned to; 403 otherwise."""
     found = await application(gateway, case_id)
     account = session.account
@@ -123,8 +129,9 @@ def masked(data: dict[str, Any]) -> dict[str, Any]:
     operator sees masked data even if a service ever returned it in clear."""
     for key, value in data.items():
         if key == "applicant" and isinstance(value, dict):
-            data[key] = {k: MASKERS[k](v) if k in MASKERS and isinstance(v, str) else v
-                         for k, v in value.items()}
+            data[key] = {
+                k: MASKERS[k](v) if k in MASKERS and isinstance(v, str) else v for k, v in value.items()
+            }
         elif isinstance(value, dict):
             masked(value)
         elif isinstance(value, list):

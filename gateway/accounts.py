@@ -28,9 +28,14 @@ class Account:
     languages: tuple[str, ...] = ("zh",)
 
     def public(self) -> dict[str, object]:
-        return {"username": self.username, "role": self.role, "province": self.province,
-                "department": self.department, "display_name": self.display_name,
-                "languages": list(self.languages)}
+        return {
+            "username": self.username,
+            "role": self.role,
+            "province": self.province,
+            "department": self.department,
+            "display_name": self.display_name,
+            "languages": list(self.languages),
+        }
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,14 @@ def sha256(text: str) -> str:
 
 
 def _account(row: asyncpg.Record) -> Account:
-    return Account(row["username"], row["role"], row["province"], row["department"],
-                   row["display_name"], tuple(row["languages"] or ("zh",)))
+    return Account(
+        row["username"],
+        row["role"],
+        row["province"],
+        row["department"],
+        row["display_name"],
+        tuple(row["languages"] or ("zh",)),
+    )
 
 
 class Store:
@@ -70,9 +81,16 @@ class Store:
 
     # ------------------------------------------------------------ accounts
 
-    async def upsert_account(self, username: str, password: str, role: str, province: str = "",
-                             department: str = "", display_name: str = "",
-                             languages: tuple[str, ...] = ("zh",)) -> Account:
+    async def upsert_account(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        province: str = "",
+        department: str = "",
+        display_name: str = "",
+        languages: tuple[str, ...] = ("zh",),
+    ) -> Account:
         hashed = await asyncio.to_thread(passwords.hash_password, password)
         row = await self.pool.fetchrow(
             "INSERT INTO accounts (username, password_hash, role, province, department,"
@@ -81,19 +99,40 @@ class Store:
             " role = EXCLUDED.role, province = EXCLUDED.province,"
             " department = EXCLUDED.department, display_name = EXCLUDED.display_name,"
             " languages = EXCLUDED.languages, disabled = false RETURNING *",
-            username, hashed, role, province, department, display_name, list(languages))
+            username,
+            hashed,
+            role,
+            province,
+            department,
+            display_name,
+            list(languages),
+        )
         return _account(row)
 
-    async def create_account(self, username: str, password: str, role: str, province: str,
-                             department: str, display_name: str,
-                             languages: tuple[str, ...]) -> Account | None:
+    async def create_account(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        province: str,
+        department: str,
+        display_name: str,
+        languages: tuple[str, ...],
+    ) -> Account | None:
         """None when the username is taken."""
         hashed = await asyncio.to_thread(passwords.hash_password, password)
         row = await self.pool.fetchrow(
             "INSERT INTO accounts (username, password_hash, role, province, department,"
             " display_name, languages) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (username) DO NOTHING RETURNING *",
-            username, hashed, role, province, department, display_name, list(languages))
+            username,
+            hashed,
+            role,
+            province,
+            department,
+            display_name,
+            list(languages),
+        )
         return _account(row) if row else None
 
     async def accounts(self) -> list[Account]:
@@ -102,7 +141,8 @@ class Store:
 
     async def authenticate(self, username: str, password: str) -> Account | None:
         row = await self.pool.fetchrow(
-            "SELECT * FROM accounts WHERE username = $1 AND NOT disabled", username)
+            "SELECT * FROM accounts WHERE username = $1 AND NOT disabled", username
+        )
         stored = row["password_hash"] if row else passwords.DUMMY_HASH
         ok = await asyncio.to_thread(passwords.verify_password, password, stored)
         return _account(row) if row and ok else None
@@ -118,14 +158,21 @@ class Store:
             await conn.execute("DELETE FROM sessions WHERE expires_at < now()")
             await conn.execute(
                 "INSERT INTO sessions (token_hash, username, csrf_token, client, expires_at)"
-                " VALUES ($1, $2, $3, $4, $5)", sha256(token), account.username, csrf, client,
-                expires)
+                " VALUES ($1, $2, $3, $4, $5)",
+                sha256(token),
+                account.username,
+                csrf,
+                client,
+                expires,
+            )
         return token, Session(account, csrf, expires)
 
     async def session(self, token: str) -> Session | None:
         row = await self.pool.fetchrow(
             "SELECT a.*, s.csrf_token, s.expires_at FROM sessions s JOIN accounts a USING (username)"
-            " WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT a.disabled", sha256(token))
+            " WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT a.disabled",
+            sha256(token),
+        )
         return Session(_account(row), row["csrf_token"], row["expires_at"]) if row else None
 
     async def close_session(self, token: str) -> None:
@@ -137,17 +184,28 @@ class Store:
         await self.pool.execute(
             "INSERT INTO devices (key_hash, hall_id, label) VALUES ($1, $2, $3)"
             " ON CONFLICT (key_hash) DO UPDATE SET hall_id = EXCLUDED.hall_id,"
-            " label = EXCLUDED.label, revoked = false", sha256(key), hall_id, label)
+            " label = EXCLUDED.label, revoked = false",
+            sha256(key),
+            hall_id,
+            label,
+        )
 
     async def device(self, key: str) -> Device | None:
         row = await self.pool.fetchrow(
-            "SELECT hall_id, label FROM devices WHERE key_hash = $1 AND NOT revoked", sha256(key))
+            "SELECT hall_id, label FROM devices WHERE key_hash = $1 AND NOT revoked", sha256(key)
+        )
         return Device(row["hall_id"], row["label"]) if row else None
 
     # ------------------------------------------------------------ audit
 
-    async def audit(self, actor: str, action: str, case_id: str = "", client: str = "",
-                    detail: str = "") -> None:
+    async def audit(
+        self, actor: str, action: str, case_id: str = "", client: str = "", detail: str = ""
+    ) -> None:
         await self.pool.execute(
             "INSERT INTO audit (actor, action, case_id, client, detail) VALUES ($1, $2, $3, $4, $5)",
-            actor, action, case_id, client, detail[:1000])
+            actor,
+            action,
+            case_id,
+            client,
+            detail[:1000],
+        )

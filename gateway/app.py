@@ -54,8 +54,10 @@ async def open_store(gateway: Gateway) -> None:
             await store.add_device(hall_id, key, "configured")
     if settings.seed_dev_accounts:
         for username, password, role, province in await seed_into(store, settings.session_secret):
-            log.info("development credentials", extra={
-                "username": username, "password": password, "role": role, "province": province})
+            log.info(
+                "development credentials",
+                extra={"username": username, "password": password, "role": role, "province": province},
+            )
     gateway.store_or_none = store
 
 
@@ -64,14 +66,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway = Gateway(settings, secret_bytes(settings.session_secret), Services(settings),
-                          limiter=SlidingWindow(settings.login_attempts_per_minute))
+        gateway = Gateway(
+            settings,
+            secret_bytes(settings.session_secret),
+            Services(settings),
+            limiter=SlidingWindow(settings.login_attempts_per_minute),
+        )
         app.state.gateway = gateway
         opening = asyncio.create_task(open_store(gateway))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(opening), 30.0)
-        consumer = LiveConsumer(settings.kafka_bootstrap, gateway.hub) if settings.live_events \
-            else None
+        consumer = LiveConsumer(settings.kafka_bootstrap, gateway.hub) if settings.live_events else None
         if consumer is not None:
             consumer.start()
             gateway.consumer = consumer
@@ -89,11 +94,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             kafka.close()
 
     # No /docs page: FastAPI's loads its script from a CDN, and nothing here reaches out.
-    app = FastAPI(title="Tongban gateway", version="0.1.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None,
-                  description="REST/JSON and WebSockets for the kiosk, official and operator "
-                              "consoles of 跨省通办 remote virtual windows. Every error is "
-                              '`{"error": {"code", "message_zh", "message_en", "fields"}}`.')
+    app = FastAPI(
+        title="Tongban gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="REST/JSON and WebSockets for the kiosk, official and operator "
+        "consoles of 跨省通办 remote virtual windows. Every error is "
+        '`{"error": {"code", "message_zh", "message_en", "fields"}}`.',
+    )
     errors.install(app)
 
     def body_limit(path: str) -> int:

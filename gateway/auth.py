@@ -52,10 +52,13 @@ def staff(*roles: str) -> Callable[[Request], Awaitable[Session]]:
             raise unauthenticated()
         if request.method not in SAFE_METHODS:
             presented = request.headers.get(CSRF_HEADER, "")
-            if not presented or not hmac.compare_digest(presented.encode(),
-                                                        session.csrf_token.encode()):
-                raise ApiError(403, "csrf", "请求缺少有效的防伪令牌（X-CSRF-Token），请刷新页面",
-                               "missing or wrong X-CSRF-Token; reload the page")
+            if not presented or not hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
+                raise ApiError(
+                    403,
+                    "csrf",
+                    "请求缺少有效的防伪令牌（X-CSRF-Token），请刷新页面",
+                    "missing or wrong X-CSRF-Token; reload the page",
+                )
         if session.account.role not in allowed:
             raise forbidden("您的角色无权进行此操作", "your role may not do this")
         return session
@@ -79,8 +82,7 @@ def applicant_grant(connection: HTTPConnection, token: str) -> tokens.ApplicantG
     try:
         return tokens.check(gateway_of(connection).secret, token)
     except tokens.TokenError:
-        raise unauthenticated("办件凭证无效或已过期", "the applicant token is invalid or expired") \
-            from None
+        raise unauthenticated("办件凭证无效或已过期", "the applicant token is invalid or expired") from None
 
 
 async def applicant(request: Request, case_id: str) -> tokens.ApplicantGrant:

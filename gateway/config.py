@@ -15,7 +15,8 @@ class GatewaySettings:
     kafka_bootstrap: str = setting("Kafka bootstrap servers", "127.0.0.1:9092", host_port)
     database_url: str = setting(
         "the gateway's PostgreSQL database (sessions, accounts)",
-        "postgresql://tongban@127.0.0.1:5433/gateway", postgres_url,
+        "postgresql://tongban@127.0.0.1:5433/gateway",
+        postgres_url,
     )
     services: list[str] = setting(
         "services the gateway depends on (health and API)", ["intake", "routing", "window", "results"]
@@ -27,17 +28,21 @@ class GatewaySettings:
     log_level: str = setting("log level", "INFO")
     session_secret: str = setting(
         "secret (base64 or text) signing applicant tokens and deriving dev credentials;"
-        " random per process when empty", "")
+        " random per process when empty",
+        "",
+    )
     session_ttl_s: float = setting("how long a staff session lasts (seconds)", 8 * 3600.0, positive)
     applicant_token_ttl_s: float = setting(
-        "how long an applicant's case token is valid (seconds)", 12 * 3600.0, positive)
+        "how long an applicant's case token is valid (seconds)", 12 * 3600.0, positive
+    )
     cookie_secure: bool = setting("mark cookies Secure (set true behind HTTPS)", False)
     login_attempts_per_minute: int = setting(
-        "failed sign-ins allowed per username and per client address each minute", 5, positive)
-    seed_dev_accounts: bool = setting(
-        "create the development accounts and kiosk key at start-up", False)
+        "failed sign-ins allowed per username and per client address each minute", 5, positive
+    )
+    seed_dev_accounts: bool = setting("create the development accounts and kiosk key at start-up", False)
     device_keys: list[str] = setting(
-        "kiosk device keys to install at start-up, hall_id:key[,hall_id:key…] (stored hashed)", [])
+        "kiosk device keys to install at start-up, hall_id:key[,hall_id:key…] (stored hashed)", []
+    )
     max_json_bytes: int = setting("largest JSON request body", MIB, positive)
     max_upload_bytes: int = setting("largest material upload (the file itself)", 20 * MIB, positive)
     grpc_timeout_s: float = setting("deadline of each call to a service (seconds)", 10.0, positive)
@@ -45,9 +50,10 @@ class GatewaySettings:
     ice_servers: list[str] = setting("STUN/TURN URLs handed to browsers; none by default", [])
     turn_secret: str = setting(
         "TURN's REST secret (coturn --static-auth-secret): signed-in consoles get a fresh"
-        " TURN credential with the ICE servers", "")
-    turn_ttl_s: float = setting("how long a browser's TURN credential lasts (seconds)", 3600.0,
-                                positive)
+        " TURN credential with the ICE servers",
+        "",
+    )
+    turn_ttl_s: float = setting("how long a browser's TURN credential lasts (seconds)", 3600.0, positive)
 
     def address_of(self, service: str) -> str:
         return str(getattr(self, f"{service}_addr"))

@@ -45,8 +45,13 @@ class Gateway:
     @property
     def store(self) -> Store:
         if self.store_or_none is None:
-            raise ApiError(503, "service_unavailable", "账户数据库暂时不可用",
-                           "the account database is unavailable", headers={"Retry-After": "5"})
+            raise ApiError(
+                503,
+                "service_unavailable",
+                "账户数据库暂时不可用",
+                "the account database is unavailable",
+                headers={"Retry-After": "5"},
+            )
         return self.store_or_none
 
 

@@ -22,7 +22,7 @@ def short_enum(enum: EnumDescriptor, name: str) -> str:
 
 
 def enum_name(enum: EnumDescriptor, word: str | None) -> Any:
-    """"mail" → "DELIVERY_METHOD_MAIL" (what message constructors take); None stays unset."""
+    """ "mail" → "DELIVERY_METHOD_MAIL" (what message constructors take); None stays unset."""
     if word is None:
         return None
     name = enum_prefix(enum) + word.upper()
@@ -39,19 +39,20 @@ def _shorten(descriptor: Any, data: dict[str, Any]) -> dict[str, Any]:
         repeated = bool(field.is_repeated)
         if field.enum_type is not None:
             enum = field.enum_type
-            data[field.name] = [short_enum(enum, v) for v in value] if repeated \
-                else short_enum(enum, value)
+            data[field.name] = [short_enum(enum, v) for v in value] if repeated else short_enum(enum, value)
         elif field.message_type is not None and field.message_type.full_name not in WELL_KNOWN:
             sub = field.message_type
             if sub.GetOptions().map_entry:
                 continue
-            data[field.name] = [_shorten(sub, v) for v in value] if repeated \
-                else _shorten(sub, value)
+            data[field.name] = [_shorten(sub, v) for v in value] if repeated else _shorten(sub, value)
     return data
 
 
 def to_json(message: Message) -> dict[str, Any]:
-    data = json_format.MessageToDict(message, always_print_fields_with_no_presence=True,
-                                     preserving_proto_field_name=True,
-                                     unquote_int64_if_possible=True)
+    data = json_format.MessageToDict(
+        message,
+        always_print_fields_with_no_presence=True,
+        preserving_proto_field_name=True,
+        unquote_int64_if_possible=True,
+    )
     return _shorten(message.DESCRIPTOR, data)

@@ -21,8 +21,7 @@ from services.shared.errors import parse_rpc_error
 
 log = logging.getLogger(__name__)
 
-SERVICE_ZH = {"intake": "受理服务", "routing": "分派服务", "window": "视频窗口服务",
-              "results": "结果服务"}
+SERVICE_ZH = {"intake": "受理服务", "routing": "分派服务", "window": "视频窗口服务", "results": "结果服务"}
 RPC_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_argument"),
     grpc.StatusCode.OUT_OF_RANGE: (400, "invalid_argument"),
@@ -47,8 +46,12 @@ class FieldError:
     message_en: str
 
     def as_json(self) -> dict[str, str]:
-        return {"field": self.field, "code": self.code, "message_zh": self.message_zh,
-                "message_en": self.message_en}
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
 
 
 @dataclass
@@ -64,17 +67,27 @@ class ApiError(Exception):
         return f"{self.status} {self.code}: {self.message_en}"
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message_zh": self.message_zh,
-                          "message_en": self.message_en,
-                          "fields": [f.as_json() for f in self.fields]}}
+        return {
+            "error": {
+                "code": self.code,
+                "message_zh": self.message_zh,
+                "message_en": self.message_en,
+                "fields": [f.as_json() for f in self.fields],
+            }
+        }
 
     def response(self) -> JSONResponse:
         return JSONResponse(self.body(), status_code=self.status, headers=self.headers or None)
 
 
 def bad_request(field_name: str, code: str, zh: str, en: str) -> ApiError:
-    return ApiError(400, "invalid_argument", "请求有误：" + zh, "Invalid request: " + en,
-                    [FieldError(field_name, code, zh, en)])
+    return ApiError(
+        400,
+        "invalid_argument",
+        "请求有误：" + zh,
+        "Invalid request: " + en,
+        [FieldError(field_name, code, zh, en)],
+    )
 
 
 def unauthenticated(zh: str = "请先登录", en: str = "sign in first") -> ApiError:
@@ -98,31 +111,55 @@ def from_rpc(error: grpc.RpcError, service: str) -> ApiError:
     parsed = parse_rpc_error(error)
     status, code = RPC_STATUS.get(parsed.code, (502, "bad_gateway"))
     if status == 503:
-        return ApiError(503, code, f"{SERVICE_ZH.get(service, service)}暂时不可用，请稍后再试",
-                        f"the {service} service is unavailable; try again shortly",
-                        headers={"Retry-After": "5"})
+        return ApiError(
+            503,
+            code,
+            f"{SERVICE_ZH.get(service, service)}暂时不可用，请稍后再试",
+            f"the {service} service is unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
     if status == 502:
-        log.error("unexpected service error %s from %s: %s", parsed.code.name, service,
-                  parsed.message_en, extra={"service": service, "grpc_code": parsed.code.name})
-        return ApiError(502, code, f"{SERVICE_ZH.get(service, service)}出错",
-                        f"the {service} service failed")
-    fields = [FieldError(v.field, v.code, v.message_zh or v.message_en, v.message_en)
-              for v in parsed.violations]
-    return ApiError(status, code, parsed.message_zh or parsed.message_en,
-                    parsed.message_en or parsed.message_zh, fields)
+        log.error(
+            "unexpected service error %s from %s: %s",
+            parsed.code.name,
+            service,
+            parsed.message_en,
+            extra={"service": service, "grpc_code": parsed.code.name},
+        )
+        return ApiError(502, code, f"{SERVICE_ZH.get(service, service)}出错", f"the {service} service failed")
+    fields = [
+        FieldError(v.field, v.code, v.message_zh or v.message_en, v.message_en) for v in parsed.violations
+    ]
+    return ApiError(
+        status, code, parsed.message_zh or parsed.message_en, parsed.message_en or parsed.message_zh, fields
+    )
 
 
 # ------------------------------------------------------------------ request validation
 
 VALIDATION_ZH = {
-    "missing": "缺少必填项", "extra_forbidden": "不允许的字段", "json_invalid": "JSON 格式错误",
-    "string_type": "应为文本", "int_type": "应为整数", "int_parsing": "应为整数",
-    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
-    "float_type": "应为数字", "float_parsing": "应为数字", "list_type": "应为列表",
-    "dict_type": "应为对象", "model_attributes_type": "应为 JSON 对象",
-    "string_too_long": "文本过长", "string_too_short": "文本过短", "too_long": "项目过多",
-    "greater_than_equal": "数值过小", "less_than_equal": "数值过大", "literal_error": "取值无效",
-    "enum": "取值无效", "string_pattern_mismatch": "格式不正确", "uuid_parsing": "应为 UUID",
+    "missing": "缺少必填项",
+    "extra_forbidden": "不允许的字段",
+    "json_invalid": "JSON 格式错误",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "string_too_long": "文本过长",
+    "string_too_short": "文本过短",
+    "too_long": "项目过多",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "literal_error": "取值无效",
+    "enum": "取值无效",
+    "string_pattern_mismatch": "格式不正确",
+    "uuid_parsing": "应为 UUID",
     "uuid_type": "应为 UUID",
 }
 
@@ -137,14 +174,12 @@ def validation_error(errors: Sequence[Any]) -> ApiError:
     for raw in errors:
         kind = str(raw.get("type", "invalid"))
         if kind == "json_invalid":
-            return ApiError(400, "bad_json", "请求体不是有效的 JSON",
-                            "the request body is not valid JSON")
+            return ApiError(400, "bad_json", "请求体不是有效的 JSON", "the request body is not valid JSON")
         zh = VALIDATION_ZH.get(kind, "取值无效")
         fields.append(FieldError(_field_path(raw.get("loc", ())), kind, zh, str(raw.get("msg", kind))))
     zh_text = "；".join(f"{f.field}：{f.message_zh}" for f in fields)
     en_text = "; ".join(f"{f.field}: {f.message_en}" for f in fields)
-    return ApiError(400, "invalid_argument", "请求有误：" + zh_text, "Invalid request: " + en_text,
-                    fields)
+    return ApiError(400, "invalid_argument", "请求有误：" + zh_text, "Invalid request: " + en_text, fields)
 
 
 HTTP_MESSAGES = {
@@ -170,13 +205,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code, zh, en = HTTP_MESSAGES.get(
-            error.status_code, ("http_error", "请求无法处理", str(error.detail)))
-        return ApiError(error.status_code, code, zh, en,
-                        headers=dict(error.headers or {})).response()
+        code, zh, en = HTTP_MESSAGES.get(error.status_code, ("http_error", "请求无法处理", str(error.detail)))
+        return ApiError(error.status_code, code, zh, en, headers=dict(error.headers or {})).response()
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return ApiError(500, "internal", "服务器内部错误，请稍后再试",
-                        "internal error; please try again later").response()
+        return ApiError(
+            500, "internal", "服务器内部错误，请稍后再试", "internal error; please try again later"
+        ).response()

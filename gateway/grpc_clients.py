@@ -37,8 +37,7 @@ class Services:
     def channel(self, name: str) -> grpc.aio.Channel:
         return self._channels[name]
 
-    async def call(self, service: str, method: str, request: Any, timeout: float | None = None
-                   ) -> Any:
+    async def call(self, service: str, method: str, request: Any, timeout: float | None = None) -> Any:
         """`await services.call("intake", "GetApplication", request)`; ApiError on failure."""
         stub = getattr(self, service)
         rpc: Callable[..., Awaitable[Any]] = getattr(stub, method)

@@ -29,7 +29,8 @@ class KafkaProbe:
         try:
             if self._admin is None:
                 self._admin = KafkaAdminClient(
-                    bootstrap_servers=self.bootstrap, request_timeout_ms=int(TIMEOUT_S * 1000),
+                    bootstrap_servers=self.bootstrap,
+                    request_timeout_ms=int(TIMEOUT_S * 1000),
                     client_id="tongban-gateway-health",
                 )
             self._admin.describe_cluster()

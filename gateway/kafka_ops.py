@@ -14,8 +14,17 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from services.shared.topics import DEAD_LETTER
 
 TIMEOUT_MS = 5000
-SHOWN_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset", "dlq_consumer",
-                 "dlq_time", "ce_type", "ce_id", "ce_source")
+SHOWN_HEADERS = (
+    "dlq_reason",
+    "dlq_topic",
+    "dlq_partition",
+    "dlq_offset",
+    "dlq_consumer",
+    "dlq_time",
+    "ce_type",
+    "ce_id",
+    "ce_source",
+)
 
 
 class KafkaDown(Exception):
@@ -38,12 +47,17 @@ def dead_letters(bootstrap: str, limit: int = 100) -> list[dict[str, Any]]:
     """The newest `limit` dead-lettered records, newest first (headers and size; the value
     itself stays in Kafka)."""
     reachable(bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                             enable_auto_commit=False, request_timeout_ms=TIMEOUT_MS + 1000,
-                             client_id="tongban-gateway-dlq")
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        request_timeout_ms=TIMEOUT_MS + 1000,
+        client_id="tongban-gateway-dlq",
+    )
     try:
-        partitions = [TopicPartition(DEAD_LETTER, p)
-                      for p in sorted(consumer.partitions_for_topic(DEAD_LETTER) or ())]
+        partitions = [
+            TopicPartition(DEAD_LETTER, p) for p in sorted(consumer.partitions_for_topic(DEAD_LETTER) or ())
+        ]
         if not partitions:
             return []
         consumer.assign(partitions)
@@ -61,15 +75,19 @@ def dead_letters(bootstrap: str, limit: int = 100) -> list[dict[str, Any]]:
             polls += 1
             for tp, records in consumer.poll(timeout_ms=200).items():
                 for record in records:
-                    headers = {k: (v or b"").decode("utf-8", errors="replace")
-                               for k, v in record.headers or ()}
-                    found.append({
-                        "partition": record.partition, "offset": record.offset,
-                        "timestamp_ms": record.timestamp,
-                        "key": (record.key or b"").decode("utf-8", errors="replace"),
-                        "size": len(record.value or b""),
-                        **{h.removeprefix("dlq_"): headers.get(h, "") for h in SHOWN_HEADERS},
-                    })
+                    headers = {
+                        k: (v or b"").decode("utf-8", errors="replace") for k, v in record.headers or ()
+                    }
+                    found.append(
+                        {
+                            "partition": record.partition,
+                            "offset": record.offset,
+                            "timestamp_ms": record.timestamp,
+                            "key": (record.key or b"").decode("utf-8", errors="replace"),
+                            "size": len(record.value or b""),
+                            **{h.removeprefix("dlq_"): headers.get(h, "") for h in SHOWN_HEADERS},
+                        }
+                    )
                 if consumer.position(tp) >= remaining.get(tp, 0):
                     remaining.pop(tp, None)
         found.sort(key=lambda r: (r["timestamp_ms"], r["offset"]), reverse=True)
@@ -81,10 +99,15 @@ def dead_letters(bootstrap: str, limit: int = 100) -> list[dict[str, Any]]:
 def consumer_lag(bootstrap: str) -> list[dict[str, Any]]:
     """Per group and topic: committed offset sum, end offset sum and the lag between them."""
     reachable(bootstrap)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=TIMEOUT_MS,
-                             client_id="tongban-gateway-lag")
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                             request_timeout_ms=TIMEOUT_MS + 1000, client_id="tongban-gateway-lag")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=TIMEOUT_MS, client_id="tongban-gateway-lag"
+    )
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        request_timeout_ms=TIMEOUT_MS + 1000,
+        client_id="tongban-gateway-lag",
+    )
     rows: list[dict[str, Any]] = []
     try:
         groups = sorted({g["group_id"] if isinstance(g, dict) else g[0] for g in admin.list_groups()})
@@ -97,9 +120,10 @@ def consumer_lag(bootstrap: str) -> list[dict[str, Any]]:
             ends = consumer.end_offsets(list(offsets))
             per_topic: dict[str, dict[str, Any]] = {}
             for tp, meta in offsets.items():
-                row = per_topic.setdefault(tp.topic, {"group": group, "topic": tp.topic,
-                                                      "partitions": 0, "committed": 0, "end": 0,
-                                                      "lag": 0})
+                row = per_topic.setdefault(
+                    tp.topic,
+                    {"group": group, "topic": tp.topic, "partitions": 0, "committed": 0, "end": 0, "lag": 0},
+                )
                 row["partitions"] += 1
                 row["committed"] += meta.offset
                 row["end"] += ends[tp]

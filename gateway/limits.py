@@ -15,16 +15,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import ApiError
 
-CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-       "connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; "
-       "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 # The verify page is rendered on the server with its styles inline.
 VERIFY_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"请求体过大（上限 {limit // 1024} KiB）",
-                    f"the request body is too large (limit {limit // 1024} KiB)")
+    return ApiError(
+        413,
+        "too_large",
+        f"请求体过大（上限 {limit // 1024} KiB）",
+        f"the request body is too large (limit {limit // 1024} KiB)",
+    )
 
 
 class BodyLimit:
@@ -41,8 +47,9 @@ class BodyLimit:
         if declared is not None:
             text = declared.decode("latin-1").strip()
             if not text.isdigit():
-                await ApiError(400, "bad_content_length", "Content-Length 无效",
-                               "invalid Content-Length").response()(scope, receive, send)
+                await ApiError(
+                    400, "bad_content_length", "Content-Length 无效", "invalid Content-Length"
+                ).response()(scope, receive, send)
                 return
             if int(text) > limit:
                 await too_large(limit).response()(scope, receive, send)
@@ -77,8 +84,7 @@ class SecurityHeaders:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self)")
-                headers.setdefault("Content-Security-Policy",
-                                   VERIFY_CSP if path == "/verify" else CSP)
+                headers.setdefault("Content-Security-Policy", VERIFY_CSP if path == "/verify" else CSP)
                 if path.startswith("/api/"):
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)

@@ -51,15 +51,29 @@ class LiveEvent:
         return found
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": "notice" if self.local else "event", "id": self.id, "type": self.type,
-                "source": self.source, "time": self.time, "topic": self.topic,
-                "case_id": self.case_id, "data": self.data}
+        return {
+            "kind": "notice" if self.local else "event",
+            "id": self.id,
+            "type": self.type,
+            "source": self.source,
+            "time": self.time,
+            "topic": self.topic,
+            "case_id": self.case_id,
+            "data": self.data,
+        }
 
     @classmethod
     def of(cls, topic: str, envelope: Envelope) -> LiveEvent:
-        return cls(envelope.id, envelope.short_type, envelope.source,
-                   envelope.time.isoformat().replace("+00:00", "Z"), topic, envelope.key,
-                   envelope.case_id, to_json(envelope.event))
+        return cls(
+            envelope.id,
+            envelope.short_type,
+            envelope.source,
+            envelope.time.isoformat().replace("+00:00", "Z"),
+            topic,
+            envelope.key,
+            envelope.case_id,
+            to_json(envelope.event),
+        )
 
 
 Filter = Callable[[LiveEvent], bool]
@@ -118,9 +132,13 @@ class Figures:
             buckets.popleft()
         self.by_type[event.type] += 1
         if event.type == "QueueSlaBreached":
-            self.sla_breaches.appendleft({"time": event.time, "case_id": event.case_id,
-                                          **{k: event.data.get(k) for k in
-                                             ("province", "department", "waited_seconds")}})
+            self.sla_breaches.appendleft(
+                {
+                    "time": event.time,
+                    "case_id": event.case_id,
+                    **{k: event.data.get(k) for k in ("province", "department", "waited_seconds")},
+                }
+            )
         elif event.type == "WindowMediaStats":
             key = (str(event.data.get("window_id", "")), str(event.data.get("seat", "")))
             self.quality[key] = (self.clock(), {"case_id": event.case_id, **event.data})
@@ -140,9 +158,14 @@ class Figures:
         total = sum(self.ratings.values())
         satisfied = sum(c for level, c in self.ratings.items() if level >= 3)
         return {
-            "since": self.started, "now": now, "seconds": seconds,
-            "events_per_second": rates, "series": series, "by_type": dict(self.by_type),
-            "undecodable": dict(self.poison), "sla_breaches": list(self.sla_breaches)[:20],
+            "since": self.started,
+            "now": now,
+            "seconds": seconds,
+            "events_per_second": rates,
+            "series": series,
+            "by_type": dict(self.by_type),
+            "undecodable": dict(self.poison),
+            "sla_breaches": list(self.sla_breaches)[:20],
             "window_quality": [v for _, v in sorted(self.quality.values(), key=lambda t: -t[0])],
             "ratings": {str(level): self.ratings.get(level, 0) for level in range(1, 6)},
             "satisfaction_rate": round(satisfied / total, 3) if total else None,
@@ -180,9 +203,19 @@ class LiveHub:
     def notice(self, case_id: str, type_: str, data: dict[str, Any]) -> None:
         """A gateway-local message (e.g. the applicant confirmed the summary) to the
         subscribers following `case_id`; operators do not see these."""
-        self.publish(LiveEvent(cloudevents.new_event_id(), type_, "gateway",
-                               cloudevents.now().isoformat().replace("+00:00", "Z"), "", case_id,
-                               case_id, data, local=True))
+        self.publish(
+            LiveEvent(
+                cloudevents.new_event_id(),
+                type_,
+                "gateway",
+                cloudevents.now().isoformat().replace("+00:00", "Z"),
+                "",
+                case_id,
+                case_id,
+                data,
+                local=True,
+            )
+        )
 
 
 class LiveConsumer(EventConsumer):
@@ -192,8 +225,9 @@ class LiveConsumer(EventConsumer):
         async def unused(_: Envelope) -> None:
             return None
 
-        super().__init__(bootstrap, topics.load().event_topics(), None, unused, "gateway-live",
-                         from_latest=True)
+        super().__init__(
+            bootstrap, topics.load().event_topics(), None, unused, "gateway-live", from_latest=True
+        )
         self.hub = hub
 
     def _handle(self, record: Any, dead_letters: Any) -> Any:

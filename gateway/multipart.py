@@ -60,7 +60,7 @@ class _Reader:
         while True:
             index = self.buffer.find(marker)
             if index >= 0:
-                found, self.buffer = self.buffer[:index], self.buffer[index + len(marker):]
+                found, self.buffer = self.buffer[:index], self.buffer[index + len(marker) :]
                 return found
             if len(self.buffer) > limit + len(marker):
                 raise MultipartError("multipart 部分过大", "a multipart part is too large")
@@ -68,8 +68,7 @@ class _Reader:
                 raise MultipartError("multipart 请求不完整", "the multipart body is truncated")
 
 
-async def file_part(stream: AsyncIterator[bytes], boundary: bytes
-                    ) -> tuple[str, AsyncIterator[bytes]]:
+async def file_part(stream: AsyncIterator[bytes], boundary: bytes) -> tuple[str, AsyncIterator[bytes]]:
     """(file name, its bytes as a stream). MultipartError on a malformed body, raised here
     for the headers and from the stream for a truncated file."""
     reader = _Reader(stream)

@@ -25,8 +25,7 @@ def _b64(data: bytes) -> str:
 
 def hash_password(password: str, *, n: int = N, r: int = R, p: int = P) -> str:
     salt = os.urandom(SALT_BYTES)
-    key = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM,
-                         dklen=KEY_BYTES)
+    key = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM, dklen=KEY_BYTES)
     return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(key)}"
 
 
@@ -37,8 +36,15 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(key)
-        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
-                                r=int(r), p=int(p), maxmem=MAXMEM, dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=MAXMEM,
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)

@@ -12,8 +12,13 @@ from collections.abc import Callable
 
 
 class SlidingWindow:
-    def __init__(self, limit: int, window_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
         self.clock = clock

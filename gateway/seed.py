@@ -46,10 +46,14 @@ def _derived(secret: str, label: str, length: int) -> str:
 def dev_credentials(session_secret: str) -> list[tuple[str, str, str, str]]:
     """(username, password, role, province) of every development account, and for each
     development kiosk (hall id, device key, "kiosk", province). Pure: no database."""
-    rows = [(a.username, "tb-" + _derived(session_secret, "password|" + a.username, 12), a.role,
-             a.province) for a in DEV_ACCOUNTS]
-    rows += [(hall, "dk-" + _derived(session_secret, "device|" + hall, 32), "kiosk", province)
-             for hall, province in DEV_KIOSKS]
+    rows = [
+        (a.username, "tb-" + _derived(session_secret, "password|" + a.username, 12), a.role, a.province)
+        for a in DEV_ACCOUNTS
+    ]
+    rows += [
+        (hall, "dk-" + _derived(session_secret, "device|" + hall, 32), "kiosk", province)
+        for hall, province in DEV_KIOSKS
+    ]
     return rows
 
 
@@ -61,13 +65,13 @@ async def seed_into(store: Store, session_secret: str) -> list[tuple[str, str, s
             await store.add_device(username, password, label="development kiosk")
             continue
         account = details[username]
-        await store.upsert_account(username, password, role, province, account.department,
-                                   account.display_name)
+        await store.upsert_account(
+            username, password, role, province, account.department, account.display_name
+        )
     return credentials
 
 
-async def seed_dev_accounts(database_url: str, session_secret: str = ""
-                            ) -> list[tuple[str, str, str, str]]:
+async def seed_dev_accounts(database_url: str, session_secret: str = "") -> list[tuple[str, str, str, str]]:
     """Creates (or resets) the development accounts and kiosk keys in the gateway's database
     (migrating it first) and returns what `dev_credentials` returns."""
     store = await Store.open(database_url, size=1)

@@ -42,21 +42,30 @@ async def file_stream(request: Request) -> tuple[str, AsyncIterator[bytes]]:
             raise bad_request("file", "MULTIPART", error.zh, error.en) from None
     if kind in RAW_TYPES:
         return "upload", _exactly(request.stream(), request.headers.get("content-length", ""))
-    raise ApiError(415, "unsupported_media_type",
-                   "请以 multipart/form-data 或 JPEG/PNG/PDF 原始内容上传",
-                   "upload as multipart/form-data or as a raw JPEG, PNG or PDF body")
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        "请以 multipart/form-data 或 JPEG/PNG/PDF 原始内容上传",
+        "upload as multipart/form-data or as a raw JPEG, PNG or PDF body",
+    )
 
 
 def file_too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"文件过大（上限 {limit // MIB} MiB）",
-                    f"the file is too large (limit {limit // MIB} MiB)")
+    return ApiError(
+        413,
+        "too_large",
+        f"文件过大（上限 {limit // MIB} MiB）",
+        f"the file is too large (limit {limit // MIB} MiB)",
+    )
 
 
-async def upload(gateway: Gateway, request: Request, case_id: str, material_code: str,
-                 source: str) -> dict[str, Any]:
+async def upload(
+    gateway: Gateway, request: Request, case_id: str, material_code: str, source: str
+) -> dict[str, Any]:
     file_name, stream = await file_stream(request)
-    header = intake_pb2.UploadHeader(case_id=case_id, material_code=material_code,
-                                     file_name=file_name[:200], source=source)
+    header = intake_pb2.UploadHeader(
+        case_id=case_id, material_code=material_code, file_name=file_name[:200], source=source
+    )
     limit = gateway.settings.max_upload_bytes
     call = gateway.services.intake.UploadMaterial(timeout=UPLOAD_TIMEOUT_S)
     try:
@@ -91,5 +100,11 @@ async def upload(gateway: Gateway, request: Request, case_id: str, material_code
         call.cancel()
         raise
     material: intake_pb2.Material = reply.material
-    return {"id": material.id, "code": material.code, "content_type": material.content_type,
-            "size": material.size, "sha256": material.sha256, "source": material.source}
+    return {
+        "id": material.id,
+        "code": material.code,
+        "content_type": material.content_type,
+        "size": material.size,
+        "sha256": material.sha256,
+        "source": material.source,
+    }

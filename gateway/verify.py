@@ -33,13 +33,14 @@ def router(settings: GatewaySettings) -> APIRouter:
         async with grpc.aio.insecure_channel(settings.results_addr) as channel:
             stub = results_pb2_grpc.ResultsServiceStub(channel)
             reply: results_pb2.VerifyCertificateResponse = await stub.VerifyCertificate(
-                results_pb2.VerifyCertificateRequest(certificate_number=number, hash=digest),
-                timeout=5)
+                results_pb2.VerifyCertificateRequest(certificate_number=number, hash=digest), timeout=5
+            )
             return reply
 
     @routes.get("/verify", response_class=HTMLResponse, tags=["public"])
-    async def verify_page(n: str = Query("", max_length=64), h: str = Query("", max_length=128)
-                          ) -> HTMLResponse:
+    async def verify_page(
+        n: str = Query("", max_length=64), h: str = Query("", max_length=128)
+    ) -> HTMLResponse:
         """The page the certificate's QR code opens."""
         result = ""
         status = 200
@@ -47,28 +48,45 @@ def router(settings: GatewaySettings) -> APIRouter:
             try:
                 reply = await verify(n, h)
             except grpc.aio.AioRpcError:
-                return HTMLResponse(PAGE.format(
-                    result='<p class="bad">核验服务暂不可用 / The check is unavailable now.</p>',
-                    number=html.escape(n), digest=html.escape(h)), status_code=503)
+                return HTMLResponse(
+                    PAGE.format(
+                        result='<p class="bad">核验服务暂不可用 / The check is unavailable now.</p>',
+                        number=html.escape(n),
+                        digest=html.escape(h),
+                    ),
+                    status_code=503,
+                )
             if reply.genuine:
-                result = (f'<p class="ok" id="verdict">真实有效 / Genuine: {html.escape(reply.holder)}, '
-                          f'{html.escape(reply.matter_code)}, {html.escape(reply.province)}, '
-                          f'{html.escape(reply.issued_on)}</p>')
+                result = (
+                    f'<p class="ok" id="verdict">真实有效 / Genuine: {html.escape(reply.holder)}, '
+                    f"{html.escape(reply.matter_code)}, {html.escape(reply.province)}, "
+                    f"{html.escape(reply.issued_on)}</p>"
+                )
             else:
-                result = ('<p class="bad" id="verdict">未通过核验 / Not genuine: the number and '
-                          'hash do not match a certificate we issued.</p>')
-        return HTMLResponse(PAGE.format(result=result, number=html.escape(n),
-                                        digest=html.escape(h)), status_code=status)
+                result = (
+                    '<p class="bad" id="verdict">未通过核验 / Not genuine: the number and '
+                    "hash do not match a certificate we issued.</p>"
+                )
+        return HTMLResponse(
+            PAGE.format(result=result, number=html.escape(n), digest=html.escape(h)), status_code=status
+        )
 
     @routes.get("/api/v1/certificates/verify", tags=["public"])
-    async def verify_json(n: str = Query(..., max_length=64), h: str = Query(..., max_length=128)
-                          ) -> JSONResponse:
+    async def verify_json(
+        n: str = Query(..., max_length=64), h: str = Query(..., max_length=128)
+    ) -> JSONResponse:
         try:
             reply = await verify(n, h)
         except grpc.aio.AioRpcError as error:
             return from_rpc(error, "results").response()
-        return JSONResponse({"genuine": reply.genuine, "holder": reply.holder,
-                             "matter_code": reply.matter_code, "province": reply.province,
-                             "issued_on": reply.issued_on})
+        return JSONResponse(
+            {
+                "genuine": reply.genuine,
+                "holder": reply.holder,
+                "matter_code": reply.matter_code,
+                "province": reply.province,
+                "issued_on": reply.issued_on,
+            }
+        )
 
     return routes

@@ -27,10 +27,23 @@ from support import eventually
 from tongban.results.v1 import results_pb2
 
 HAPPY_PATH = [
-    "ApplicationCreated", "MaterialUploaded", "ApplicationSubmitted", "CaseQueued",
-    "CaseReserved", "ReservationAccepted", "CaseAssigned", "WindowOpened", "WindowPartyJoined",
-    "WindowConnected", "DecisionRecorded", "ResultIssued", "ResultDelivered", "WindowClosed",
-    "WindowRecordingStored", "EvaluationSubmitted", "CaseClosed",
+    "ApplicationCreated",
+    "MaterialUploaded",
+    "ApplicationSubmitted",
+    "CaseQueued",
+    "CaseReserved",
+    "ReservationAccepted",
+    "CaseAssigned",
+    "WindowOpened",
+    "WindowPartyJoined",
+    "WindowConnected",
+    "DecisionRecorded",
+    "ResultIssued",
+    "ResultDelivered",
+    "WindowClosed",
+    "WindowRecordingStored",
+    "EvaluationSubmitted",
+    "CaseClosed",
 ]
 NOT_AFTER_A_REJECTION = {"ResultIssued", "ResultDelivered"}
 
@@ -43,24 +56,33 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-async def stack(kafka_bootstrap: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
-                ) -> AsyncIterator[Stack]:
+async def stack(
+    kafka_bootstrap: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
     """Every service as its own process, exactly as `make dev` runs it."""
     topics.ensure_topics(kafka_bootstrap, topics.load())
     suffix = uuid.uuid4().hex[:6]
     env = bench_env(kafka_bootstrap)
-    env.update(TONGBAN_LOOPBACK_ICE="true", TONGBAN_WORKER_NAME=f"routing-{suffix}",
-               TONGBAN_ROUTING_DATA_DIR=str(tmp_path_factory.mktemp("routing")),
-               TONGBAN_STATS_INTERVAL_S="1", TONGBAN_WRAP_UP_S="0.5")
+    env.update(
+        TONGBAN_LOOPBACK_ICE="true",
+        TONGBAN_WORKER_NAME=f"routing-{suffix}",
+        TONGBAN_ROUTING_DATA_DIR=str(tmp_path_factory.mktemp("routing")),
+        TONGBAN_STATS_INTERVAL_S="1",
+        TONGBAN_WRAP_UP_S="0.5",
+    )
     results_database = with_database(postgres_url, f"results_{suffix}")
     with contextlib.ExitStack() as processes:
         addresses = {
-            "intake": processes.enter_context(service_process("services.intake", dict(
-                env, TONGBAN_DATABASE_URL=with_database(postgres_url, f"intake_{suffix}")))),
-            "results": processes.enter_context(service_process("services.results", dict(
-                env, TONGBAN_DATABASE_URL=results_database))),
-            "routing": processes.enter_context(service_process("services.routing", env,
-                                                                timeout=90)),
+            "intake": processes.enter_context(
+                service_process(
+                    "services.intake",
+                    dict(env, TONGBAN_DATABASE_URL=with_database(postgres_url, f"intake_{suffix}")),
+                )
+            ),
+            "results": processes.enter_context(
+                service_process("services.results", dict(env, TONGBAN_DATABASE_URL=results_database))
+            ),
+            "routing": processes.enter_context(service_process("services.routing", env, timeout=90)),
             "window": processes.enter_context(service_process("services.window", env)),
         }
         yield Stack(Stubs.connect(addresses), kafka_bootstrap, results_database)
@@ -78,8 +100,9 @@ async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_en
     case_id, timings = await journey(stubs, official, random.Random(1), province="440000")
 
     async def timeline() -> list[str]:
-        events = (await stubs.results.GetCaseTimeline(
-            results_pb2.GetCaseTimelineRequest(case_id=case_id))).events
+        events = (
+            await stubs.results.GetCaseTimeline(results_pb2.GetCaseTimelineRequest(case_id=case_id))
+        ).events
         kinds = [e.type.rsplit(".", 1)[1] for e in events]
         return kinds if "CaseClosed" in kinds and "WindowRecordingStored" in kinds else []
 
@@ -93,8 +116,15 @@ async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_en
     for before, after, name in zip(positions, first[1:], HAPPY_PATH[1:], strict=False):
         assert before < after or name in {"MaterialUploaded", "WindowPartyJoined"}, kinds
     assert case.status == "CLOSED" and case.applicant.id_number.count("*") == 8
-    assert list(timings.marks) == ["submitted", "queued", "reserved", "assigned",
-                                   "window connected", "decided", "delivered"]
+    assert list(timings.marks) == [
+        "submitted",
+        "queued",
+        "reserved",
+        "assigned",
+        "window connected",
+        "decided",
+        "delivered",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -103,23 +133,36 @@ async def simulated(stack: Stack) -> Report:
     work to Sichuan or Chongqing: a fresh routing worker replays the shared topics), many
     补正 rounds (the applicant supplies the material and submits again, the case is queued
     and decided again) and some rejections."""
-    settings = Settings(halls=3, officials=3, rate=1.25, duration=4.0, seed=1,
-                        shares=Shares(supplement=0.5, rejection=0.25), talk_s=0.5,
-                        wrap_up_s=0.2, timeout_s=90, provinces=("510000", "500000"))
+    settings = Settings(
+        halls=3,
+        officials=3,
+        rate=1.25,
+        duration=4.0,
+        seed=1,
+        shares=Shares(supplement=0.5, rejection=0.25),
+        talk_s=0.5,
+        wrap_up_s=0.2,
+        timeout_s=90,
+        provinces=("510000", "500000"),
+    )
     return await simulate(settings, stack.stubs, stack.kafka)
 
 
 async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
-    stack: Stack, simulated: Report, tmp_path: Path,
+    stack: Stack,
+    simulated: Report,
+    tmp_path: Path,
 ) -> None:
     report = simulated
     assert len(report.journeys) >= 3
     stuck = [(j.stage, j.problem) for j in report.journeys if not j.closed]
     assert not stuck  # none stuck
     assert len({j.applicant.hall.province for j in report.journeys}) >= 2
-    assert all(j.applicant.target_province in {"510000", "500000"}
-               and j.applicant.target_province != j.applicant.hall.province
-               for j in report.journeys)
+    assert all(
+        j.applicant.target_province in {"510000", "500000"}
+        and j.applicant.target_province != j.applicant.hall.province
+        for j in report.journeys
+    )
     outcomes = {j.outcome for j in report.journeys}
     assert outcomes <= {"APPROVED", "REJECTED"} and "APPROVED" in outcomes
     assert any(j.supplement_rounds for j in report.journeys)  # 补正, then decided again
@@ -129,20 +172,28 @@ async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
         expected = set(HAPPY_PATH) - (NOT_AFTER_A_REJECTION if j.outcome == "REJECTED" else set())
 
         async def complete(j: object = j, expected: set[str] = expected) -> bool:
-            events = (await stack.stubs.results.GetCaseTimeline(
-                results_pb2.GetCaseTimelineRequest(case_id=j.case_id))).events  # type: ignore[attr-defined]
+            events = (
+                await stack.stubs.results.GetCaseTimeline(
+                    results_pb2.GetCaseTimelineRequest(case_id=j.case_id)
+                )
+            ).events  # type: ignore[attr-defined]
             return expected <= {e.type.rsplit(".", 1)[1] for e in events}
 
         await eventually(complete, timeout=60)
-        case = (await stack.stubs.results.GetCase(results_pb2.GetCaseRequest(
-            case_id=j.case_id))).case
+        case = (await stack.stubs.results.GetCase(results_pb2.GetCaseRequest(case_id=j.case_id))).case
         assert case.status == "CLOSED" and case.evaluation_level == j.level
         assert case.applicant.id_number.count("*") == 8
         if j.outcome == "REJECTED":
-            timeline = (await stack.stubs.results.GetCaseTimeline(
-                results_pb2.GetCaseTimelineRequest(case_id=j.case_id))).events
-            decision = [json.loads(e.data_json) for e in timeline  # the last: after any 补正
-                        if e.type.endswith("DecisionRecorded")][-1]
+            timeline = (
+                await stack.stubs.results.GetCaseTimeline(
+                    results_pb2.GetCaseTimelineRequest(case_id=j.case_id)
+                )
+            ).events
+            decision = [
+                json.loads(e.data_json)
+                for e in timeline  # the last: after any 补正
+                if e.type.endswith("DecisionRecorded")
+            ][-1]
             assert decision["reason_code"] and decision["legal_basis"]
     volumes = dict(report.volumes())
     assert volumes["journeys closed"] == len(report.journeys) and volumes["stuck or failed"] == 0
@@ -156,7 +207,9 @@ async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
 
 
 def test_replay_rebuilds_the_projection_of_the_simulated_cases(
-    stack: Stack, simulated: Report, monkeypatch: pytest.MonkeyPatch,
+    stack: Stack,
+    simulated: Report,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(cli, "KAFKA", stack.kafka)
@@ -171,6 +224,5 @@ def test_replay_rebuilds_the_projection_of_the_simulated_cases(
     for case_id in cases:
         counts = report["cases_asked"][case_id]
         assert counts["live"] == counts["rebuilt"] >= len(HAPPY_PATH) - 2, case_id
-    assert cli.main(["replay", "--database-url", stack.results_database, "--schema",
-                     "Bad-Name"]) == 2
+    assert cli.main(["replay", "--database-url", stack.results_database, "--schema", "Bad-Name"]) == 2
     assert "schema names" in capsys.readouterr().err

@@ -134,26 +134,29 @@ class KafkaNode:
         self.home.mkdir(parents=True, exist_ok=True)
         config = self.home / "server.properties"
         config.write_text(
-            "\n".join([
-                "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                f"log.dirs={self.home / 'data'}",
-                "num.partitions=3",
-                "offsets.topic.replication.factor=1",
-                "offsets.topic.num.partitions=10",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
-                "group.initial.rebalance.delay.ms=0",
-                "auto.create.topics.enable=true",
-            ]) + "\n"
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self.home / 'data'}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=10",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=true",
+                ]
+            )
+            + "\n"
         )
         (self.home / "log4j2.properties").write_text(
             LOG4J2.format(log=self.home / "broker.log", level="WARN")
@@ -165,10 +168,16 @@ class KafkaNode:
         if java is None:
             raise EngineError("Java 17 is needed for Kafka: apt-get install openjdk-17-jre-headless")
         return [
-            java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
             "-XX:TieredStopAtLevel=1",  # C1 only: much faster start-up, plenty for one node
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-            "-cp", f"{ensure_kafka_jars()}/*", main, *args,
+            "-cp",
+            f"{ensure_kafka_jars()}/*",
+            main,
+            *args,
         ]
 
     def running_pid(self) -> int | None:
@@ -186,17 +195,20 @@ class KafkaNode:
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             # "=" form: a base64 id may begin with "-", which the tool would take for an option
             formatted = subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
-                           "-c", str(config)),
-                capture_output=True, text=True,
+                self._java(
+                    "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(config)
+                ),
+                capture_output=True,
+                text=True,
             )
             if formatted.returncode != 0:
-                raise EngineError(f"formatting Kafka storage failed: {formatted.stdout}"
-                                  f"{formatted.stderr}")
+                raise EngineError(f"formatting Kafka storage failed: {formatted.stdout}{formatted.stderr}")
         with self.log_file.open("ab") as out:
             self.process = subprocess.Popen(
                 self._java("kafka.Kafka", str(config)),
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.pid_file.write_text(str(self.process.pid))
         wait_for(lambda: self._ready(), timeout, "Kafka", self.home / "broker.log")
@@ -298,23 +310,46 @@ class PostgresNode:
             shutil.chown(self.home, who, who)
         bindir = postgres_bin()
         if not (self.data / "PG_VERSION").exists():
-            self._run([
-                str(bindir / "initdb"), "-D", str(self.data), "-U", self.user,
-                "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
-            ])
+            self._run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    self.user,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
         options = [
-            f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.home}",
-            "-c max_connections=200", "-c shared_buffers=256MB",
+            f"-p {self.port}",
+            "-c listen_addresses=127.0.0.1",
+            f"-k {self.home}",
+            "-c max_connections=200",
+            "-c shared_buffers=256MB",
         ]
         if self.fast:
             # Safe against a crashed server process (the OS keeps written pages), which is what
             # the adversity tests simulate; only a machine crash could lose data. Never turn off
             # synchronous_commit here: it acknowledges commits a process crash then loses.
             options += ["-c fsync=off", "-c full_page_writes=off"]
-        self._run([
-            str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
-            "-o", " ".join(options), "-w", "-t", str(int(timeout)), "start",
-        ])
+        self._run(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log_file),
+                "-o",
+                " ".join(options),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
+            ]
+        )
         wait_for(lambda: port_open(self.port), timeout, "PostgreSQL", self.log_file)
 
     def stop(self, mode: str = "fast") -> None:
@@ -336,8 +371,10 @@ SEAWEEDFS_MODULE = "github.com/seaweedfs/seaweedfs"
 SEAWEEDFS_VERSION = "v0.0.0-20261109003541-7506e5f91cd6"
 # Outside the work tree, like ~/.m2 for the Kafka jars: a fresh clone (CI) or `make clean`
 # does not pay the build again on a machine that has it.
-TOOLS_BIN = Path(os.environ.get("TONGBAN_TOOLS_DIR")
-                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tongban" / "bin")
+TOOLS_BIN = Path(
+    os.environ.get("TONGBAN_TOOLS_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tongban" / "bin"
+)
 
 
 def ensure_weed(progress_every_s: float = 30.0) -> Path:
@@ -345,13 +382,16 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
     binary = TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
     if binary.exists():
         return binary
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists()
-                                else None)
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
     if go is None:
         raise EngineError("Go 1.26 or newer is needed to build SeaweedFS for the S3 tests")
     # the machine's own Go; the module asks for go 1.26.6, which it covers
-    env = dict(os.environ, GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"),
-               GOFLAGS="-buildvcs=false", CGO_ENABLED="0")  # pure Go: no C compiler needed
+    env = dict(
+        os.environ,
+        GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"),
+        GOFLAGS="-buildvcs=false",
+        CGO_ENABLED="0",
+    )  # pure Go: no C compiler needed
     TOOLS_BIN.mkdir(parents=True, exist_ok=True)
     log = TOOLS_BIN / "weed-build.log"
     started = time.monotonic()
@@ -359,7 +399,10 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
     with log.open("wb") as out:
         downloaded = subprocess.run(
             [go, "mod", "download", "-json", f"{SEAWEEDFS_MODULE}@{SEAWEEDFS_VERSION}"],
-            env=env, capture_output=True, check=False)
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         out.write(downloaded.stdout + downloaded.stderr)
         if downloaded.returncode != 0:
             raise EngineError(f"go mod download of SeaweedFS failed; see {log}")
@@ -367,7 +410,11 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
         partial = binary.with_name(binary.name + ".partial")
         build = subprocess.Popen(
             [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(partial), "./weed"],
-            cwd=source, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=source,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         while True:
             try:
                 build.wait(timeout=progress_every_s)
@@ -393,9 +440,20 @@ class SeaweedNode:
     secret_key: str = field(default_factory=lambda: base64.b64encode(os.urandom(24)).decode())
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     # the inner servers' ports, chosen once: a restart finds its cluster where it left it
-    ports: dict[str, int] = field(default_factory=lambda: {
-        name: free_port() for name in ("master", "master.port.grpc", "volume", "volume.port.grpc",
-                                       "filer", "filer.port.grpc", "s3.port.grpc")})
+    ports: dict[str, int] = field(
+        default_factory=lambda: {
+            name: free_port()
+            for name in (
+                "master",
+                "master.port.grpc",
+                "volume",
+                "volume.port.grpc",
+                "filer",
+                "filer.port.grpc",
+                "s3.port.grpc",
+            )
+        }
+    )
 
     @property
     def endpoint(self) -> str:
@@ -409,11 +467,19 @@ class SeaweedNode:
         self.home.mkdir(parents=True, exist_ok=True)
         config = self.home / "s3.json"
         # no anonymous identity: an unsigned or wrongly signed request is refused
-        config.write_text(json.dumps({"identities": [{
-            "name": "tongban",
-            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-        }]}))
+        config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "tongban",
+                            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                        }
+                    ]
+                }
+            )
+        )
         # read from the working directory: every bucket is a collection with volumes of its
         # own, and the default grows seven at a time (a test suite makes many buckets)
         (self.home / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
@@ -427,24 +493,37 @@ class SeaweedNode:
         (self.home / "data").mkdir(exist_ok=True)
         ports = self.ports
         args = [
-            str(weed), "server", f"-dir={self.home / 'data'}", "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1", "-filer", "-s3",
-            f"-master.port={ports['master']}", f"-master.port.grpc={ports['master.port.grpc']}",
-            f"-volume.port={ports['volume']}", f"-volume.port.grpc={ports['volume.port.grpc']}",
-            f"-filer.port={ports['filer']}", f"-filer.port.grpc={ports['filer.port.grpc']}",
-            f"-s3.port={self.s3_port}", f"-s3.port.grpc={ports['s3.port.grpc']}",
-            "-s3.port.iceberg=0", "-s3.port.lance=0",  # extra listeners we do not use
-            f"-s3.config={config}", "-master.telemetry=false",  # never call home
+            str(weed),
+            "server",
+            f"-dir={self.home / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-filer",
+            "-s3",
+            f"-master.port={ports['master']}",
+            f"-master.port.grpc={ports['master.port.grpc']}",
+            f"-volume.port={ports['volume']}",
+            f"-volume.port.grpc={ports['volume.port.grpc']}",
+            f"-filer.port={ports['filer']}",
+            f"-filer.port.grpc={ports['filer.port.grpc']}",
+            f"-s3.port={self.s3_port}",
+            f"-s3.port.grpc={ports['s3.port.grpc']}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",  # extra listeners we do not use
+            f"-s3.config={config}",
+            "-master.telemetry=false",  # never call home
             "-s3.autoCreateBucket=false",  # like AWS: a missing bucket is NoSuchBucket
-            "-master.volumeSizeLimitMB=64", "-volume.max=200",  # sparse files: small until used
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=200",  # sparse files: small until used
             "-volume.preStopSeconds=0",  # one node: no peers to hand over to, stop at once
             "-master.electionTimeout=1s",  # a single master elects itself; do not wait 10 s
             f"-filer.localSocket={self.home / 'filer.sock'}",
             f"-s3.localSocket={self.home / 's3.sock'}",
         ]
         with self.log_file.open("ab") as out:
-            self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True, cwd=self.home)
+            self.process = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.home
+            )
         wait_for(self._ready, timeout, "SeaweedFS S3", self.log_file)
 
     def _ready(self) -> bool:
@@ -457,8 +536,9 @@ class SeaweedNode:
         from services.intake import sigv4
 
         # a signed ListBuckets answers 200 only once the filer behind the gateway is up
-        headers = sigv4.sign(sigv4.Credentials(self.access_key, self.secret_key), "GET",
-                             f"127.0.0.1:{self.s3_port}", "/")
+        headers = sigv4.sign(
+            sigv4.Credentials(self.access_key, self.secret_key), "GET", f"127.0.0.1:{self.s3_port}", "/"
+        )
         try:
             return httpx.get(self.endpoint + "/", headers=headers, timeout=3).status_code == 200
         except httpx.HTTPError:

@@ -22,8 +22,14 @@ def generate(out: Path) -> None:
     files = sorted(str(p.relative_to(PROTOS)) for p in PROTOS.rglob("*.proto"))
     out.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTOS}",
-        f"--python_out={out}", f"--pyi_out={out}", f"--grpc_python_out={out}", *files,
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"-I{PROTOS}",
+        f"--python_out={out}",
+        f"--pyi_out={out}",
+        f"--grpc_python_out={out}",
+        *files,
     ]
     subprocess.run(cmd, check=True, cwd=PROTOS)
     # Regular packages (not namespace packages) so setuptools, mypy and pytest all agree.

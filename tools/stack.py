@@ -65,8 +65,7 @@ SERVICES = [
     Process("intake", "services.intake", env_port("TONGBAN_INTAKE_PORT", 50051), 9101, "intake"),
     Process("routing", "services.routing", env_port("TONGBAN_ROUTING_PORT", 50052), 9102),
     Process("window", "services.window", env_port("TONGBAN_WINDOW_PORT", 50053), 9103),
-    Process("results", "services.results", env_port("TONGBAN_RESULTS_PORT", 50054), 9104,
-            "results"),
+    Process("results", "services.results", env_port("TONGBAN_RESULTS_PORT", 50054), 9104, "results"),
 ]
 GATEWAY = Process("gateway", "gateway", None, 9100, "gateway")
 
@@ -101,16 +100,18 @@ def secrets() -> dict[str, str]:
 def service_env(process: Process) -> dict[str, str]:
     env = dict(os.environ)
     env.update(secrets())
-    env.update({
-        "TONGBAN_KAFKA_BOOTSTRAP": f"127.0.0.1:{KAFKA_PORT}",
-        "TONGBAN_METRICS_LISTEN": f"127.0.0.1:{process.metrics_port}",
-        "TONGBAN_RECORDINGS_DIR": str(STACK / "recordings"),
-        "TONGBAN_BLOB_DIR": str(STACK / "blobs"),
-        "TONGBAN_ROUTING_DATA_DIR": str(STACK / "routing"),
-        "TONGBAN_POSTGRES_URL": postgres().url("postgres"),
-        # every browser and peer of the local stack is on this machine
-        "TONGBAN_LOOPBACK_ICE": "true",
-    })
+    env.update(
+        {
+            "TONGBAN_KAFKA_BOOTSTRAP": f"127.0.0.1:{KAFKA_PORT}",
+            "TONGBAN_METRICS_LISTEN": f"127.0.0.1:{process.metrics_port}",
+            "TONGBAN_RECORDINGS_DIR": str(STACK / "recordings"),
+            "TONGBAN_BLOB_DIR": str(STACK / "blobs"),
+            "TONGBAN_ROUTING_DATA_DIR": str(STACK / "routing"),
+            "TONGBAN_POSTGRES_URL": postgres().url("postgres"),
+            # every browser and peer of the local stack is on this machine
+            "TONGBAN_LOOPBACK_ICE": "true",
+        }
+    )
     for other in SERVICES:
         env[f"TONGBAN_{other.name.upper()}_ADDR"] = f"127.0.0.1:{other.grpc_port}"
     if process.grpc_port:
@@ -138,8 +139,12 @@ def start_process(process: Process) -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = (LOGS / f"{process.name}.log").open("ab")
     child = subprocess.Popen(
-        [sys.executable, "-m", process.module], cwd=REPO_ROOT, env=service_env(process),
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", process.module],
+        cwd=REPO_ROOT,
+        env=service_env(process),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     (PIDS / f"{process.name}.pid").write_text(str(child.pid))
     return child.pid
@@ -221,8 +226,10 @@ def up() -> int:
     print(f"  Kafka        127.0.0.1:{KAFKA_PORT}")
     print(f"  PostgreSQL   {pg.url()}")
     for process in present:
-        print(f"  {process.name:<12} grpc 127.0.0.1:{process.grpc_port}"
-              f"  metrics http://127.0.0.1:{process.metrics_port}/metrics")
+        print(
+            f"  {process.name:<12} grpc 127.0.0.1:{process.grpc_port}"
+            f"  metrics http://127.0.0.1:{process.metrics_port}/metrics"
+        )
     print(f"  Logs         {LOGS}/   Stop: make down")
     print()
     print(dev_accounts())
@@ -240,8 +247,9 @@ def dev_accounts() -> str:
             lines.append(f"    kiosk {username:<16} {base}/kiosk/?device_key={password}")
         else:
             console = "official" if role in ("official", "supervisor") else "operator"
-            lines.append(f"    {role:<10} {username:<16} password {password:<18} "
-                         f"{base}/{console}/  {province}")
+            lines.append(
+                f"    {role:<10} {username:<16} password {password:<18} {base}/{console}/  {province}"
+            )
     return "\n".join(lines)
 
 
@@ -265,13 +273,16 @@ def down() -> int:
 
 
 def status() -> int:
-    rows = [("kafka", kafka().running_pid(), f"127.0.0.1:{KAFKA_PORT}", kafka().log_file),
-            ("postgres", postgres().running_pid(), f"127.0.0.1:{PG_PORT}", postgres().log_file)]
+    rows = [
+        ("kafka", kafka().running_pid(), f"127.0.0.1:{KAFKA_PORT}", kafka().log_file),
+        ("postgres", postgres().running_pid(), f"127.0.0.1:{PG_PORT}", postgres().log_file),
+    ]
     for process in [*SERVICES, GATEWAY]:
         port = process.grpc_port or GATEWAY_PORT
         if process.exists or process is GATEWAY:
-            rows.append((process.name, pid_of(process.name), f"127.0.0.1:{port}",
-                         LOGS / f"{process.name}.log"))
+            rows.append(
+                (process.name, pid_of(process.name), f"127.0.0.1:{port}", LOGS / f"{process.name}.log")
+            )
     print(f"{'name':<10} {'state':<9} {'pid':>7}  {'address':<16} log")
     for name, pid, address, log in rows:
         port = int(address.rsplit(":", 1)[1])

@@ -35,37 +35,48 @@ JOIN_TIMEOUT_S = 30.0
 @router.get("/device")
 async def device(request: Request, device: KioskDevice) -> dict[str, Any]:
     """The hall this kiosk stands in."""
-    reply = await gateway_of(request).services.call("intake", "ListHalls",
-                                                    intake_pb2.ListHallsRequest())
-    hall = next((to_json(h) for h in reply.halls if h.id == device.hall_id),
-                {"id": device.hall_id})
+    reply = await gateway_of(request).services.call("intake", "ListHalls", intake_pb2.ListHallsRequest())
+    hall = next((to_json(h) for h in reply.halls if h.id == device.hall_id), {"id": device.hall_id})
     return {"hall": hall, "label": device.label}
 
 
 @router.post("/applications", status_code=201)
-async def create_application(request: Request, body: CreateApplicationRequest,
-                             device: KioskDevice) -> dict[str, Any]:
+async def create_application(
+    request: Request, body: CreateApplicationRequest, device: KioskDevice
+) -> dict[str, Any]:
     """Creates the application at the kiosk's own hall (idempotent on request_id) and
     returns the applicant's token for this one case."""
     gateway = gateway_of(request)
-    reply = await gateway.services.call("intake", "CreateApplication", intake_pb2.CreateApplicationRequest(
-        request_id=body.request_id, applicant_name=body.applicant_name, id_number=body.id_number,
-        phone=body.phone, hall_id=device.hall_id, matter_code=body.matter_code,
-        target_province=body.target_province, disability=body.disability,
-        interpreter=body.interpreter, preferred_language=body.preferred_language,
-        delivery_method=enum_name(types_pb2.DeliveryMethod.DESCRIPTOR, body.delivery_method)))
+    reply = await gateway.services.call(
+        "intake",
+        "CreateApplication",
+        intake_pb2.CreateApplicationRequest(
+            request_id=body.request_id,
+            applicant_name=body.applicant_name,
+            id_number=body.id_number,
+            phone=body.phone,
+            hall_id=device.hall_id,
+            matter_code=body.matter_code,
+            target_province=body.target_province,
+            disability=body.disability,
+            interpreter=body.interpreter,
+            preferred_language=body.preferred_language,
+            delivery_method=enum_name(types_pb2.DeliveryMethod.DESCRIPTOR, body.delivery_method),
+        ),
+    )
     application = reply.application
     ttl = gateway.settings.applicant_token_ttl_s
     token = tokens.issue(gateway.secret, application.case_id, device.hall_id, ttl)
-    await gateway.store.audit(f"kiosk:{device.hall_id}", "application_created",
-                              application.case_id, client_of(request))
-    return {"case_id": application.case_id, "applicant_token": token,
-            "application": to_json(application)}
+    await gateway.store.audit(
+        f"kiosk:{device.hall_id}", "application_created", application.case_id, client_of(request)
+    )
+    return {"case_id": application.case_id, "applicant_token": token, "application": to_json(application)}
 
 
 async def _position(gateway: Gateway, case_id: str, province: str) -> dict[str, Any]:
-    reply = await gateway.services.call("routing", "GetQueuePosition", routing_pb2.GetQueuePositionRequest(
-        case_id=case_id, province=province))
+    reply = await gateway.services.call(
+        "routing", "GetQueuePosition", routing_pb2.GetQueuePositionRequest(case_id=case_id, province=province)
+    )
     return to_json(reply)
 
 
@@ -83,8 +94,11 @@ async def get_case(request: Request, case_id: CaseId, grant: Applicant) -> dict[
         except ApiError as error:
             if error.status != 503:
                 raise
-    return {"application": to_json(application), "case": to_json(case) if case else None,
-            "position": position}
+    return {
+        "application": to_json(application),
+        "case": to_json(case) if case else None,
+        "position": position,
+    }
 
 
 @router.get("/cases/{case_id}/position")
@@ -95,44 +109,63 @@ async def queue_position(request: Request, case_id: CaseId, grant: Applicant) ->
     return await _position(gateway, case_id, application.target_province)
 
 
-@router.post("/cases/{case_id}/materials", status_code=201, openapi_extra={"requestBody": {
-    "required": True, "content": {
-        "multipart/form-data": {"schema": {"type": "object", "properties": {
-            "file": {"type": "string", "format": "binary"}}}},
-        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-        "image/png": {"schema": {"type": "string", "format": "binary"}},
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+@router.post(
+    "/cases/{case_id}/materials",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 async def upload_material(
-    request: Request, case_id: CaseId, grant: Applicant,
+    request: Request,
+    case_id: CaseId,
+    grant: Applicant,
     material_code: Annotated[str, Query(min_length=1, max_length=64)],
     source: Annotated[Literal["upload", "document_camera"], Query()] = "upload",
 ) -> dict[str, Any]:
     """One material (JPEG, PNG or PDF; at most 20 MiB), as multipart/form-data (part
     "file") or as the raw body; a camera snapshot uses source=document_camera."""
-    return {"material": await uploads.upload(gateway_of(request), request, case_id, material_code,
-                                             source)}
+    return {"material": await uploads.upload(gateway_of(request), request, case_id, material_code, source)}
 
 
 @router.post("/cases/{case_id}/submit")
 async def submit(request: Request, case_id: CaseId, grant: Applicant) -> dict[str, Any]:
     reply = await gateway_of(request).services.call(
-        "intake", "SubmitApplication", intake_pb2.SubmitApplicationRequest(case_id=case_id))
-    return {"application": to_json(reply.application),
-            "accepted_with_deficiency": reply.accepted_with_deficiency}
+        "intake", "SubmitApplication", intake_pb2.SubmitApplicationRequest(case_id=case_id)
+    )
+    return {
+        "application": to_json(reply.application),
+        "accepted_with_deficiency": reply.accepted_with_deficiency,
+    }
 
 
 @router.post("/cases/{case_id}/cancel")
-async def cancel(request: Request, case_id: CaseId, grant: Applicant, body: CancelRequest
-                 ) -> dict[str, Any]:
+async def cancel(request: Request, case_id: CaseId, grant: Applicant, body: CancelRequest) -> dict[str, Any]:
     reply = await gateway_of(request).services.call(
-        "intake", "CancelApplication",
-        intake_pb2.CancelApplicationRequest(case_id=case_id, reason=body.reason))
+        "intake",
+        "CancelApplication",
+        intake_pb2.CancelApplicationRequest(case_id=case_id, reason=body.reason),
+    )
     return {"application": to_json(reply.application)}
 
 
 @router.post("/cases/{case_id}/window/join")
-async def join_window(request: Request, case_id: CaseId, grant: Applicant, body: JoinRequest
-                      ) -> dict[str, Any]:
+async def join_window(
+    request: Request, case_id: CaseId, grant: Applicant, body: JoinRequest
+) -> dict[str, Any]:
     """Relays the kiosk's SDP offer to the case's window on the applicant's seat; 409 until
     the window is open (it opens when an official accepts the case)."""
     gateway = gateway_of(request)
@@ -141,56 +174,80 @@ async def join_window(request: Request, case_id: CaseId, grant: Applicant, body:
         raise conflict("视频窗口尚未开启，请稍候", "the video window is not open yet; please wait")
     if existing.state == "closed":  # only the official may open a case's window again
         raise conflict("视频窗口已关闭", "the video window is closed")
-    return await join_seat(gateway, case_id, existing.official_id,
-                           types_pb2.SEAT_ROLE_APPLICANT, body.sdp)
+    return await join_seat(gateway, case_id, existing.official_id, types_pb2.SEAT_ROLE_APPLICANT, body.sdp)
 
 
-async def join_seat(gateway: Gateway, case_id: str, official_id: str, role: int, sdp: str
-                    ) -> dict[str, Any]:
+async def join_seat(gateway: Gateway, case_id: str, official_id: str, role: int, sdp: str) -> dict[str, Any]:
     """OpenWindow is idempotent per case and hands out fresh seat tokens: the gateway keeps
     them to itself and joins the caller's seat with the caller's offer."""
-    opened = (await gateway.services.call("window", "OpenWindow", window_pb2.OpenWindowRequest(
-        case_id=case_id, official_id=official_id))).window
+    opened = (
+        await gateway.services.call(
+            "window", "OpenWindow", window_pb2.OpenWindowRequest(case_id=case_id, official_id=official_id)
+        )
+    ).window
     if opened.state == "closed":
         raise conflict("视频窗口已关闭", "the video window is closed")
     seat = next((s for s in opened.seats if s.role == role), None)
     if seat is None:
         raise conflict("该视频窗口没有您的席位", "the window has no seat for you")
-    answer = await gateway.services.call("window", "Join", window_pb2.JoinRequest(
-        window_id=opened.id, join_token=seat.join_token, sdp=sdp), timeout=JOIN_TIMEOUT_S)
+    answer = await gateway.services.call(
+        "window",
+        "Join",
+        window_pb2.JoinRequest(window_id=opened.id, join_token=seat.join_token, sdp=sdp),
+        timeout=JOIN_TIMEOUT_S,
+    )
     return {"window_id": opened.id, "role": to_json(answer)["role"], "sdp": answer.sdp}
 
 
 @router.post("/cases/{case_id}/confirm")
-async def confirm_summary(request: Request, case_id: CaseId, grant: Applicant,
-                          body: ConfirmRequest) -> dict[str, Any]:
+async def confirm_summary(
+    request: Request, case_id: CaseId, grant: Applicant, body: ConfirmRequest
+) -> dict[str, Any]:
     """The applicant confirms (or disputes) the official's summary; the official's console
     hears it at once. The window's data channel carries the same message when it is open."""
     gateway = gateway_of(request)
-    gateway.hub.notice(case_id, "ApplicantConfirmed", {"confirmed": body.confirmed,
-                                                       "note": body.note})
-    await gateway.store.audit(f"applicant:{case_id}", "summary_confirmed" if body.confirmed
-                              else "summary_disputed", case_id, client_of(request), body.note)
+    gateway.hub.notice(case_id, "ApplicantConfirmed", {"confirmed": body.confirmed, "note": body.note})
+    await gateway.store.audit(
+        f"applicant:{case_id}",
+        "summary_confirmed" if body.confirmed else "summary_disputed",
+        case_id,
+        client_of(request),
+        body.note,
+    )
     return {"confirmed": body.confirmed}
 
 
 @router.post("/cases/{case_id}/evaluation", status_code=201)
-async def evaluate(request: Request, case_id: CaseId, grant: Applicant, body: EvaluationRequest
-                   ) -> dict[str, Any]:
+async def evaluate(
+    request: Request, case_id: CaseId, grant: Applicant, body: EvaluationRequest
+) -> dict[str, Any]:
     """好差评: 1 (非常不满意) … 5 (非常满意), tags from the vocabulary, once per case."""
     reply = await gateway_of(request).services.call(
-        "results", "SubmitEvaluation", results_pb2.SubmitEvaluationRequest(
-            case_id=case_id, level=body.level, tags=body.tags, comment=body.comment))
+        "results",
+        "SubmitEvaluation",
+        results_pb2.SubmitEvaluationRequest(
+            case_id=case_id, level=body.level, tags=body.tags, comment=body.comment
+        ),
+    )
     return {"rectification_id": reply.rectification_id}
 
 
-@router.get("/cases/{case_id}/certificate", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/cases/{case_id}/certificate",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def certificate(request: Request, case_id: CaseId, grant: Applicant) -> Response:
     """The electronic certificate (PDF) of an approved case."""
     reply = await gateway_of(request).services.call(
-        "results", "GetCertificate", results_pb2.GetCertificateRequest(case_id=case_id))
+        "results", "GetCertificate", results_pb2.GetCertificateRequest(case_id=case_id)
+    )
     safe = "".join(c for c in reply.certificate_number if c.isalnum() or c in "-_") or "certificate"
-    return Response(reply.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{safe}.pdf"',
-        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'"})
+    return Response(
+        reply.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{safe}.pdf"',
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+        },
+    )

@@ -26,21 +26,36 @@ KAFKA_TIMEOUT_S = 15.0
 
 
 def kafka_unavailable() -> ApiError:
-    return ApiError(503, "service_unavailable", "Kafka 暂时不可用", "Kafka is unavailable",
-                    headers={"Retry-After": "5"})
+    return ApiError(
+        503, "service_unavailable", "Kafka 暂时不可用", "Kafka is unavailable", headers={"Retry-After": "5"}
+    )
 
 
 @router.get("/cases")
-async def search_cases(request: Request, session: OperatorSession,
-                       hall_province: Province = "", target_province: Province = "",
-                       matter_code: Annotated[str, Query(max_length=64)] = "",
-                       status: Annotated[str, Query(max_length=32)] = "",
-                       page_token: Annotated[str, Query(max_length=200)] = "") -> dict[str, Any]:
-    reply = await gateway_of(request).services.call("results", "SearchCases", results_pb2.SearchCasesRequest(
-        hall_province=hall_province, target_province=target_province, matter_code=matter_code,
-        status=status, page_size=50, page_token=page_token))
-    return access.masked({"cases": [to_json(c) for c in reply.cases],
-                          "next_page_token": reply.next_page_token})
+async def search_cases(
+    request: Request,
+    session: OperatorSession,
+    hall_province: Province = "",
+    target_province: Province = "",
+    matter_code: Annotated[str, Query(max_length=64)] = "",
+    status: Annotated[str, Query(max_length=32)] = "",
+    page_token: Annotated[str, Query(max_length=200)] = "",
+) -> dict[str, Any]:
+    reply = await gateway_of(request).services.call(
+        "results",
+        "SearchCases",
+        results_pb2.SearchCasesRequest(
+            hall_province=hall_province,
+            target_province=target_province,
+            matter_code=matter_code,
+            status=status,
+            page_size=50,
+            page_token=page_token,
+        ),
+    )
+    return access.masked(
+        {"cases": [to_json(c) for c in reply.cases], "next_page_token": reply.next_page_token}
+    )
 
 
 @router.get("/cases/{case_id}/timeline")
@@ -48,8 +63,9 @@ async def timeline(request: Request, session: OperatorSession, case_id: CaseId) 
     """The case (masked) and every event of it, in order."""
     gateway = gateway_of(request)
     case = await access.results_case(gateway, case_id)
-    reply = await gateway.services.call("results", "GetCaseTimeline",
-                                        results_pb2.GetCaseTimelineRequest(case_id=case_id))
+    reply = await gateway.services.call(
+        "results", "GetCaseTimeline", results_pb2.GetCaseTimelineRequest(case_id=case_id)
+    )
     events = []
     for event in reply.events:
         item = to_json(event)
@@ -64,28 +80,39 @@ async def timeline(request: Request, session: OperatorSession, case_id: CaseId) 
 
 
 @router.get("/stats")
-async def stats(request: Request, session: OperatorSession, hall_province: Province = "",
-                target_province: Province = "",
-                matter_code: Annotated[str, Query(max_length=64)] = "") -> dict[str, Any]:
-    reply = await gateway_of(request).services.call("results", "GetStats", results_pb2.GetStatsRequest(
-        hall_province=hall_province, target_province=target_province, matter_code=matter_code))
+async def stats(
+    request: Request,
+    session: OperatorSession,
+    hall_province: Province = "",
+    target_province: Province = "",
+    matter_code: Annotated[str, Query(max_length=64)] = "",
+) -> dict[str, Any]:
+    reply = await gateway_of(request).services.call(
+        "results",
+        "GetStats",
+        results_pb2.GetStatsRequest(
+            hall_province=hall_province, target_province=target_province, matter_code=matter_code
+        ),
+    )
     return {"rows": [to_json(r) for r in reply.rows]}
 
 
 @router.get("/queues")
-async def queues(request: Request, session: OperatorSession, province: Province = ""
-                 ) -> dict[str, Any]:
+async def queues(request: Request, session: OperatorSession, province: Province = "") -> dict[str, Any]:
     """Depth, oldest wait and available officials per province and department."""
     reply = await gateway_of(request).services.call(
-        "routing", "ListQueues", routing_pb2.ListQueuesRequest(province=province), timeout=30.0)
+        "routing", "ListQueues", routing_pb2.ListQueuesRequest(province=province), timeout=30.0
+    )
     return {"queues": [to_json(q) for q in reply.queues]}
 
 
 @router.get("/anomalies")
-async def anomalies(request: Request, session: OperatorSession,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+async def anomalies(
+    request: Request, session: OperatorSession, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
     reply = await gateway_of(request).services.call(
-        "results", "ListAnomalies", results_pb2.ListAnomaliesRequest(limit=limit))
+        "results", "ListAnomalies", results_pb2.ListAnomaliesRequest(limit=limit)
+    )
     return {"anomalies": [to_json(a) for a in reply.anomalies]}
 
 
@@ -103,8 +130,9 @@ async def _kafka(call: Any, *args: Any) -> Any:
 
 
 @router.get("/dead-letters")
-async def dead_letters(request: Request, session: OperatorSession,
-                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+async def dead_letters(
+    request: Request, session: OperatorSession, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> dict[str, Any]:
     """The newest dead-lettered records: where from, why, which consumer (never the value)."""
     bootstrap = gateway_of(request).settings.kafka_bootstrap
     return {"records": await _kafka(kafka_ops.dead_letters, bootstrap, limit)}
@@ -118,8 +146,9 @@ async def lag(request: Request, session: OperatorSession) -> dict[str, Any]:
 
 
 @router.get("/live")
-async def live_figures(request: Request, session: OperatorSession,
-                       seconds: Annotated[int, Query(ge=10, le=120)] = 60) -> dict[str, Any]:
+async def live_figures(
+    request: Request, session: OperatorSession, seconds: Annotated[int, Query(ge=10, le=120)] = 60
+) -> dict[str, Any]:
     """From the live stream since this gateway started: events per second per topic (and
     the per-second series), SLA breaches, window quality, ratings."""
     return gateway_of(request).hub.figures.snapshot(seconds)

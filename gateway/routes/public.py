@@ -20,32 +20,37 @@ Province = Annotated[str, Query(pattern=r"^([0-9]{6})?$")]
 
 
 @router.get("/matters")
-async def list_matters(request: Request, q: Annotated[str, Query(max_length=100)] = "",
-                       province: Province = "") -> dict[str, Any]:
+async def list_matters(
+    request: Request, q: Annotated[str, Query(max_length=100)] = "", province: Province = ""
+) -> dict[str, Any]:
     """Matters (事项) handled remotely, searched in zh or en, optionally of one province."""
     reply = await gateway_of(request).services.call(
-        "intake", "ListMatters", intake_pb2.ListMattersRequest(query=q, province=province))
+        "intake", "ListMatters", intake_pb2.ListMattersRequest(query=q, province=province)
+    )
     return {"matters": [to_json(m) for m in reply.matters if m.remote_window]}
 
 
 @router.get("/matters/{code}")
 async def get_matter(request: Request, code: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
-    reply = await gateway_of(request).services.call("intake", "GetMatter",
-                                                    intake_pb2.GetMatterRequest(code=code))
+    reply = await gateway_of(request).services.call(
+        "intake", "GetMatter", intake_pb2.GetMatterRequest(code=code)
+    )
     return {"matter": to_json(reply.matter)}
 
 
 @router.get("/halls")
 async def list_halls(request: Request, province: Province = "") -> dict[str, Any]:
-    reply = await gateway_of(request).services.call("intake", "ListHalls",
-                                                    intake_pb2.ListHallsRequest(province=province))
+    reply = await gateway_of(request).services.call(
+        "intake", "ListHalls", intake_pb2.ListHallsRequest(province=province)
+    )
     return {"halls": [to_json(h) for h in reply.halls]}
 
 
 @router.get("/provinces")
 async def list_provinces(request: Request) -> dict[str, Any]:
-    reply = await gateway_of(request).services.call("intake", "ListProvinces",
-                                                    intake_pb2.ListProvincesRequest())
+    reply = await gateway_of(request).services.call(
+        "intake", "ListProvinces", intake_pb2.ListProvincesRequest()
+    )
     return {"provinces": [to_json(p) for p in reply.provinces]}
 
 
@@ -78,8 +83,9 @@ async def console_config(request: Request) -> dict[str, Any]:
     settings = gateway_of(request).settings
     who = await caller_name(request) if settings.turn_secret else None
     return {
-        "ice_servers": turn.ice_servers(settings.ice_servers, settings.turn_secret if who else "",
-                                        who or "", settings.turn_ttl_s),
+        "ice_servers": turn.ice_servers(
+            settings.ice_servers, settings.turn_secret if who else "", who or "", settings.turn_ttl_s
+        ),
         "max_upload_bytes": settings.max_upload_bytes,
         "evaluation_levels": {str(k): {"zh": zh, "en": en} for k, (zh, en) in LEVELS.items()},
         "evaluation_tags": {k: {"zh": zh, "en": en} for k, (zh, en) in TAGS.items()},

@@ -21,10 +21,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 def _cookies(response: Response, token: str, csrf: str, max_age: int, secure: bool) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="strict",
-                        secure=secure, path="/")
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="strict",
-                        secure=secure, path="/")
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="strict", secure=secure, path="/"
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="strict", secure=secure, path="/"
+    )
 
 
 @router.post("/login")
@@ -38,9 +40,13 @@ async def login(request: Request, body: LoginRequest, response: Response) -> dic
     wait = gateway.limiter.retry_after(*keys)
     if wait > 0:
         seconds = math.ceil(wait)
-        raise ApiError(429, "too_many_attempts", f"登录尝试过于频繁，请 {seconds} 秒后再试",
-                       f"too many sign-in attempts; try again in {seconds} s",
-                       headers={"Retry-After": str(seconds)})
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"登录尝试过于频繁，请 {seconds} 秒后再试",
+            f"too many sign-in attempts; try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
     account = await gateway.store.authenticate(username, body.password)
     if account is None:
         gateway.limiter.hit(*keys)
@@ -52,21 +58,35 @@ async def login(request: Request, body: LoginRequest, response: Response) -> dic
     await gateway.store.audit(username, "login", client=client)
     if account.role == "official":
         await register_official(gateway, account)
-    return {"user": account.public(), "csrf_token": session.csrf_token,
-            "expires_at": session.expires_at.isoformat()}
+    return {
+        "user": account.public(),
+        "csrf_token": session.csrf_token,
+        "expires_at": session.expires_at.isoformat(),
+    }
 
 
 async def register_official(gateway: Gateway, account: Account) -> None:
     """Tells the router about the official (idempotent); sign-in works without it."""
     try:
-        await gateway.services.call("routing", "RegisterOfficial", routing_pb2.RegisterOfficialRequest(
-            official=routing_pb2.Official(
-                id=account.username, province=account.province, department=account.department,
-                skills=[account.department] if account.department else [],
-                languages=list(account.languages), display_name=account.display_name)))
+        await gateway.services.call(
+            "routing",
+            "RegisterOfficial",
+            routing_pb2.RegisterOfficialRequest(
+                official=routing_pb2.Official(
+                    id=account.username,
+                    province=account.province,
+                    department=account.department,
+                    skills=[account.department] if account.department else [],
+                    languages=list(account.languages),
+                    display_name=account.display_name,
+                )
+            ),
+        )
     except ApiError as error:
-        log.warning("official not registered with routing",
-                    extra={"official": account.username, "error": error.message_en})
+        log.warning(
+            "official not registered with routing",
+            extra={"official": account.username, "error": error.message_en},
+        )
 
 
 @router.post("/logout")
@@ -81,5 +101,8 @@ async def logout(request: Request, session: StaffSession, response: Response) ->
 @router.get("/me")
 async def me(session: StaffSession) -> dict[str, Any]:
     """The signed-in account and its CSRF token (for a console reloaded in the browser)."""
-    return {"user": session.account.public(), "csrf_token": session.csrf_token,
-            "expires_at": session.expires_at.isoformat()}
+    return {
+        "user": session.account.public(),
+        "csrf_token": session.csrf_token,
+        "expires_at": session.expires_at.isoformat(),
+    }

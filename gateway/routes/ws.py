@@ -34,8 +34,15 @@ OFFICIAL_NOTICES = {"ApplicantConfirmed"}
 async def refuse(websocket: WebSocket, error: ApiError) -> None:
     await websocket.accept()
     await websocket.send_json(error.body() | {"kind": "error"})
-    await websocket.close(code=4401 if error.status == 401 else 4403 if error.status == 403
-                          else 4400 if error.status < 500 else 1011)
+    await websocket.close(
+        code=4401
+        if error.status == 401
+        else 4403
+        if error.status == 403
+        else 4400
+        if error.status < 500
+        else 1011
+    )
 
 
 async def pump(websocket: WebSocket, subscription: Subscription) -> None:
@@ -51,8 +58,9 @@ async def pump(websocket: WebSocket, subscription: Subscription) -> None:
     try:
         while not closed.done():
             next_event = asyncio.create_task(subscription.queue.get())
-            done, _ = await asyncio.wait({next_event, closed}, timeout=PING_S,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {next_event, closed}, timeout=PING_S, return_when=asyncio.FIRST_COMPLETED
+            )
             if next_event in done:
                 payload = next_event.result().as_json()
                 if subscription.dropped:
@@ -139,14 +147,12 @@ async def official_socket(websocket: WebSocket) -> None:
 
     with gateway.hub.subscribe(accepts) as subscription:
         await websocket.accept()
-        await websocket.send_json({"kind": "hello", "user": session.account.public(),
-                                   "official": state})
+        await websocket.send_json({"kind": "hello", "user": session.account.public(), "official": state})
         await pump(websocket, subscription)
 
 
 @router.websocket("/ws/operator")
-async def operator_socket(websocket: WebSocket, type: str = "", province: str = "",
-                          case: str = "") -> None:
+async def operator_socket(websocket: WebSocket, type: str = "", province: str = "", case: str = "") -> None:
     """Every event, masked as published, filtered by type (substring or topic), province
     (any province field, or the routing key) and case id."""
     session = await staff_socket(websocket, ("operator", "admin"))
@@ -158,6 +164,7 @@ async def operator_socket(websocket: WebSocket, type: str = "", province: str = 
     gateway = gateway_of(websocket)
     with gateway.hub.subscribe(operator_filter(type, province, case)) as subscription:
         await websocket.accept()
-        await websocket.send_json({"kind": "hello", "filters": {"type": type, "province": province,
-                                                                "case": case}})
+        await websocket.send_json(
+            {"kind": "hello", "filters": {"type": type, "province": province, "case": case}}
+        )
         await pump(websocket, subscription)

@@ -28,8 +28,11 @@ log = logging.getLogger("services.intake")
 def blob_store(settings: IntakeSettings) -> BlobStore:
     """The store TONGBAN_BLOB_STORE names: a local folder, or an S3-compatible bucket."""
     if settings.blob_store == "s3":
-        return S3BlobStore(settings.s3_endpoint, settings.s3_bucket, sigv4.Credentials(
-            settings.s3_access_key, settings.s3_secret_key, settings.s3_region))
+        return S3BlobStore(
+            settings.s3_endpoint,
+            settings.s3_bucket,
+            sigv4.Credentials(settings.s3_access_key, settings.s3_secret_key, settings.s3_region),
+        )
     return LocalBlobStore(settings.blob_dir)
 
 
@@ -40,15 +43,17 @@ async def prepare_blob_store(blobs: BlobStore) -> None:
         try:
             await blobs.ensure_bucket()
         except BlobStoreError as exc:
-            log.warning("blob store not ready; uploads will be refused until it is",
-                        extra={"store": repr(blobs), "error": str(exc)})
+            log.warning(
+                "blob store not ready; uploads will be refused until it is",
+                extra={"store": repr(blobs), "error": str(exc)},
+            )
 
 
-def decisions_consumer(bootstrap: str, api: IntakeApi, group: str = "tongban-intake"
-                       ) -> EventConsumer:
+def decisions_consumer(bootstrap: str, api: IntakeApi, group: str = "tongban-intake") -> EventConsumer:
     """补正 requests come back from results as decisions."""
-    return EventConsumer(bootstrap, ["tongban.result"], group, api.on_decision, "intake",
-                         types={"DecisionRecorded"})
+    return EventConsumer(
+        bootstrap, ["tongban.result"], group, api.on_decision, "intake", types={"DecisionRecorded"}
+    )
 
 
 async def serve(settings: IntakeSettings) -> None:
@@ -61,14 +66,19 @@ async def serve(settings: IntakeSettings) -> None:
     blobs = blob_store(settings)
     await prepare_blob_store(blobs)
     api = IntakeApi(
-        IntakeStore(pool, catalog), load_catalog(), blobs,
-        pii.Keyring.parse(settings.pii_keys), base64.b64decode(settings.pseudonym_secret),
+        IntakeStore(pool, catalog),
+        load_catalog(),
+        blobs,
+        pii.Keyring.parse(settings.pii_keys),
+        base64.b64decode(settings.pseudonym_secret),
     )
     decisions = decisions_consumer(settings.kafka_bootstrap, api)
     decisions.start()
     service = Service("intake", settings.grpc_listen, settings.metrics_listen)
-    service.add(lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
-                intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name)
+    service.add(
+        lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
+        intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
+    )
 
     async def close() -> None:
         await decisions.stop()

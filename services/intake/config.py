@@ -40,13 +40,12 @@ class IntakeSettings(CommonSettings):
     database_url: str = setting("intake's PostgreSQL database", check=postgres_url)
     pii_keys: str = setting("AES-256-GCM keys for personal data, current first", check=_keys)
     pseudonym_secret: str = setting("HMAC secret (base64) for applicant pseudonyms")
-    blob_store: str = setting("where material files live: local (a folder) or s3", "local",
-                              _blob_store)
+    blob_store: str = setting("where material files live: local (a folder) or s3", "local", _blob_store)
     blob_dir: str = setting("folder for material files (TONGBAN_BLOB_STORE=local)", ".stack/blobs")
-    s3_endpoint: str = setting("S3-compatible endpoint http(s)://host:port (TONGBAN_BLOB_STORE=s3)",
-                               "", _endpoint)
-    s3_bucket: str = setting("bucket for material files, created if missing", "tongban-materials",
-                             _bucket)
+    s3_endpoint: str = setting(
+        "S3-compatible endpoint http(s)://host:port (TONGBAN_BLOB_STORE=s3)", "", _endpoint
+    )
+    s3_bucket: str = setting("bucket for material files, created if missing", "tongban-materials", _bucket)
     s3_region: str = setting("region the S3 signature is scoped to", "us-east-1")
     s3_access_key: str = setting("S3 access key id", "")
     s3_secret_key: str = setting("S3 secret access key", "")
@@ -57,10 +56,15 @@ class IntakeSettings(CommonSettings):
         if values.get("blob_store") != "s3":
             return []
         # a value that failed its own check is absent here and already reported
-        return [f"{env_name(name)}: required when TONGBAN_BLOB_STORE=s3"
-                for name in S3_REQUIRED if name in values and not values[name]]
+        return [
+            f"{env_name(name)}: required when TONGBAN_BLOB_STORE=s3"
+            for name in S3_REQUIRED
+            if name in values and not values[name]
+        ]
 
     def __repr__(self) -> str:  # settings may end up in a log line; secrets must not
-        shown = ", ".join(f"{f.name}={'***' if f.name in SECRETS else repr(getattr(self, f.name))}"
-                          for f in dataclasses.fields(self))
+        shown = ", ".join(
+            f"{f.name}={'***' if f.name in SECRETS else repr(getattr(self, f.name))}"
+            for f in dataclasses.fields(self)
+        )
         return f"IntakeSettings({shown})"

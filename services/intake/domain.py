@@ -15,8 +15,8 @@ from services.shared import filetypes
 from services.shared.catalog import Catalog, Hall, Material, Matter
 from services.shared.errors import FieldViolation, ValidationFailed
 
-MAX_MATERIAL_BYTES = 20 * 1024 * 1024       # one file
-MAX_APPLICATION_BYTES = 100 * 1024 * 1024   # all files of one application
+MAX_MATERIAL_BYTES = 20 * 1024 * 1024  # one file
+MAX_APPLICATION_BYTES = 100 * 1024 * 1024  # all files of one application
 ELDERLY_AGE = 60
 LANGUAGES = {"zh": "普通话", "en": "English", "yue": "粤语", "sign": "手语"}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -60,32 +60,63 @@ def check_digit(first17: str) -> str:
     return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
 
-def id_number_violations(text: str, today: date, catalog: Catalog, field: str = "id_number"
-                         ) -> tuple[ResidentId | None, list[FieldViolation]]:
+def id_number_violations(
+    text: str, today: date, catalog: Catalog, field: str = "id_number"
+) -> tuple[ResidentId | None, list[FieldViolation]]:
     """GB 11643-1999: 18 characters, real division, real past birth date, MOD 11-2 check."""
     number = fold_width(text).strip().upper()
     if len(number) != 18:
         return None, [_v(field, "LENGTH", "身份证号码应为 18 位", "the ID number must have 18 characters")]
     # isascii first: str.isdigit() also accepts other scripts' digits (e.g. Arabic-Indic)
     if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        return None, [_v(field, "CHARACTERS", "身份证号码只能包含数字，最后一位可以是 X",
-                         "the ID number has digits only, the last may be X")]
+        return None, [
+            _v(
+                field,
+                "CHARACTERS",
+                "身份证号码只能包含数字，最后一位可以是 X",
+                "the ID number has digits only, the last may be X",
+            )
+        ]
     problems: list[FieldViolation] = []
     if not catalog.is_division_known(number[:6]):
-        problems.append(_v(field, "DIVISION", "身份证号码的行政区划代码不存在",
-                           "the ID number's division code does not exist"))
+        problems.append(
+            _v(
+                field,
+                "DIVISION",
+                "身份证号码的行政区划代码不存在",
+                "the ID number's division code does not exist",
+            )
+        )
     birth: date | None = None
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        problems.append(_v(field, "BIRTH_DATE", "身份证号码中的出生日期不存在",
-                           "the ID number's birth date is not a real date"))
+        problems.append(
+            _v(
+                field,
+                "BIRTH_DATE",
+                "身份证号码中的出生日期不存在",
+                "the ID number's birth date is not a real date",
+            )
+        )
     if birth is not None and not EARLIEST_BIRTH <= birth <= today:
-        problems.append(_v(field, "BIRTH_DATE", "身份证号码中的出生日期不合理",
-                           "the ID number's birth date is in the future or too long ago"))
+        problems.append(
+            _v(
+                field,
+                "BIRTH_DATE",
+                "身份证号码中的出生日期不合理",
+                "the ID number's birth date is in the future or too long ago",
+            )
+        )
     if check_digit(number[:17]) != number[17]:
-        problems.append(_v(field, "CHECK_DIGIT", "身份证号码校验位错误，请核对",
-                           "the ID number's check digit is wrong; please check it"))
+        problems.append(
+            _v(
+                field,
+                "CHECK_DIGIT",
+                "身份证号码校验位错误，请核对",
+                "the ID number's check digit is wrong; please check it",
+            )
+        )
     if problems or birth is None:
         return None, problems
     return ResidentId(number, number[:6], birth, int(number[14:17])), []
@@ -116,8 +147,9 @@ def validate_mobile(text: str, field: str = "phone") -> str:
 
 
 def _mobile_violation(field: str) -> FieldViolation:
-    return _v(field, "FORMAT", "请输入 11 位中国大陆手机号码",
-              "enter an 11-digit mainland China mobile number")
+    return _v(
+        field, "FORMAT", "请输入 11 位中国大陆手机号码", "enter an 11-digit mainland China mobile number"
+    )
 
 
 def name_violations(name: str, field: str = "applicant_name") -> tuple[str, list[FieldViolation]]:
@@ -125,11 +157,18 @@ def name_violations(name: str, field: str = "applicant_name") -> tuple[str, list
     clean = " ".join(name.split())
     problems: list[FieldViolation] = []
     if not clean or len(clean) > 50:
-        problems.append(_v(field, "LENGTH", "姓名应为 1 到 50 个字符",
-                           "the name must have 1 to 50 characters"))
+        problems.append(
+            _v(field, "LENGTH", "姓名应为 1 到 50 个字符", "the name must have 1 to 50 characters")
+        )
     if any(unicodedata.category(c) in NAME_FORBIDDEN_CATEGORIES for c in clean):
-        problems.append(_v(field, "CHARACTERS", "姓名包含不可见或控制字符",
-                           "the name contains invisible or control characters"))
+        problems.append(
+            _v(
+                field,
+                "CHARACTERS",
+                "姓名包含不可见或控制字符",
+                "the name contains invisible or control characters",
+            )
+        )
     return clean, problems
 
 
@@ -148,8 +187,16 @@ class ValidApplication:
 
 
 def validate_application(
-    catalog: Catalog, *, today: date, name: str, id_number: str, phone: str, hall_id: str,
-    matter_code: str, target_province: str, preferred_language: str = "zh",
+    catalog: Catalog,
+    *,
+    today: date,
+    name: str,
+    id_number: str,
+    phone: str,
+    hall_id: str,
+    matter_code: str,
+    target_province: str,
+    preferred_language: str = "zh",
     delivery_method: str = "",
 ) -> ValidApplication:
     """Every rule of CreateApplication; raises ValidationFailed listing all problems."""
@@ -166,22 +213,46 @@ def validate_application(
     if matter is None:
         problems.append(_v("matter_code", "UNKNOWN", "事项不存在", "unknown matter"))
     if catalog.province(target_province) is None:
-        problems.append(_v("target_province", "UNKNOWN", "办理地省份代码不存在",
-                           "unknown target province code"))
+        problems.append(
+            _v("target_province", "UNKNOWN", "办理地省份代码不存在", "unknown target province code")
+        )
     elif matter is not None and not catalog.handles(matter.code, target_province):
-        problems.append(_v("target_province", "NOT_HANDLED", "该省份不通过远程虚拟窗口办理此事项",
-                           "that province does not handle this matter through the remote window"))
+        problems.append(
+            _v(
+                "target_province",
+                "NOT_HANDLED",
+                "该省份不通过远程虚拟窗口办理此事项",
+                "that province does not handle this matter through the remote window",
+            )
+        )
     if hall is not None and hall.province == target_province:
-        problems.append(_v("target_province", "NOT_CROSS_PROVINCE",
-                           "办理地与大厅在同一省份，不属于跨省通办，请在本地窗口办理",
-                           "the hall is in the target province: this is not a cross-province case;"
-                           " please use a local window"))
+        problems.append(
+            _v(
+                "target_province",
+                "NOT_CROSS_PROVINCE",
+                "办理地与大厅在同一省份，不属于跨省通办，请在本地窗口办理",
+                "the hall is in the target province: this is not a cross-province case;"
+                " please use a local window",
+            )
+        )
     if preferred_language not in LANGUAGES:
-        problems.append(_v("preferred_language", "UNKNOWN", "不支持的语言",
-                           f"language must be one of {', '.join(LANGUAGES)}"))
+        problems.append(
+            _v(
+                "preferred_language",
+                "UNKNOWN",
+                "不支持的语言",
+                f"language must be one of {', '.join(LANGUAGES)}",
+            )
+        )
     if delivery_method and matter is not None and delivery_method not in matter.delivery_methods:
-        problems.append(_v("delivery_method", "NOT_ALLOWED", "该事项不支持此送达方式",
-                           "this matter cannot be delivered that way"))
+        problems.append(
+            _v(
+                "delivery_method",
+                "NOT_ALLOWED",
+                "该事项不支持此送达方式",
+                "this matter cannot be delivered that way",
+            )
+        )
     if problems or resident is None or mobile is None or hall is None or matter is None:
         raise ValidationFailed(problems)
     return ValidApplication(clean_name, resident, mobile, hall, matter)
@@ -192,8 +263,9 @@ def sniff_material(data: bytes) -> str:
     kind = filetypes.sniff(data)
     if kind is not None:
         return kind
-    raise ValidationFailed([_v("data", "TYPE", "只接受 JPEG、PNG 或 PDF 文件",
-                               "only JPEG, PNG or PDF files are accepted")])
+    raise ValidationFailed(
+        [_v("data", "TYPE", "只接受 JPEG、PNG 或 PDF 文件", "only JPEG, PNG or PDF files are accepted")]
+    )
 
 
 @dataclass(frozen=True)
@@ -233,8 +305,7 @@ def can_cancel(status: str) -> bool:
     return status in {"DRAFT", "SUBMITTED", "SUPPLEMENT_REQUESTED"}
 
 
-def supplements_missing(requested: Collection[str], uploaded_since: Collection[str]
-                        ) -> list[str]:
+def supplements_missing(requested: Collection[str], uploaded_since: Collection[str]) -> list[str]:
     """The requested supplements not uploaded since the request (in the request's order):
     a material uploaded before it is what the official found wanting."""
     return [code for code in requested if code not in uploaded_since]

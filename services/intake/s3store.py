@@ -17,9 +17,16 @@ from services.intake.blobs import BlobStoreError, sha256_hex
 
 
 class S3BlobStore:
-    def __init__(self, endpoint: str, bucket: str, credentials: sigv4.Credentials, *,
-                 timeout_s: float = 30.0, connect_timeout_s: float = 3.0,
-                 max_connections: int = 32) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        bucket: str,
+        credentials: sigv4.Credentials,
+        *,
+        timeout_s: float = 30.0,
+        connect_timeout_s: float = 3.0,
+        max_connections: int = 32,
+    ) -> None:
         url = httpx.URL(endpoint)
         self.bucket = bucket
         self.credentials = credentials
@@ -27,8 +34,7 @@ class S3BlobStore:
         self._client = httpx.AsyncClient(
             base_url=endpoint,
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             # a pooled connection the server closed is retried on a fresh one
             transport=httpx.AsyncHTTPTransport(retries=1),
         )
@@ -39,18 +45,18 @@ class S3BlobStore:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _send(self, method: str, path: str, body: bytes = b"",
-                    payload_sha256: str | None = None) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, body: bytes = b"", payload_sha256: str | None = None
+    ) -> httpx.Response:
         if payload_sha256 is None:
             payload_sha256 = await sha256_hex(body)
-        headers = sigv4.sign(self.credentials, method, self._host, path,
-                             payload_sha256=payload_sha256)
+        headers = sigv4.sign(self.credentials, method, self._host, path, payload_sha256=payload_sha256)
         try:
-            return await self._client.request(method, sigv4.uri_encode(path, keep_slash=True),
-                                              content=body, headers=headers)
+            return await self._client.request(
+                method, sigv4.uri_encode(path, keep_slash=True), content=body, headers=headers
+            )
         except httpx.HTTPError as exc:
-            raise BlobStoreError(f"{method} {path}: {type(exc).__name__}: {exc}",
-                                 code="Unreachable") from exc
+            raise BlobStoreError(f"{method} {path}: {type(exc).__name__}: {exc}", code="Unreachable") from exc
 
     def _path(self, key: str) -> str:
         if not key or key.startswith("/") or ".." in key.split("/"):
@@ -99,5 +105,6 @@ def _code(response: httpx.Response) -> str:
 
 def _refused(what: str, key: str, response: httpx.Response) -> BlobStoreError:
     code = _code(response)
-    return BlobStoreError(f"{what} {key}: {response.status_code} {code}", code=code,
-                          status=response.status_code)
+    return BlobStoreError(
+        f"{what} {key}: {response.status_code} {code}", code=code, status=response.status_code
+    )

@@ -36,25 +36,27 @@ def uri_encode(text: str, keep_slash: bool) -> str:
 
 
 def canonical_query(query: Mapping[str, str]) -> str:
-    return "&".join(f"{uri_encode(k, False)}={uri_encode(v, False)}"
-                    for k, v in sorted(query.items()))
+    return "&".join(f"{uri_encode(k, False)}={uri_encode(v, False)}" for k, v in sorted(query.items()))
 
 
-def canonical_request(method: str, path: str, query: Mapping[str, str],
-                      headers: Mapping[str, str], payload_sha256: str) -> tuple[str, str]:
+def canonical_request(
+    method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], payload_sha256: str
+) -> tuple[str, str]:
     """The canonical request and its signed-header list. `headers` are the ones to sign
     (host and the x-amz-* ones at least); names are compared without case."""
     folded = {k.strip().lower(): " ".join(v.split()) for k, v in headers.items()}
     names = sorted(folded)
     signed = ";".join(names)
-    text = "\n".join([
-        method.upper(),
-        uri_encode(path or "/", keep_slash=True),  # S3 encodes the path once, not twice
-        canonical_query(query),
-        "".join(f"{n}:{folded[n]}\n" for n in names),
-        signed,
-        payload_sha256,
-    ])
+    text = "\n".join(
+        [
+            method.upper(),
+            uri_encode(path or "/", keep_slash=True),  # S3 encodes the path once, not twice
+            canonical_query(query),
+            "".join(f"{n}:{folded[n]}\n" for n in names),
+            signed,
+            payload_sha256,
+        ]
+    )
     return text, signed
 
 
@@ -63,8 +65,9 @@ def scope(credentials: Credentials, when: datetime) -> str:
 
 
 def string_to_sign(canonical: str, credentials: Credentials, when: datetime) -> str:
-    return "\n".join([ALGORITHM, amz_date(when), scope(credentials, when),
-                      hashlib.sha256(canonical.encode()).hexdigest()])
+    return "\n".join(
+        [ALGORITHM, amz_date(when), scope(credentials, when), hashlib.sha256(canonical.encode()).hexdigest()]
+    )
 
 
 def signing_key(credentials: Credentials, when: datetime) -> bytes:
@@ -82,17 +85,30 @@ def amz_date(when: datetime) -> str:
     return f"{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
-def sign(credentials: Credentials, method: str, host: str, path: str,
-         query: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
-         payload_sha256: str = EMPTY_SHA256, when: datetime | None = None) -> dict[str, str]:
+def sign(
+    credentials: Credentials,
+    method: str,
+    host: str,
+    path: str,
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    payload_sha256: str = EMPTY_SHA256,
+    when: datetime | None = None,
+) -> dict[str, str]:
     """The headers to send: the caller's, plus host, x-amz-date, x-amz-content-sha256 and
     Authorization. Every header passed in is signed."""
     when = (when or datetime.now(UTC)).astimezone(UTC)
-    out = {"host": host, **(headers or {}), "x-amz-date": amz_date(when),
-           "x-amz-content-sha256": payload_sha256}
+    out = {
+        "host": host,
+        **(headers or {}),
+        "x-amz-date": amz_date(when),
+        "x-amz-content-sha256": payload_sha256,
+    }
     canonical, signed = canonical_request(method, path, query or {}, out, payload_sha256)
     proof = signature(string_to_sign(canonical, credentials, when), credentials, when)
-    out["authorization"] = (f"{ALGORITHM} Credential={credentials.access_key}/"
-                            f"{scope(credentials, when)}, SignedHeaders={signed}, "
-                            f"Signature={proof}")
+    out["authorization"] = (
+        f"{ALGORITHM} Credential={credentials.access_key}/"
+        f"{scope(credentials, when)}, SignedHeaders={signed}, "
+        f"Signature={proof}"
+    )
     return out

@@ -21,22 +21,57 @@ from services.shared.topics import Catalog
 
 SOURCE = "intake"
 NAMES = (
-    "case_id", "request_id", "status", "hall_id", "hall_province", "target_province",
-    "matter_code", "department", "name_enc", "name_masked", "id_number_enc", "id_number_masked",
-    "phone_enc", "phone_masked", "pseudonym", "elderly", "disability", "interpreter",
-    "preferred_language", "delivery_method", "accepted_with_deficiency", "missing_materials",
-    "created_at", "submitted_at", "cancelled_at", "cancel_reason", "requested_supplements",
-    "supplements_requested_at", "submission_round",
+    "case_id",
+    "request_id",
+    "status",
+    "hall_id",
+    "hall_province",
+    "target_province",
+    "matter_code",
+    "department",
+    "name_enc",
+    "name_masked",
+    "id_number_enc",
+    "id_number_masked",
+    "phone_enc",
+    "phone_masked",
+    "pseudonym",
+    "elderly",
+    "disability",
+    "interpreter",
+    "preferred_language",
+    "delivery_method",
+    "accepted_with_deficiency",
+    "missing_materials",
+    "created_at",
+    "submitted_at",
+    "cancelled_at",
+    "cancel_reason",
+    "requested_supplements",
+    "supplements_requested_at",
+    "submission_round",
 )
 COLUMNS = ", ".join("case_id::text" if n == "case_id" else n for n in NAMES)
-MATERIAL_NAMES = ("id", "case_id", "code", "content_type", "size", "sha256", "source",
-                  "blob_key", "created_at")
+MATERIAL_NAMES = (
+    "id",
+    "case_id",
+    "code",
+    "content_type",
+    "size",
+    "sha256",
+    "source",
+    "blob_key",
+    "created_at",
+)
 MATERIAL_COLUMNS = ", ".join(f"{n}::text" if n in ("id", "case_id") else n for n in MATERIAL_NAMES)
 # an application and its materials in one query: one row per material (or one, materials NULL)
 WITH_MATERIALS = (
-    "SELECT " + ", ".join(f"a.{n}::text AS {n}" if n == "case_id" else f"a.{n}" for n in NAMES)
-    + ", " + ", ".join(f"m.{n}::text AS m_{n}" if n in ("id", "case_id") else f"m.{n} AS m_{n}"
-                       for n in MATERIAL_NAMES)
+    "SELECT "
+    + ", ".join(f"a.{n}::text AS {n}" if n == "case_id" else f"a.{n}" for n in NAMES)
+    + ", "
+    + ", ".join(
+        f"m.{n}::text AS m_{n}" if n in ("id", "case_id") else f"m.{n} AS m_{n}" for n in MATERIAL_NAMES
+    )
     + " FROM applications a LEFT JOIN materials m ON m.case_id = a.case_id"
     " WHERE a.case_id = $1 ORDER BY m.created_at, m.id"
 )
@@ -49,8 +84,9 @@ async def keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def open_pool(dsn: str, size: int) -> asyncpg.Pool:
-    pool: asyncpg.Pool = await asyncpg.create_pool(dsn, min_size=min(2, size), max_size=size,
-                                                   reset=keep_session)
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn, min_size=min(2, size), max_size=size, reset=keep_session
+    )
     return pool
 
 
@@ -126,17 +162,18 @@ class IntakeStore:
         self.catalog = catalog
 
     async def _materials(self, conn: asyncpg.Connection, case_id: str) -> list[MaterialRow]:
-        rows = await conn.fetch(f"SELECT {MATERIAL_COLUMNS} FROM materials WHERE case_id = $1"
-                                " ORDER BY created_at, id", case_id)
+        rows = await conn.fetch(
+            f"SELECT {MATERIAL_COLUMNS} FROM materials WHERE case_id = $1 ORDER BY created_at, id", case_id
+        )
         return [_material(r) for r in rows]
 
-    async def _get(self, conn: asyncpg.Connection, case_id: str, lock: bool = False
-                   ) -> ApplicationRow | None:
+    async def _get(self, conn: asyncpg.Connection, case_id: str, lock: bool = False) -> ApplicationRow | None:
         records = await conn.fetch(WITH_MATERIALS + (" FOR UPDATE OF a" if lock else ""), case_id)
         if not records:
             return None
-        materials = [MaterialRow(**{n: r["m_" + n] for n in MATERIAL_NAMES})
-                     for r in records if r["m_id"] is not None]
+        materials = [
+            MaterialRow(**{n: r["m_" + n] for n in MATERIAL_NAMES}) for r in records if r["m_id"] is not None
+        ]
         return _application({n: records[0][n] for n in NAMES}, materials)
 
     async def get(self, case_id: str) -> ApplicationRow | None:
@@ -157,26 +194,45 @@ class IntakeStore:
                 # the event only if the row went in: a retry inserts neither
                 f" event AS ({outbox.insert_sql(20, only_if_rows_in='inserted')})"
                 " SELECT * FROM inserted",
-                new.case_id, new.request_id, new.hall_id, new.hall_province, new.target_province,
-                new.matter_code, new.department, new.name_enc, new.name_masked,
-                new.id_number_enc, new.id_number_masked, new.phone_enc, new.phone_masked,
-                new.pseudonym, new.elderly, new.disability, new.interpreter,
-                new.preferred_language, new.delivery_method,
+                new.case_id,
+                new.request_id,
+                new.hall_id,
+                new.hall_province,
+                new.target_province,
+                new.matter_code,
+                new.department,
+                new.name_enc,
+                new.name_masked,
+                new.id_number_enc,
+                new.id_number_masked,
+                new.phone_enc,
+                new.phone_masked,
+                new.pseudonym,
+                new.elderly,
+                new.disability,
+                new.interpreter,
+                new.preferred_language,
+                new.delivery_method,
                 *outbox.event_row(self.catalog, event, source=SOURCE),
             )
             if record is not None:
                 return _application(record, []), True  # a new application has no materials yet
             # a retry: the first call's application stands
             case_id = await conn.fetchval(
-                "SELECT case_id::text FROM applications WHERE request_id = $1", new.request_id)
+                "SELECT case_id::text FROM applications WHERE request_id = $1", new.request_id
+            )
             row = await self._get(conn, case_id)
             assert row is not None
             return row, False
 
-    async def add_material(self, case_id: str, check: Callable[[ApplicationRow | None], str],
-                           store_blob: Callable[[], Awaitable[None]],
-                           row_for: Callable[[ApplicationRow, str], MaterialRow],
-                           event_for: Callable[[MaterialRow], Message]) -> MaterialRow:
+    async def add_material(
+        self,
+        case_id: str,
+        check: Callable[[ApplicationRow | None], str],
+        store_blob: Callable[[], Awaitable[None]],
+        row_for: Callable[[ApplicationRow, str], MaterialRow],
+        event_for: Callable[[MaterialRow], Message],
+    ) -> MaterialRow:
         """Records a file: `check(application)` raises or returns its content type;
         `store_blob()` writes the file, under the application's row lock, before the row, so
         no row ever names a file that did not store, and `release_blob` (same lock) cannot
@@ -194,19 +250,30 @@ class IntakeStore:
                 " touched AS (UPDATE applications SET updated_at = now() WHERE case_id = $2),"
                 f" event AS ({outbox.insert_sql(9)})"
                 " SELECT * FROM material",
-                row.id, case_id, row.code, row.content_type, row.size, row.sha256, row.source,
-                row.blob_key, *outbox.event_row(self.catalog, event_for(row), source=SOURCE))
+                row.id,
+                case_id,
+                row.code,
+                row.content_type,
+                row.size,
+                row.sha256,
+                row.source,
+                row.blob_key,
+                *outbox.event_row(self.catalog, event_for(row), source=SOURCE),
+            )
             return _material(record)
 
-    async def release_blob(self, case_id: str, blob_key: str,
-                           delete: Callable[[str], Awaitable[None]]) -> bool:
+    async def release_blob(
+        self, case_id: str, blob_key: str, delete: Callable[[str], Awaitable[None]]
+    ) -> bool:
         """After a failed upload: deletes its file unless a material of the case names it
         (content-addressed: the same bytes may have been uploaded twice). True if deleted."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT 1 FROM applications WHERE case_id = $1 FOR UPDATE", case_id)
             if await conn.fetchval(
-                    "SELECT EXISTS (SELECT 1 FROM materials WHERE case_id = $1 AND blob_key = $2)",
-                    case_id, blob_key):
+                "SELECT EXISTS (SELECT 1 FROM materials WHERE case_id = $1 AND blob_key = $2)",
+                case_id,
+                blob_key,
+            ):
                 return False
             await delete(blob_key)
             return True
@@ -218,8 +285,7 @@ class IntakeStore:
         async with self.pool.acquire() as conn, conn.transaction():
             return await self._transition(conn, case_id, decide)
 
-    async def _transition(self, conn: asyncpg.Connection, case_id: str, decide: Any
-                          ) -> ApplicationRow | None:
+    async def _transition(self, conn: asyncpg.Connection, case_id: str, decide: Any) -> ApplicationRow | None:
         """`transition`'s work, inside the caller's transaction."""
         row = await self._get(conn, case_id, lock=True)
         if row is None:
@@ -239,7 +305,10 @@ class IntakeStore:
         record = await conn.fetchrow(
             f"WITH updated AS (UPDATE applications SET {sets}, updated_at = now()"
             f" WHERE case_id = $1 RETURNING {COLUMNS})"
-            + "".join(", " + i for i in inserts) + " SELECT * FROM updated", *args)
+            + "".join(", " + i for i in inserts)
+            + " SELECT * FROM updated",
+            *args,
+        )
         return _application(record, row.materials)
 
     async def once(self, event_id: str, case_id: str, decide: Any) -> ApplicationRow | None:
@@ -247,14 +316,16 @@ class IntakeStore:
         event id (a redelivered event changes nothing), in the same transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
             first = await conn.fetchval(
-                "INSERT INTO handled_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING"
-                " RETURNING true", event_id)
+                "INSERT INTO handled_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
+                event_id,
+            )
             if not first:
                 return None
             return await self._transition(conn, case_id, decide)
 
-    async def list_by_hall(self, hall_id: str, status: str | None, limit: int,
-                           after: tuple[datetime, str] | None) -> list[ApplicationRow]:
+    async def list_by_hall(
+        self, hall_id: str, status: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> list[ApplicationRow]:
         """Keyset pagination on (created_at, case_id): stable while new rows arrive."""
         conditions = ["hall_id = $1"]
         args: list[Any] = [hall_id]
@@ -268,14 +339,18 @@ class IntakeStore:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 f"SELECT {COLUMNS} FROM applications WHERE {' AND '.join(conditions)}"
-                f" ORDER BY created_at, case_id LIMIT ${len(args)}", *args)
+                f" ORDER BY created_at, case_id LIMIT ${len(args)}",
+                *args,
+            )
             return [_application(r, await self._materials(conn, r["case_id"])) for r in rows]
 
     async def material(self, case_id: str, material_id: str) -> MaterialRow | None:
         async with self.pool.acquire() as conn:
             record = await conn.fetchrow(
                 f"SELECT {MATERIAL_COLUMNS} FROM materials WHERE case_id = $1 AND id = $2",
-                case_id, material_id)
+                case_id,
+                material_id,
+            )
         return _material(record) if record else None
 
     async def _emit(self, conn: asyncpg.Connection, event: Message) -> None:

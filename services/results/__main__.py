@@ -28,20 +28,25 @@ async def serve(settings: ResultsSettings) -> None:
     catalog = topics.load(settings.topics_file)
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
     await migrations.prepare(settings.database_url, MIGRATIONS)
-    pool = await asyncpg.create_pool(settings.database_url, min_size=2,
-                                     max_size=settings.db_pool_size)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=settings.db_pool_size)
     store = ResultsStore(pool, catalog)
     calendar = default_calendar()
     relay = OutboxRelay(settings.database_url, settings.kafka_bootstrap, "tongban-results")
-    projector = Projector(TimelineWriter(pool, CONSUMER), settings.kafka_bootstrap,
-                          catalog.event_topics())
+    projector = Projector(TimelineWriter(pool, CONSUMER), settings.kafka_bootstrap, catalog.event_topics())
     watch = DeadlineWatch(store, calendar, settings.deadline_sweep_s, settings.deadline_warn_days)
-    api = ResultsApi(store, load_catalog(), calendar,
-                     base64.b64decode(settings.certificate_secret),
-                     pii.Keyring.parse(settings.pii_keys), settings.public_base_url)
+    api = ResultsApi(
+        store,
+        load_catalog(),
+        calendar,
+        base64.b64decode(settings.certificate_secret),
+        pii.Keyring.parse(settings.pii_keys),
+        settings.public_base_url,
+    )
     service = Service("results", settings.grpc_listen, settings.metrics_listen)
-    service.add(lambda s: results_pb2_grpc.add_ResultsServiceServicer_to_server(api, s),
-                results_pb2.DESCRIPTOR.services_by_name["ResultsService"].full_name)
+    service.add(
+        lambda s: results_pb2_grpc.add_ResultsServiceServicer_to_server(api, s),
+        results_pb2.DESCRIPTOR.services_by_name["ResultsService"].full_name,
+    )
     relay.start()
     projector.start()
     watch.start()

@@ -28,24 +28,34 @@ RATEABLE = {"DECIDED", "RESULT_ISSUED", "DELIVERED"}
 MAX_PAGE = 500
 
 
-
 def _bad(field: str, code: str, zh: str, en: str) -> ValidationFailed:
     return ValidationFailed([FieldViolation(field, code, zh, en)])
 
 
 def case_pb(row: asyncpg.Record) -> results_pb2.Case:
     return results_pb2.Case(
-        case_id=row["case_id"], status=row["status"], hall_province=row["hall_province"],
-        target_province=row["target_province"], matter_code=row["matter_code"],
-        applicant=D.MaskedApplicant(name=row["applicant_name"], id_number=row["applicant_id"],
-                                    phone=row["applicant_phone"], pseudonym=row["pseudonym"]),
-        official_id=row["official_id"], outcome=row["outcome"],
+        case_id=row["case_id"],
+        status=row["status"],
+        hall_province=row["hall_province"],
+        target_province=row["target_province"],
+        matter_code=row["matter_code"],
+        applicant=D.MaskedApplicant(
+            name=row["applicant_name"],
+            id_number=row["applicant_id"],
+            phone=row["applicant_phone"],
+            pseudonym=row["pseudonym"],
+        ),
+        official_id=row["official_id"],
+        outcome=row["outcome"],
         due_date=row["due_date"].isoformat() if row["due_date"] else "",
-        certificate_number=row["certificate_number"], evaluation_level=row["evaluation_level"],
+        certificate_number=row["certificate_number"],
+        evaluation_level=row["evaluation_level"],
         submitted_at=cloudevents.timestamp(row["submitted_at"]),
         updated_at=cloudevents.timestamp(row["updated_at"]),
-        hall_id=row["hall_id"], delivery_method=row["delivery_method"],
-        delivery_reference=row["delivery_reference"])
+        hall_id=row["hall_id"],
+        delivery_method=row["delivery_method"],
+        delivery_reference=row["delivery_reference"],
+    )
 
 
 def validate_decision(request: results_pb2.RecordDecisionRequest) -> None:
@@ -58,29 +68,52 @@ def validate_decision(request: results_pb2.RecordDecisionRequest) -> None:
     need(bool(request.case_id), "case_id", "缺少案件编号", "case_id is required")
     need(bool(request.official_id), "official_id", "缺少办理人", "official_id is required")
     outcome = request.outcome
-    need(outcome != D.DECISION_OUTCOME_UNSPECIFIED, "outcome", "请选择办理结果",
-         "outcome is required")
+    need(outcome != D.DECISION_OUTCOME_UNSPECIFIED, "outcome", "请选择办理结果", "outcome is required")
     if outcome == D.DECISION_OUTCOME_REJECTED:
-        need(bool(request.reason_code), "reason_code", "不予受理须说明原因",
-             "a rejection needs a reason code")
-        need(bool(request.legal_basis), "legal_basis", "不予受理须写明法律依据",
-             "a rejection needs its legal basis")
+        need(
+            bool(request.reason_code), "reason_code", "不予受理须说明原因", "a rejection needs a reason code"
+        )
+        need(
+            bool(request.legal_basis),
+            "legal_basis",
+            "不予受理须写明法律依据",
+            "a rejection needs its legal basis",
+        )
     if outcome == D.DECISION_OUTCOME_SUPPLEMENT_REQUESTED:
-        need(bool(request.supplements), "supplements", "补正须列明所需材料",
-             "a supplement request lists the materials to supply")
+        need(
+            bool(request.supplements),
+            "supplements",
+            "补正须列明所需材料",
+            "a supplement request lists the materials to supply",
+        )
     if outcome == D.DECISION_OUTCOME_TRANSFERRED:
-        need(bool(request.transfer_to), "transfer_to", "转办须指明部门",
-             "a transfer names the receiving department")
+        need(
+            bool(request.transfer_to),
+            "transfer_to",
+            "转办须指明部门",
+            "a transfer names the receiving department",
+        )
     if outcome == D.DECISION_OUTCOME_APPROVED and request.delivery_method == D.DELIVERY_METHOD_MAIL:
-        need(bool(request.mail_address.strip()), "mail_address", "邮寄送达须填写地址",
-             "delivery by mail needs an address")
+        need(
+            bool(request.mail_address.strip()),
+            "mail_address",
+            "邮寄送达须填写地址",
+            "delivery by mail needs an address",
+        )
     if problems:
         raise ValidationFailed(problems)
 
 
 class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
-    def __init__(self, store: ResultsStore, catalog: Catalog, calendar: WorkCalendar,
-                 certificate_secret: bytes, keyring: pii.Keyring, public_base_url: str) -> None:
+    def __init__(
+        self,
+        store: ResultsStore,
+        catalog: Catalog,
+        calendar: WorkCalendar,
+        certificate_secret: bytes,
+        keyring: pii.Keyring,
+        public_base_url: str,
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.calendar = calendar
@@ -91,74 +124,112 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     # ------------------------------------------------------------ decisions and results
 
     @grpc_errors
-    async def RecordDecision(self, request: results_pb2.RecordDecisionRequest, context: Any
-                             ) -> results_pb2.RecordDecisionResponse:
+    async def RecordDecision(
+        self, request: results_pb2.RecordDecisionRequest, context: Any
+    ) -> results_pb2.RecordDecisionResponse:
         validate_decision(request)
         async with self.store.pool.acquire() as conn, conn.transaction():
             case = await self.store.case(request.case_id, conn, lock=True)
             if case is None:
                 raise errors.not_found(f"案件 {request.case_id}", f"case {request.case_id}")
-            if case["official_id"] != request.official_id or \
-                    case["target_province"] != request.province:
-                raise errors.permission_denied("只有承办该案件的本省工作人员可以作出决定",
-                                               "only the official assigned to this case decides it")
+            if case["official_id"] != request.official_id or case["target_province"] != request.province:
+                raise errors.permission_denied(
+                    "只有承办该案件的本省工作人员可以作出决定",
+                    "only the official assigned to this case decides it",
+                )
             last = await self.store.last_decision(conn, request.case_id)
-            already = last is not None and case["assigned_at"] is not None \
+            already = (
+                last is not None
+                and case["assigned_at"] is not None
                 and last["decided_at"] >= case["assigned_at"]
+            )
             if case["status"] not in DECIDABLE or already:
                 raise errors.failed_precondition(
                     f"案件当前状态（{case['status']}）不能作出决定",
-                    f"the case cannot be decided in status {case['status']}", reason="WRONG_STATE")
+                    f"the case cannot be decided in status {case['status']}",
+                    reason="WRONG_STATE",
+                )
             decided = await self._decide(conn, case, request)
             fresh = await self.store.case(request.case_id, conn)
         assert fresh is not None
         # The case row moves when the projection reads DecisionRecorded back from Kafka; the
         # official is shown the case as that event makes it, now.
         reply = case_pb(fresh)
-        reply.status = status_machine.apply(reply.status, "DecisionRecorded",
-                                            status_machine.outcome_word(decided.outcome)).new_status
+        reply.status = status_machine.apply(
+            reply.status, "DecisionRecorded", status_machine.outcome_word(decided.outcome)
+        ).new_status
         reply.outcome = decided.outcome
         reply.certificate_number = decided.certificate_number or reply.certificate_number
         return results_pb2.RecordDecisionResponse(case=reply)
 
-    async def _decide(self, conn: asyncpg.Connection, case: asyncpg.Record,
-                      request: results_pb2.RecordDecisionRequest) -> events_pb2.DecisionRecorded:
+    async def _decide(
+        self, conn: asyncpg.Connection, case: asyncpg.Record, request: results_pb2.RecordDecisionRequest
+    ) -> events_pb2.DecisionRecorded:
         outcome = request.outcome
         method = request.delivery_method or D.DELIVERY_METHOD_E_CERTIFICATE
-        address = (self.keyring.encrypt(request.mail_address.encode(), case["case_id"].encode())
-                   if request.mail_address else None)
+        address = (
+            self.keyring.encrypt(request.mail_address.encode(), case["case_id"].encode())
+            if request.mail_address
+            else None
+        )
         await conn.execute(
             "INSERT INTO decisions (case_id, official_id, province, outcome, result_kind,"
             " reason_code, legal_basis, supplements, transfer_to, delivery_method,"
             " mail_address_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            case["case_id"], request.official_id, request.province, outcome,
-            request.result_kind, request.reason_code, request.legal_basis,
-            list(request.supplements), request.transfer_to,
-            method if outcome == D.DECISION_OUTCOME_APPROVED else 0, address)
+            case["case_id"],
+            request.official_id,
+            request.province,
+            outcome,
+            request.result_kind,
+            request.reason_code,
+            request.legal_basis,
+            list(request.supplements),
+            request.transfer_to,
+            method if outcome == D.DECISION_OUTCOME_APPROVED else 0,
+            address,
+        )
         decided = events_pb2.DecisionRecorded(
-            case_id=case["case_id"], official_id=request.official_id, outcome=outcome,
-            result_kind=request.result_kind, reason_code=request.reason_code,
-            legal_basis=request.legal_basis, supplements=list(request.supplements),
-            transfer_to=request.transfer_to, province=request.province)
+            case_id=case["case_id"],
+            official_id=request.official_id,
+            outcome=outcome,
+            result_kind=request.result_kind,
+            reason_code=request.reason_code,
+            legal_basis=request.legal_basis,
+            supplements=list(request.supplements),
+            transfer_to=request.transfer_to,
+            province=request.province,
+        )
         events: list[Any] = []
         if outcome == D.DECISION_OUTCOME_SUPPLEMENT_REQUESTED:
-            await conn.execute("INSERT INTO pauses (case_id, started_on) VALUES ($1, $2)"
-                               " ON CONFLICT DO NOTHING", case["case_id"], date.today())
+            await conn.execute(
+                "INSERT INTO pauses (case_id, started_on) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                case["case_id"],
+                date.today(),
+            )
         if outcome == D.DECISION_OUTCOME_APPROVED:
             number = ""
             if method == D.DELIVERY_METHOD_E_CERTIFICATE:
                 number = await self._issue_certificate(conn, case)
                 decided.certificate_number = number
-            events.append(events_pb2.ResultIssued(case_id=case["case_id"], method=method,
-                                                  certificate_number=number))
+            events.append(
+                events_pb2.ResultIssued(case_id=case["case_id"], method=method, certificate_number=number)
+            )
             await conn.execute(
                 "INSERT INTO deliveries (case_id, method, hall_id) VALUES ($1, $2, $3)"
-                " ON CONFLICT (case_id) DO NOTHING", case["case_id"], method, case["hall_id"])
+                " ON CONFLICT (case_id) DO NOTHING",
+                case["case_id"],
+                method,
+                case["hall_id"],
+            )
             if method == D.DELIVERY_METHOD_E_CERTIFICATE:  # delivered the moment it exists
-                await conn.execute("UPDATE deliveries SET reference = $2, delivered_at = now()"
-                                   " WHERE case_id = $1", case["case_id"], number)
-                events.append(events_pb2.ResultDelivered(case_id=case["case_id"], method=method,
-                                                         reference=number))
+                await conn.execute(
+                    "UPDATE deliveries SET reference = $2, delivered_at = now() WHERE case_id = $1",
+                    case["case_id"],
+                    number,
+                )
+                events.append(
+                    events_pb2.ResultDelivered(case_id=case["case_id"], method=method, reference=number)
+                )
         await self.store.emit(conn, *(cloudevents.stamp(e) for e in [decided, *events]))
         return decided
 
@@ -169,45 +240,73 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         province = self.catalog.province(case["target_province"])
         fields = CertificateFields(
             number=certificate.certificate_number(case["target_province"], today, sequence),
-            case_id=case["case_id"], matter_code=case["matter_code"],
+            case_id=case["case_id"],
+            matter_code=case["matter_code"],
             matter_zh=matter.name_zh if matter else case["matter_code"],
             matter_en=matter.name_en if matter else case["matter_code"],
-            holder_masked=case["applicant_name"], holder_id_masked=case["applicant_id"],
+            holder_masked=case["applicant_name"],
+            holder_id_masked=case["applicant_id"],
             province=case["target_province"],
-            province_zh=province.name_zh if province else case["target_province"], issued_on=today)
+            province_zh=province.name_zh if province else case["target_province"],
+            issued_on=today,
+        )
         digest = certificate.verification_hash(self.secret, fields)
         pdf = certificate.render_pdf(fields, digest, self.base_url)
         await conn.execute(
             "INSERT INTO certificates (number, case_id, matter_code, matter_zh, matter_en,"
             " holder_masked, holder_id_masked, province, province_zh, issued_on, hash, pdf)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            fields.number, fields.case_id, fields.matter_code, fields.matter_zh, fields.matter_en,
-            fields.holder_masked, fields.holder_id_masked, fields.province, fields.province_zh,
-            fields.issued_on, digest, pdf)
+            fields.number,
+            fields.case_id,
+            fields.matter_code,
+            fields.matter_zh,
+            fields.matter_en,
+            fields.holder_masked,
+            fields.holder_id_masked,
+            fields.province,
+            fields.province_zh,
+            fields.issued_on,
+            digest,
+            pdf,
+        )
         return fields.number
 
     @grpc_errors
-    async def RecordDelivery(self, request: results_pb2.RecordDeliveryRequest, context: Any
-                             ) -> results_pb2.RecordDeliveryResponse:
+    async def RecordDelivery(
+        self, request: results_pb2.RecordDeliveryRequest, context: Any
+    ) -> results_pb2.RecordDeliveryResponse:
         if not request.reference.strip():
-            raise _bad("reference", "REQUIRED", "请填写运单号或打印单号",
-                       "the tracking number or print job id is required")
+            raise _bad(
+                "reference",
+                "REQUIRED",
+                "请填写运单号或打印单号",
+                "the tracking number or print job id is required",
+            )
         async with self.store.pool.acquire() as conn, conn.transaction():
             delivery = await conn.fetchrow(
-                "SELECT * FROM deliveries WHERE case_id = $1 FOR UPDATE", request.case_id)
+                "SELECT * FROM deliveries WHERE case_id = $1 FOR UPDATE", request.case_id
+            )
             if delivery is None:
-                raise errors.not_found(f"案件 {request.case_id} 的送达记录",
-                                       f"delivery of case {request.case_id}")
+                raise errors.not_found(
+                    f"案件 {request.case_id} 的送达记录", f"delivery of case {request.case_id}"
+                )
             if delivery["delivered_at"] is not None:
                 raise errors.failed_precondition("结果已送达", "the result was already delivered")
             await conn.execute(
-                "UPDATE deliveries SET reference = $2, carrier = $3, delivered_at = now()"
-                " WHERE case_id = $1", request.case_id, request.reference, request.carrier)
-            events: list[Any] = [events_pb2.ResultDelivered(
-                case_id=request.case_id, method=delivery["method"], reference=request.reference)]
+                "UPDATE deliveries SET reference = $2, carrier = $3, delivered_at = now() WHERE case_id = $1",
+                request.case_id,
+                request.reference,
+                request.carrier,
+            )
+            events: list[Any] = [
+                events_pb2.ResultDelivered(
+                    case_id=request.case_id, method=delivery["method"], reference=request.reference
+                )
+            ]
             if await conn.fetchval("SELECT 1 FROM evaluations WHERE case_id = $1", request.case_id):
-                events.append(events_pb2.CaseClosed(case_id=request.case_id,
-                                                    outcome=D.DECISION_OUTCOME_APPROVED))
+                events.append(
+                    events_pb2.CaseClosed(case_id=request.case_id, outcome=D.DECISION_OUTCOME_APPROVED)
+                )
             await self.store.emit(conn, *(cloudevents.stamp(e) for e in events))
             case = await self.store.case(request.case_id, conn)
         assert case is not None
@@ -216,181 +315,283 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     # ------------------------------------------------------------ 好差评
 
     @grpc_errors
-    async def SubmitEvaluation(self, request: results_pb2.SubmitEvaluationRequest, context: Any
-                               ) -> results_pb2.SubmitEvaluationResponse:
+    async def SubmitEvaluation(
+        self, request: results_pb2.SubmitEvaluationRequest, context: Any
+    ) -> results_pb2.SubmitEvaluationResponse:
         evaluation.validate(request.level, list(request.tags), request.comment)
         async with self.store.pool.acquire() as conn, conn.transaction():
             case = await self.store.case(request.case_id, conn, lock=True)
             if case is None:
                 raise errors.not_found(f"案件 {request.case_id}", f"case {request.case_id}")
             if await conn.fetchval("SELECT 1 FROM evaluations WHERE case_id = $1", request.case_id):
-                raise errors.failed_precondition("每个案件只能评价一次（一次一评）",
-                                                 "each case is rated once", reason="ALREADY_RATED")
+                raise errors.failed_precondition(
+                    "每个案件只能评价一次（一次一评）", "each case is rated once", reason="ALREADY_RATED"
+                )
             if case["status"] not in RATEABLE:
-                raise errors.failed_precondition("办理结束后才能评价",
-                                                 "the service can be rated once the case is decided",
-                                                 reason="WRONG_STATE")
+                raise errors.failed_precondition(
+                    "办理结束后才能评价",
+                    "the service can be rated once the case is decided",
+                    reason="WRONG_STATE",
+                )
             await conn.execute(
                 "INSERT INTO evaluations (case_id, level, tags, comment) VALUES ($1, $2, $3, $4)",
-                request.case_id, request.level, list(request.tags), request.comment)
-            events: list[Any] = [events_pb2.EvaluationSubmitted(
-                case_id=request.case_id, level=request.level, tags=list(request.tags),
-                province=case["target_province"])]
+                request.case_id,
+                request.level,
+                list(request.tags),
+                request.comment,
+            )
+            events: list[Any] = [
+                events_pb2.EvaluationSubmitted(
+                    case_id=request.case_id,
+                    level=request.level,
+                    tags=list(request.tags),
+                    province=case["target_province"],
+                )
+            ]
             rectification_id = ""
             if evaluation.needs_rectification(request.level):
                 rectification_id = str(uuid.uuid4())
                 due = rectification_due(self.calendar, date.today())
                 await conn.execute(
-                    "INSERT INTO rectifications (id, case_id, opened_on, due_on)"
-                    " VALUES ($1, $2, $3, $4)", rectification_id, request.case_id, date.today(), due)
-                events.append(events_pb2.RectificationOpened(
-                    case_id=request.case_id, rectification_id=rectification_id,
-                    due_date=due.isoformat()))
+                    "INSERT INTO rectifications (id, case_id, opened_on, due_on) VALUES ($1, $2, $3, $4)",
+                    rectification_id,
+                    request.case_id,
+                    date.today(),
+                    due,
+                )
+                events.append(
+                    events_pb2.RectificationOpened(
+                        case_id=request.case_id, rectification_id=rectification_id, due_date=due.isoformat()
+                    )
+                )
             delivered = await conn.fetchval(
-                "SELECT delivered_at IS NOT NULL FROM deliveries WHERE case_id = $1",
-                request.case_id)
+                "SELECT delivered_at IS NOT NULL FROM deliveries WHERE case_id = $1", request.case_id
+            )
             if delivered or case["outcome"] != D.DECISION_OUTCOME_APPROVED:
-                events.append(events_pb2.CaseClosed(case_id=request.case_id,
-                                                    outcome=case["outcome"]))
+                events.append(events_pb2.CaseClosed(case_id=request.case_id, outcome=case["outcome"]))
             await self.store.emit(conn, *(cloudevents.stamp(e) for e in events))
         return results_pb2.SubmitEvaluationResponse(rectification_id=rectification_id)
 
     @grpc_errors
-    async def CloseRectification(self, request: results_pb2.CloseRectificationRequest,
-                                 context: Any) -> results_pb2.CloseRectificationResponse:
+    async def CloseRectification(
+        self, request: results_pb2.CloseRectificationRequest, context: Any
+    ) -> results_pb2.CloseRectificationResponse:
         if not request.callback_note.strip():
-            raise _bad("callback_note", "REQUIRED", "须记录回访情况",
-                       "the call-back (回访) must be recorded")
+            raise _bad("callback_note", "REQUIRED", "须记录回访情况", "the call-back (回访) must be recorded")
         try:
             uuid.UUID(request.rectification_id)
         except ValueError:
-            raise _bad("rectification_id", "FORMAT", "整改编号格式错误",
-                       "rectification_id is not a UUID") from None
+            raise _bad(
+                "rectification_id", "FORMAT", "整改编号格式错误", "rectification_id is not a UUID"
+            ) from None
         async with self.store.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow("SELECT * FROM rectifications WHERE id = $1 FOR UPDATE",
-                                      uuid.UUID(request.rectification_id))
+            row = await conn.fetchrow(
+                "SELECT * FROM rectifications WHERE id = $1 FOR UPDATE", uuid.UUID(request.rectification_id)
+            )
             if row is None:
                 raise errors.not_found("整改记录", "rectification")
             if row["closed_at"] is not None:
                 raise errors.failed_precondition("整改已关闭", "the rectification is already closed")
             await conn.execute(
                 "UPDATE rectifications SET closed_at = now(), callback_note = $2, closed_by = $3"
-                " WHERE id = $1", row["id"], request.callback_note, request.closed_by)
-            await self.store.emit(conn, cloudevents.stamp(events_pb2.RectificationClosed(
-                case_id=row["case_id"], rectification_id=request.rectification_id,
-                callback_note=request.callback_note)))
+                " WHERE id = $1",
+                row["id"],
+                request.callback_note,
+                request.closed_by,
+            )
+            await self.store.emit(
+                conn,
+                cloudevents.stamp(
+                    events_pb2.RectificationClosed(
+                        case_id=row["case_id"],
+                        rectification_id=request.rectification_id,
+                        callback_note=request.callback_note,
+                    )
+                ),
+            )
         return results_pb2.CloseRectificationResponse()
 
     # ------------------------------------------------------------ queries
 
     @grpc_errors
-    async def GetCase(self, request: results_pb2.GetCaseRequest, context: Any
-                      ) -> results_pb2.GetCaseResponse:
+    async def GetCase(self, request: results_pb2.GetCaseRequest, context: Any) -> results_pb2.GetCaseResponse:
         case = await self.store.case(request.case_id)
         if case is None:
             raise errors.not_found(f"案件 {request.case_id}", f"case {request.case_id}")
         return results_pb2.GetCaseResponse(case=case_pb(case))
 
     @grpc_errors
-    async def GetCaseTimeline(self, request: results_pb2.GetCaseTimelineRequest, context: Any
-                              ) -> results_pb2.GetCaseTimelineResponse:
+    async def GetCaseTimeline(
+        self, request: results_pb2.GetCaseTimelineRequest, context: Any
+    ) -> results_pb2.GetCaseTimelineResponse:
         if not request.case_id:
             raise _bad("case_id", "REQUIRED", "缺少案件编号", "case_id is required")
         rows = await self.store.timeline(request.case_id)
-        return results_pb2.GetCaseTimelineResponse(events=[
-            results_pb2.TimelineEvent(event_id=r["event_id"], type=r["type"], source=r["source"],
-                                      time=cloudevents.timestamp(r["time"]), data_json=r["data"])
-            for r in rows])
+        return results_pb2.GetCaseTimelineResponse(
+            events=[
+                results_pb2.TimelineEvent(
+                    event_id=r["event_id"],
+                    type=r["type"],
+                    source=r["source"],
+                    time=cloudevents.timestamp(r["time"]),
+                    data_json=r["data"],
+                )
+                for r in rows
+            ]
+        )
 
     @grpc_errors
-    async def SearchCases(self, request: results_pb2.SearchCasesRequest, context: Any
-                          ) -> results_pb2.SearchCasesResponse:
+    async def SearchCases(
+        self, request: results_pb2.SearchCasesRequest, context: Any
+    ) -> results_pb2.SearchCasesResponse:
         if request.page_size < 0 or request.page_size > MAX_PAGE:
-            raise _bad("page_size", "RANGE", f"每页数量应在 1 到 {MAX_PAGE} 之间",
-                       f"page_size must be between 1 and {MAX_PAGE}")
+            raise _bad(
+                "page_size",
+                "RANGE",
+                f"每页数量应在 1 到 {MAX_PAGE} 之间",
+                f"page_size must be between 1 and {MAX_PAGE}",
+            )
         if request.status and request.status not in status_machine.STATUSES:
-            raise _bad("status", "UNKNOWN", "案件状态无效",
-                       f"status must be one of {', '.join(status_machine.STATUSES)}")
+            raise _bad(
+                "status",
+                "UNKNOWN",
+                "案件状态无效",
+                f"status must be one of {', '.join(status_machine.STATUSES)}",
+            )
         size = request.page_size or 50
         filters: dict[str, Any] = {
-            "hall_province": request.hall_province, "target_province": request.target_province,
-            "matter_code": request.matter_code, "status": request.status,
+            "hall_province": request.hall_province,
+            "target_province": request.target_province,
+            "matter_code": request.matter_code,
+            "status": request.status,
             "official_id": request.official_id,
-            "from_time": request.from_time.ToDatetime(tzinfo=UTC)
-            if request.HasField("from_time") else None,
-            "to_time": request.to_time.ToDatetime(tzinfo=UTC)
-            if request.HasField("to_time") else None,
+            "from_time": request.from_time.ToDatetime(tzinfo=UTC) if request.HasField("from_time") else None,
+            "to_time": request.to_time.ToDatetime(tzinfo=UTC) if request.HasField("to_time") else None,
         }
         rows = await self.store.search(filters, request.page_token or None, size + 1)
         token = rows[size - 1]["case_id"] if len(rows) > size else ""
-        return results_pb2.SearchCasesResponse(cases=[case_pb(r) for r in rows[:size]],
-                                               next_page_token=token)
+        return results_pb2.SearchCasesResponse(cases=[case_pb(r) for r in rows[:size]], next_page_token=token)
 
     @grpc_errors
-    async def GetStats(self, request: results_pb2.GetStatsRequest, context: Any
-                       ) -> results_pb2.GetStatsResponse:
-        rows = await self.store.stats({"hall_province": request.hall_province,
-                                       "target_province": request.target_province,
-                                       "matter_code": request.matter_code})
-        return results_pb2.GetStatsResponse(rows=[results_pb2.StatsRow(
-            hall_province=r["hall_province"], target_province=r["target_province"],
-            matter_code=r["matter_code"], volume=r["volume"],
-            median_wait_seconds=r["median_wait"] or 0.0, p90_wait_seconds=r["p90_wait"] or 0.0,
-            median_handling_seconds=r["median_handling"] or 0.0,
-            approval_rate=r["approval_rate"] or 0.0, satisfaction_rate=r["satisfaction_rate"] or 0.0,
-            overdue=r["overdue"]) for r in rows])
+    async def GetStats(
+        self, request: results_pb2.GetStatsRequest, context: Any
+    ) -> results_pb2.GetStatsResponse:
+        rows = await self.store.stats(
+            {
+                "hall_province": request.hall_province,
+                "target_province": request.target_province,
+                "matter_code": request.matter_code,
+            }
+        )
+        return results_pb2.GetStatsResponse(
+            rows=[
+                results_pb2.StatsRow(
+                    hall_province=r["hall_province"],
+                    target_province=r["target_province"],
+                    matter_code=r["matter_code"],
+                    volume=r["volume"],
+                    median_wait_seconds=r["median_wait"] or 0.0,
+                    p90_wait_seconds=r["p90_wait"] or 0.0,
+                    median_handling_seconds=r["median_handling"] or 0.0,
+                    approval_rate=r["approval_rate"] or 0.0,
+                    satisfaction_rate=r["satisfaction_rate"] or 0.0,
+                    overdue=r["overdue"],
+                )
+                for r in rows
+            ]
+        )
 
     @grpc_errors
-    async def VerifyCertificate(self, request: results_pb2.VerifyCertificateRequest, context: Any
-                                ) -> results_pb2.VerifyCertificateResponse:
-        row = await self.store.pool.fetchrow("SELECT * FROM certificates WHERE number = $1",
-                                             request.certificate_number.strip())
+    async def VerifyCertificate(
+        self, request: results_pb2.VerifyCertificateRequest, context: Any
+    ) -> results_pb2.VerifyCertificateResponse:
+        row = await self.store.pool.fetchrow(
+            "SELECT * FROM certificates WHERE number = $1", request.certificate_number.strip()
+        )
         if row is None:
             return results_pb2.VerifyCertificateResponse(genuine=False)
         fields = CertificateFields(
-            number=row["number"], case_id=row["case_id"], matter_code=row["matter_code"],
-            matter_zh=row["matter_zh"], matter_en=row["matter_en"],
-            holder_masked=row["holder_masked"], holder_id_masked=row["holder_id_masked"],
-            province=row["province"], province_zh=row["province_zh"], issued_on=row["issued_on"])
+            number=row["number"],
+            case_id=row["case_id"],
+            matter_code=row["matter_code"],
+            matter_zh=row["matter_zh"],
+            matter_en=row["matter_en"],
+            holder_masked=row["holder_masked"],
+            holder_id_masked=row["holder_id_masked"],
+            province=row["province"],
+            province_zh=row["province_zh"],
+            issued_on=row["issued_on"],
+        )
         if not certificate.verify(self.secret, fields, request.hash):
             return results_pb2.VerifyCertificateResponse(genuine=False)
         return results_pb2.VerifyCertificateResponse(
-            genuine=True, matter_code=row["matter_code"], province=row["province"],
-            issued_on=row["issued_on"].isoformat(), holder=row["holder_masked"])
+            genuine=True,
+            matter_code=row["matter_code"],
+            province=row["province"],
+            issued_on=row["issued_on"].isoformat(),
+            holder=row["holder_masked"],
+        )
 
     @grpc_errors
-    async def GetCertificate(self, request: results_pb2.GetCertificateRequest, context: Any
-                             ) -> results_pb2.GetCertificateResponse:
+    async def GetCertificate(
+        self, request: results_pb2.GetCertificateRequest, context: Any
+    ) -> results_pb2.GetCertificateResponse:
         row = await self.store.pool.fetchrow(
-            "SELECT number, pdf FROM certificates WHERE case_id = $1", request.case_id)
+            "SELECT number, pdf FROM certificates WHERE case_id = $1", request.case_id
+        )
         if row is None:
-            raise errors.not_found(f"案件 {request.case_id} 的电子证明",
-                                   f"certificate of case {request.case_id}")
+            raise errors.not_found(
+                f"案件 {request.case_id} 的电子证明", f"certificate of case {request.case_id}"
+            )
         return results_pb2.GetCertificateResponse(certificate_number=row["number"], pdf=row["pdf"])
 
     @grpc_errors
-    async def ListAnomalies(self, request: results_pb2.ListAnomaliesRequest, context: Any
-                            ) -> results_pb2.ListAnomaliesResponse:
+    async def ListAnomalies(
+        self, request: results_pb2.ListAnomaliesRequest, context: Any
+    ) -> results_pb2.ListAnomaliesResponse:
         limit = min(max(request.limit or 100, 1), 1000)
         rows = await self.store.pool.fetch(
             "SELECT case_id, event_id::text, description, recorded_at FROM anomalies"
-            " ORDER BY id DESC LIMIT $1", limit)
-        return results_pb2.ListAnomaliesResponse(anomalies=[results_pb2.Anomaly(
-            case_id=r["case_id"], event_id=r["event_id"], description=r["description"],
-            recorded_at=cloudevents.timestamp(r["recorded_at"])) for r in rows])
+            " ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+        return results_pb2.ListAnomaliesResponse(
+            anomalies=[
+                results_pb2.Anomaly(
+                    case_id=r["case_id"],
+                    event_id=r["event_id"],
+                    description=r["description"],
+                    recorded_at=cloudevents.timestamp(r["recorded_at"]),
+                )
+                for r in rows
+            ]
+        )
 
     @grpc_errors
-    async def ListPrintJobs(self, request: results_pb2.ListPrintJobsRequest, context: Any
-                            ) -> results_pb2.ListPrintJobsResponse:
+    async def ListPrintJobs(
+        self, request: results_pb2.ListPrintJobsRequest, context: Any
+    ) -> results_pb2.ListPrintJobsResponse:
         if not request.hall_id:
             raise _bad("hall_id", "REQUIRED", "缺少服务大厅", "hall_id is required")
         rows = await self.store.pool.fetch(
             "SELECT d.case_id, d.hall_id, d.issued_at, d.delivered_at, c.matter_code,"
             " c.applicant_name FROM deliveries d JOIN cases c ON c.case_id = d.case_id"
             " WHERE d.hall_id = $1 AND d.method = $2 AND ($3 OR d.delivered_at IS NULL)"
-            " ORDER BY d.issued_at", request.hall_id, D.DELIVERY_METHOD_HALL_PRINT,
-            request.include_done)
-        return results_pb2.ListPrintJobsResponse(jobs=[results_pb2.PrintJob(
-            case_id=r["case_id"], hall_id=r["hall_id"], matter_code=r["matter_code"],
-            holder=r["applicant_name"], issued_at=cloudevents.timestamp(r["issued_at"]),
-            printed_at=cloudevents.timestamp(r["delivered_at"])) for r in rows])
+            " ORDER BY d.issued_at",
+            request.hall_id,
+            D.DELIVERY_METHOD_HALL_PRINT,
+            request.include_done,
+        )
+        return results_pb2.ListPrintJobsResponse(
+            jobs=[
+                results_pb2.PrintJob(
+                    case_id=r["case_id"],
+                    hall_id=r["hall_id"],
+                    matter_code=r["matter_code"],
+                    holder=r["applicant_name"],
+                    issued_at=cloudevents.timestamp(r["issued_at"]),
+                    printed_at=cloudevents.timestamp(r["delivered_at"]),
+                )
+                for r in rows
+            ]
+        )

@@ -74,8 +74,9 @@ class WorkCalendar:
         """
         if end < start:
             return -self.working_days_between(end, start)
-        return (_weekdays_in(start, end)
-                - _count_in(self._lost, start, end) + _count_in(self._gained, start, end))
+        return (
+            _weekdays_in(start, end) - _count_in(self._lost, start, end) + _count_in(self._gained, start, end)
+        )
 
 
 def _weekdays_in(start: date, end: date) -> int:
@@ -140,6 +141,7 @@ def default_calendar(path: Path = HOLIDAYS) -> WorkCalendar:
 
 # Conveniences over the shipped calendar, for callers that do not inject one.
 
+
 def is_working_day(day: date) -> bool:
     return default_calendar().is_working_day(day)
 
@@ -150,4 +152,3 @@ def add_working_days(start: date, n: int) -> date:
 
 def working_days_between(start: date, end: date) -> int:
     return default_calendar().working_days_between(start, end)
-

@@ -85,8 +85,15 @@ def parse_certificate_number(number: str) -> tuple[str, date, int] | None:
 
 def canonical(fields: CertificateFields) -> bytes:
     """What the hash covers: each field as UTF-8, preceded by its length."""
-    parts = [fields.number, fields.case_id, fields.matter_code, fields.holder_masked,
-             fields.holder_id_masked, fields.province, fields.issued_on.isoformat()]
+    parts = [
+        fields.number,
+        fields.case_id,
+        fields.matter_code,
+        fields.holder_masked,
+        fields.holder_id_masked,
+        fields.province,
+        fields.issued_on.isoformat(),
+    ]
     out = bytearray(CANONICAL_VERSION)
     for part in parts:
         raw = part.encode("utf-8")
@@ -115,8 +122,7 @@ def verify_url(base_url: str, number: str, digest: str) -> str:
 # ---------------------------------------------------------------- the PDF
 
 
-def render_pdf(fields: CertificateFields, digest: str, base_url: str, *,
-               compress: bool = False) -> bytes:
+def render_pdf(fields: CertificateFields, digest: str, base_url: str, *, compress: bool = False) -> bytes:
     """An A4 certificate. Deterministic bytes for the same input (reportlab's invariant mode),
     so a stored PDF can be re-rendered and compared; uncompressed by default, which keeps
     the number and hash greppable in the file for audits at the cost of a few kilobytes."""
@@ -160,16 +166,16 @@ def render_pdf(fields: CertificateFields, digest: str, base_url: str, *,
         if caption:
             _fit(page, caption, FONT_ZH, 11, margin, y, value_x - margin - 8)
         # ASCII in a Latin font: crisper, and plain text in the file for machine checks
-        _fit(page, value, FONT_LATIN if value.isascii() else FONT_ZH, 12, value_x, y,
-             width - margin - value_x)
+        _fit(
+            page, value, FONT_LATIN if value.isascii() else FONT_ZH, 12, value_x, y, width - margin - value_x
+        )
         y -= 26
 
     qr_size = 130.0
     url = verify_url(base_url, fields.number, digest)
     widget = QrCodeWidget(url, barLevel="M")  # M: survives a creased or badly printed copy
     x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(qr_size, qr_size,
-                      transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0])
+    drawing = Drawing(qr_size, qr_size, transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0])
     drawing.add(widget)
     renderPDF.draw(drawing, page, width - margin - qr_size, margin + 10)
 
@@ -202,8 +208,7 @@ def _register_fonts() -> None:
     _fonts_registered = True
 
 
-def _fit(page: Any, text: str, font: str, size: float, x: float, y: float,
-         max_width: float) -> None:
+def _fit(page: Any, text: str, font: str, size: float, x: float, y: float, max_width: float) -> None:
     """Draws `text` at `size`, or smaller (down to 6 pt) so a long matter name stays inside."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 

@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 
 
 class DeadlineWatch:
-    def __init__(self, store: ResultsStore, calendar: WorkCalendar, interval_s: float,
-                 warn_days: int) -> None:
+    def __init__(
+        self, store: ResultsStore, calendar: WorkCalendar, interval_s: float, warn_days: int
+    ) -> None:
         self.store = store
         self.calendar = calendar
         self.interval_s = interval_s
@@ -53,19 +54,32 @@ class DeadlineWatch:
             due = deadline.due(self.calendar)
             async with self.store.pool.acquire() as conn, conn.transaction():
                 if due != row["due_date"]:
-                    await conn.execute("UPDATE cases SET due_date = $2 WHERE case_id = $1",
-                                       row["case_id"], due)
+                    await conn.execute(
+                        "UPDATE cases SET due_date = $2 WHERE case_id = $1", row["case_id"], due
+                    )
                 if due is None:
                     continue  # the clock is stopped while 补正 materials are awaited
-                if deadline.warning_due(self.calendar, today, self.warn_days) and \
-                        await self.store.notice_once(conn, row["case_id"], "warning", due):
+                if deadline.warning_due(
+                    self.calendar, today, self.warn_days
+                ) and await self.store.notice_once(conn, row["case_id"], "warning", due):
                     left = self.calendar.working_days_between(today, due)
-                    await self.store.emit(conn, cloudevents.stamp(events_pb2.CaseDeadlineWarning(
-                        case_id=row["case_id"], due_date=due.isoformat(), working_days_left=left)))
+                    await self.store.emit(
+                        conn,
+                        cloudevents.stamp(
+                            events_pb2.CaseDeadlineWarning(
+                                case_id=row["case_id"], due_date=due.isoformat(), working_days_left=left
+                            )
+                        ),
+                    )
                     warned += 1
-                if deadline.is_overdue(self.calendar, today) and \
-                        await self.store.notice_once(conn, row["case_id"], "overdue", due):
-                    await self.store.emit(conn, cloudevents.stamp(events_pb2.CaseOverdue(
-                        case_id=row["case_id"], due_date=due.isoformat())))
+                if deadline.is_overdue(self.calendar, today) and await self.store.notice_once(
+                    conn, row["case_id"], "overdue", due
+                ):
+                    await self.store.emit(
+                        conn,
+                        cloudevents.stamp(
+                            events_pb2.CaseOverdue(case_id=row["case_id"], due_date=due.isoformat())
+                        ),
+                    )
                     overdue += 1
         return warned, overdue

@@ -89,8 +89,7 @@ class Deadline:
     def clock_running(self, calendar: WorkCalendar, today: date) -> bool:
         return not self.paused_on(today) and self.due(calendar) is not None
 
-    def warning_due(self, calendar: WorkCalendar, today: date,
-                    warn_days: int = WARN_WORKING_DAYS) -> bool:
+    def warning_due(self, calendar: WorkCalendar, today: date, warn_days: int = WARN_WORKING_DAYS) -> bool:
         """True from the day only `warn_days` working days are left until the due day.
 
         The window starts exactly when `warn_days` are left and stays open through the due

@@ -77,16 +77,29 @@ def validate(level: int, tags: Sequence[str], comment: str) -> None:
         problems.append(FieldViolation("level", "RANGE", "评价等级应为 1 到 5", "level must be 1 to 5"))
     unknown = [t for t in tags if t not in TAGS]
     if unknown:
-        problems.append(FieldViolation("tags", "UNKNOWN", "未知的评价标签：" + "、".join(unknown),
-                                       "unknown tags: " + ", ".join(unknown)))
+        problems.append(
+            FieldViolation(
+                "tags",
+                "UNKNOWN",
+                "未知的评价标签：" + "、".join(unknown),
+                "unknown tags: " + ", ".join(unknown),
+            )
+        )
     elif len(set(tags)) != len(tags):
         problems.append(FieldViolation("tags", "DUPLICATE", "评价标签重复", "a tag is repeated"))
     elif len(tags) > MAX_TAGS:
-        problems.append(FieldViolation("tags", "TOO_MANY", f"最多选择 {MAX_TAGS} 个标签",
-                                       f"at most {MAX_TAGS} tags"))
+        problems.append(
+            FieldViolation("tags", "TOO_MANY", f"最多选择 {MAX_TAGS} 个标签", f"at most {MAX_TAGS} tags")
+        )
     if len(comment) > MAX_COMMENT:
-        problems.append(FieldViolation("comment", "LENGTH", f"评价内容不能超过 {MAX_COMMENT} 字",
-                                       f"the comment may have at most {MAX_COMMENT} characters"))
+        problems.append(
+            FieldViolation(
+                "comment",
+                "LENGTH",
+                f"评价内容不能超过 {MAX_COMMENT} 字",
+                f"the comment may have at most {MAX_COMMENT} characters",
+            )
+        )
     if problems:
         raise ValidationFailed(problems)
 

@@ -65,16 +65,24 @@ def case_fields(envelope: Envelope) -> dict[str, Any]:
         fields[column] = envelope.time
     if kind == "ApplicationCreated":
         fields.update(
-            hall_id=event.hall_id, hall_province=event.hall_province,
-            target_province=event.target_province, matter_code=event.matter_code,
-            department=event.department, applicant_name=event.applicant.name,
-            applicant_id=event.applicant.id_number, applicant_phone=event.applicant.phone,
+            hall_id=event.hall_id,
+            hall_province=event.hall_province,
+            target_province=event.target_province,
+            matter_code=event.matter_code,
+            department=event.department,
+            applicant_name=event.applicant.name,
+            applicant_id=event.applicant.id_number,
+            applicant_phone=event.applicant.phone,
             pseudonym=event.applicant.pseudonym,
         )
     elif kind == "ApplicationSubmitted":
-        fields.update(time_limit_days=event.time_limit_working_days,
-                      target_province=event.target_province, hall_province=event.hall_province,
-                      matter_code=event.matter_code, hall_id=event.hall_id)
+        fields.update(
+            time_limit_days=event.time_limit_working_days,
+            target_province=event.target_province,
+            hall_province=event.hall_province,
+            matter_code=event.matter_code,
+            hall_id=event.hall_id,
+        )
     elif kind == "CaseAssigned":
         fields["official_id"] = event.official_id
     elif kind == "DecisionRecorded":
@@ -111,10 +119,14 @@ class TimelineWriter:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer = $1",
-                self.consumer_name)
+                self.consumer_name,
+            )
         wanted = set(partitions)
-        return {(r["topic"], r["partition"]): r["next_offset"] for r in rows
-                if (r["topic"], r["partition"]) in wanted}
+        return {
+            (r["topic"], r["partition"]): r["next_offset"]
+            for r in rows
+            if (r["topic"], r["partition"]) in wanted
+        }
 
     async def write(self, items: Sequence[Item], next_offsets: dict[tuple[str, int], int]) -> int:
         """Writes a batch and its offsets in one transaction; returns how many were new."""
@@ -126,10 +138,14 @@ class TimelineWriter:
                     ' "offset", data) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],'
                     " $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::bigint[],"
                     " $9::jsonb[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text",
-                    [i.envelope.id for i in items], [i.envelope.case_id for i in items],
-                    [i.envelope.type for i in items], [i.envelope.source for i in items],
-                    [i.envelope.time for i in items], [i.topic for i in items],
-                    [i.partition for i in items], [i.offset for i in items],
+                    [i.envelope.id for i in items],
+                    [i.envelope.case_id for i in items],
+                    [i.envelope.type for i in items],
+                    [i.envelope.source for i in items],
+                    [i.envelope.time for i in items],
+                    [i.topic for i in items],
+                    [i.partition for i in items],
+                    [i.offset for i in items],
                     [i.envelope.to_json() for i in items],
                 )
                 inserted = {r["event_id"] for r in rows}
@@ -150,8 +166,8 @@ class TimelineWriter:
             return
         case_ids = sorted({i.envelope.case_id for i in items})
         rows = await conn.fetch(
-            "SELECT case_id, status FROM cases WHERE case_id = ANY($1::text[]) FOR UPDATE",
-            case_ids)
+            "SELECT case_id, status FROM cases WHERE case_id = ANY($1::text[]) FOR UPDATE", case_ids
+        )
         statuses: dict[str, str] = {r["case_id"]: r["status"] for r in rows}
         changes: dict[str, dict[str, Any]] = {}
         anomalies: list[tuple[str, str, str]] = []
@@ -163,7 +179,9 @@ class TimelineWriter:
                 # 补正 materials arrived: the statutory clock runs again from this day
                 await conn.execute(
                     "UPDATE pauses SET ended_on = $2 WHERE case_id = $1 AND ended_on IS NULL",
-                    case_id, envelope.time.date())
+                    case_id,
+                    envelope.time.date(),
+                )
             transition = status_machine.apply(current, envelope.short_type, outcome_name(envelope))
             if transition.anomaly:
                 anomalies.append((case_id, envelope.id, transition.anomaly))
@@ -179,11 +197,13 @@ class TimelineWriter:
             await conn.execute(
                 f"INSERT INTO cases (case_id, {columns}) VALUES ($1, {params})"
                 f" ON CONFLICT (case_id) DO UPDATE SET {updates}, updated_at = now()",
-                case_id, *change.values())
+                case_id,
+                *change.values(),
+            )
         if anomalies:
             await conn.executemany(
-                "INSERT INTO anomalies (case_id, event_id, description) VALUES ($1, $2, $3)",
-                anomalies)
+                "INSERT INTO anomalies (case_id, event_id, description) VALUES ($1, $2, $3)", anomalies
+            )
 
 
 # ---------------------------------------------------------------- the Kafka side
@@ -192,9 +212,15 @@ class TimelineWriter:
 class Projector:
     """Consumes the domain topics into the timeline; `start()` on the loop, `stop()` to end."""
 
-    def __init__(self, writer: TimelineWriter, bootstrap: str, topics: Sequence[str],
-                 group_id: str = "tongban-results-projection", max_batch: int = 2000,
-                 park_poison: bool = True) -> None:
+    def __init__(
+        self,
+        writer: TimelineWriter,
+        bootstrap: str,
+        topics: Sequence[str],
+        group_id: str = "tongban-results-projection",
+        max_batch: int = 2000,
+        park_poison: bool = True,
+    ) -> None:
         self.writer = writer
         self.bootstrap = bootstrap
         self.topics = list(topics)
@@ -225,8 +251,12 @@ class Projector:
 
     def _run(self) -> None:
         consumer: KafkaConsumer = make_consumer(
-            self.bootstrap, self.group_id, "tongban-results-projection",
-            max_poll_records=self.max_batch, fetch_max_bytes=50 * 2**20)
+            self.bootstrap,
+            self.group_id,
+            "tongban-results-projection",
+            max_poll_records=self.max_batch,
+            fetch_max_bytes=50 * 2**20,
+        )
         dead_letters: KafkaProducer | None = None
         projector = self
 
@@ -235,8 +265,9 @@ class Projector:
                 pass  # offsets live in PostgreSQL with the rows: nothing to flush
 
             def on_partitions_assigned(self, assigned: Any) -> None:
-                stored = projector._on_loop(projector.writer.offsets(
-                    [(tp.topic, tp.partition) for tp in assigned]))
+                stored = projector._on_loop(
+                    projector.writer.offsets([(tp.topic, tp.partition) for tp in assigned])
+                )
                 for tp in assigned:
                     if (tp.topic, tp.partition) in stored:
                         consumer.seek(tp, stored[(tp.topic, tp.partition)])
@@ -263,8 +294,7 @@ class Projector:
                             if not self.park_poison:
                                 next_offsets[(tp.topic, tp.partition)] = record.offset + 1
                                 continue
-                            dead_letters = dead_letters or reliable_producer(
-                                self.bootstrap, "results-dlq")
+                            dead_letters = dead_letters or reliable_producer(self.bootstrap, "results-dlq")
                             send_to_dead_letter(dead_letters, record, poison.reason, self.group_id)
                         next_offsets[(tp.topic, tp.partition)] = record.offset + 1
                 self._on_loop(self.writer.write(items, next_offsets))
@@ -275,4 +305,3 @@ class Projector:
             consumer.close(autocommit=False)
             if dead_letters is not None:
                 dead_letters.close(timeout=5)
-

@@ -73,25 +73,53 @@ from dataclasses import dataclass
 from tongban.types.v1 import types_pb2
 
 INITIAL = "NEW"
-ORDER = ("NEW", "DRAFT", "SUBMITTED", "QUEUED", "RESERVED", "ASSIGNED", "IN_WINDOW",
-         "SUPPLEMENT_REQUESTED", "DECIDED", "RESULT_ISSUED", "DELIVERED", "EVALUATED", "CLOSED")
+ORDER = (
+    "NEW",
+    "DRAFT",
+    "SUBMITTED",
+    "QUEUED",
+    "RESERVED",
+    "ASSIGNED",
+    "IN_WINDOW",
+    "SUPPLEMENT_REQUESTED",
+    "DECIDED",
+    "RESULT_ISSUED",
+    "DELIVERED",
+    "EVALUATED",
+    "CLOSED",
+)
 RANK = {status: i for i, status in enumerate(ORDER)}
 CANCELLED = "CANCELLED"
 TERMINAL = frozenset({"CLOSED", CANCELLED})
 STATUSES = (*ORDER, CANCELLED)
 # Statuses from which a case can still be cancelled or still runs its statutory clock.
-OPEN_BEFORE_DECISION = frozenset(ORDER[:RANK["DECIDED"]])
+OPEN_BEFORE_DECISION = frozenset(ORDER[: RANK["DECIDED"]])
 
-INFORMATIONAL = frozenset({
-    "ReservationAccepted", "QueuePositionChanged", "QueueSlaBreached", "OfficialStateChanged",
-    "WindowOpened", "WindowPartyJoined", "WindowMediaStats", "WindowPartyLeft",
-    "WindowPartyRejoined", "WindowClosed", "WindowRecordingStored",
-    "CaseDeadlineWarning", "CaseOverdue",
-})
+INFORMATIONAL = frozenset(
+    {
+        "ReservationAccepted",
+        "QueuePositionChanged",
+        "QueueSlaBreached",
+        "OfficialStateChanged",
+        "WindowOpened",
+        "WindowPartyJoined",
+        "WindowMediaStats",
+        "WindowPartyLeft",
+        "WindowPartyRejoined",
+        "WindowClosed",
+        "WindowRecordingStored",
+        "CaseDeadlineWarning",
+        "CaseOverdue",
+    }
+)
 FOLLOW_UPS = frozenset({"RectificationOpened", "RectificationClosed"})
 FOLLOW_UP_FROM = frozenset({"EVALUATED", "CLOSED"})
-DECISION_OUTCOMES = {"APPROVED": "DECIDED", "REJECTED": "DECIDED", "TRANSFERRED": "DECIDED",
-                     "SUPPLEMENT_REQUESTED": "SUPPLEMENT_REQUESTED"}
+DECISION_OUTCOMES = {
+    "APPROVED": "DECIDED",
+    "REJECTED": "DECIDED",
+    "TRANSFERRED": "DECIDED",
+    "SUPPLEMENT_REQUESTED": "SUPPLEMENT_REQUESTED",
+}
 DECIDABLE = frozenset({"ASSIGNED", "IN_WINDOW"})
 REQUEUE = frozenset({"ReservationRejected", "ReservationTimedOut"})
 
@@ -103,17 +131,26 @@ FORWARD: dict[str, tuple[str, frozenset[str]]] = {
     "CaseQueued": ("QUEUED", frozenset({"NEW", "DRAFT", "SUBMITTED", "RESERVED"})),
     "CaseReserved": ("RESERVED", frozenset({"SUBMITTED", "QUEUED"})),
     "CaseAssigned": ("ASSIGNED", frozenset({"SUBMITTED", "QUEUED", "RESERVED"})),
-    "WindowConnected": ("IN_WINDOW", frozenset(ORDER[:RANK["IN_WINDOW"]])),
+    "WindowConnected": ("IN_WINDOW", frozenset(ORDER[: RANK["IN_WINDOW"]])),
     "ResultIssued": ("RESULT_ISSUED", frozenset({"DECIDED"})),
     "ResultDelivered": ("DELIVERED", frozenset({"RESULT_ISSUED"})),
     "EvaluationSubmitted": ("EVALUATED", frozenset({"DECIDED", "RESULT_ISSUED", "DELIVERED"})),
-    "CaseClosed": ("CLOSED", frozenset(ORDER[RANK["SUPPLEMENT_REQUESTED"]:RANK["CLOSED"]])),
+    "CaseClosed": ("CLOSED", frozenset(ORDER[RANK["SUPPLEMENT_REQUESTED"] : RANK["CLOSED"]])),
 }
 # Forward events that may happen only once: a repeat is an anomaly, not a stale event.
 ONCE = frozenset({"EvaluationSubmitted"})
 
-EVENT_TYPES = frozenset({*INFORMATIONAL, *FOLLOW_UPS, *FORWARD, *REQUEUE, "MaterialUploaded",
-                         "DecisionRecorded", "ApplicationCancelled"})
+EVENT_TYPES = frozenset(
+    {
+        *INFORMATIONAL,
+        *FOLLOW_UPS,
+        *FORWARD,
+        *REQUEUE,
+        "MaterialUploaded",
+        "DecisionRecorded",
+        "ApplicationCancelled",
+    }
+)
 
 
 @dataclass(frozen=True)

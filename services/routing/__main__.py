@@ -25,8 +25,10 @@ def build(settings: RoutingSettings) -> RoutingWorker:
     async def serve_grpc() -> None:
         # grpc.aio binds to the loop it is created on: make it on faust's, once it runs
         service = Service("routing", settings.grpc_listen, settings.metrics_listen)
-        service.add(lambda s: routing_pb2_grpc.add_RoutingServiceServicer_to_server(api, s),
-                    routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name)
+        service.add(
+            lambda s: routing_pb2_grpc.add_RoutingServiceServicer_to_server(api, s),
+            routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name,
+        )
         await service.start()
         running.append(service)
 
@@ -44,8 +46,9 @@ def main() -> None:
     # faust declares its own topics; the shared catalog's must exist before agents start
     topics.ensure_topics(settings.kafka_bootstrap, topics.load(settings.topics_file))
     worker = build(settings)
-    Worker(worker.app, loglevel=settings.log_level.lower().replace("warning", "warn"),
-           quiet=True).execute_from_commandline()
+    Worker(
+        worker.app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True
+    ).execute_from_commandline()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ class RoutingSettings(CommonSettings):
 
     def routing(self) -> RoutingConfig:
         return RoutingConfig(
-            reservation_timeout_s=self.reservation_timeout_s, wrap_up_s=self.wrap_up_s,
-            priority_bonus_s=self.priority_bonus_s, widen_after_s=self.widen_after_s,
-            sla_after_s=self.sla_after_s)
+            reservation_timeout_s=self.reservation_timeout_s,
+            wrap_up_s=self.wrap_up_s,
+            priority_bonus_s=self.priority_bonus_s,
+            widen_after_s=self.widen_after_s,
+            sla_after_s=self.sla_after_s,
+        )

@@ -25,8 +25,13 @@ from tongban.events.v1 import events_pb2
 from tongban.types.v1 import types_pb2
 
 P = types_pb2
-PRESENCE = {"AVAILABLE": P.PRESENCE_AVAILABLE, "BUSY": P.PRESENCE_BUSY,
-            "WRAP_UP": P.PRESENCE_WRAP_UP, "AWAY": P.PRESENCE_AWAY, "OFFLINE": P.PRESENCE_OFFLINE}
+PRESENCE = {
+    "AVAILABLE": P.PRESENCE_AVAILABLE,
+    "BUSY": P.PRESENCE_BUSY,
+    "WRAP_UP": P.PRESENCE_WRAP_UP,
+    "AWAY": P.PRESENCE_AWAY,
+    "OFFLINE": P.PRESENCE_OFFLINE,
+}
 SETTABLE = {"AVAILABLE", "AWAY", "OFFLINE"}
 
 
@@ -122,13 +127,21 @@ class ProvinceRouter:
     def _official(self, official_id: str) -> Official:
         official = self.officials.get(official_id)
         if official is None:
-            raise RoutingError("UNKNOWN_OFFICIAL", f"{self.province} 没有工作人员 {official_id}",
-                               f"no official {official_id} in {self.province}")
+            raise RoutingError(
+                "UNKNOWN_OFFICIAL",
+                f"{self.province} 没有工作人员 {official_id}",
+                f"no official {official_id} in {self.province}",
+            )
         return official
 
     def _state_changed(self, official: Official, now: float) -> Message:
-        return self._event(events_pb2.OfficialStateChanged, now, official_id=official.id,
-                           presence=PRESENCE[official.presence], reason=official.away_reason)
+        return self._event(
+            events_pb2.OfficialStateChanged,
+            now,
+            official_id=official.id,
+            presence=PRESENCE[official.presence],
+            reason=official.away_reason,
+        )
 
     def _queue_insert(self, case: Case) -> None:
         score = case.score(self.config.priority_bonus_s)
@@ -143,42 +156,51 @@ class ProvinceRouter:
 
     def _eta(self, department: str, position: int) -> int:
         history = self.handled.get(department) or [self.config.default_handling_s]
-        able = sum(1 for o in self.officials.values()
-                   if o.department == department and o.presence != "OFFLINE") or 1
+        able = (
+            sum(1 for o in self.officials.values() if o.department == department and o.presence != "OFFLINE")
+            or 1
+        )
         return int(math.ceil(position / able) * statistics.median(history))
 
     def _position(self, case: Case) -> int:
         queue = self.queues.get(case.department, [])
-        return bisect.bisect_left(queue, (*case.score(self.config.priority_bonus_s),
-                                          case.case_id)) + 1
+        return bisect.bisect_left(queue, (*case.score(self.config.priority_bonus_s), case.case_id)) + 1
 
     # ------------------------------------------------------------------ commands
 
-    def register(self, official_id: str, department: str, skills: list[str],
-                 languages: list[str], now: float, display_name: str = "") -> list[Message]:
+    def register(
+        self,
+        official_id: str,
+        department: str,
+        skills: list[str],
+        languages: list[str],
+        now: float,
+        display_name: str = "",
+    ) -> list[Message]:
         known = self.officials.get(official_id)
         if known is not None:
             known.department, known.skills, known.languages = department, skills, languages
             known.display_name = display_name or known.display_name
             return []
-        official = Official(official_id, department, list(skills), list(languages) or ["zh"],
-                            display_name, idle_since=now)
+        official = Official(
+            official_id, department, list(skills), list(languages) or ["zh"], display_name, idle_since=now
+        )
         self.officials[official_id] = official
         return [self._state_changed(official, now)]
 
-    def set_presence(self, official_id: str, presence: str, reason: str, now: float
-                     ) -> list[Message]:
+    def set_presence(self, official_id: str, presence: str, reason: str, now: float) -> list[Message]:
         official = self._official(official_id)
         if presence not in SETTABLE:
-            raise RoutingError("BAD_PRESENCE", "只能设置为在线、离开或下线",
-                               "presence can be set to AVAILABLE, AWAY or OFFLINE only")
+            raise RoutingError(
+                "BAD_PRESENCE",
+                "只能设置为在线、离开或下线",
+                "presence can be set to AVAILABLE, AWAY or OFFLINE only",
+            )
         if official.presence == "BUSY":  # one case at a time: finish it before anything else
-            raise RoutingError("BUSY", "正在办理案件，请先结束当前案件",
-                               "finish the current case first")
+            raise RoutingError("BUSY", "正在办理案件，请先结束当前案件", "finish the current case first")
         events: list[Message] = []
         if official.reservation_id:  # going away with an offer open: it goes back to the queue
-            events += self._release(official, now, "presence_changed", timed_out=False,
-                                    count_miss=False)
+            events += self._release(official, now, "presence_changed", timed_out=False, count_miss=False)
         if presence == "AVAILABLE" and official.presence != "AVAILABLE":
             official.idle_since = now
             official.misses = 0
@@ -187,9 +209,17 @@ class ProvinceRouter:
         events.append(self._state_changed(official, now))
         return events + self._dispatch(now)
 
-    def enqueue(self, case_id: str, department: str, matter_code: str, priority: bool,
-                language: str, now: float, submitted_at: float | None = None,
-                submission_round: int = 1) -> list[Message]:
+    def enqueue(
+        self,
+        case_id: str,
+        department: str,
+        matter_code: str,
+        priority: bool,
+        language: str,
+        now: float,
+        submitted_at: float | None = None,
+        submission_round: int = 1,
+    ) -> list[Message]:
         """`submitted_at` (when the applicant submitted) orders the queue; submissions are
         read from several partitions, so the order they arrive in is not the order they
         were made in. `submission_round` is 1 for the first submission and counts up with
@@ -203,15 +233,21 @@ class ProvinceRouter:
             del self.rounds[old]
         self.seq += 1
         waiting_since = min(now, submitted_at) if submitted_at else now
-        case = Case(case_id, department, matter_code, priority, language or "zh", waiting_since,
-                    self.seq)
+        case = Case(case_id, department, matter_code, priority, language or "zh", waiting_since, self.seq)
         self.cases[case_id] = case
         self._queue_insert(case)
         case.position = self._position(case)
         case.eta_s = self._eta(department, case.position)
-        queued = self._event(events_pb2.CaseQueued, now, case_id=case_id, department=department,
-                             position=case.position, estimated_wait_seconds=case.eta_s,
-                             requeued=False, priority=priority)
+        queued = self._event(
+            events_pb2.CaseQueued,
+            now,
+            case_id=case_id,
+            department=department,
+            position=case.position,
+            estimated_wait_seconds=case.eta_s,
+            requeued=False,
+            priority=priority,
+        )
         return [queued, *self._dispatch(now)]
 
     def cancel(self, case_id: str, now: float) -> list[Message]:
@@ -239,13 +275,17 @@ class ProvinceRouter:
             if case is None and self._was_reservation(reservation_id):
                 raise RoutingError("EXPIRED", "该预约已失效", "the reservation has expired")
             if owner and owner != official_id:
-                raise RoutingError("NOT_YOURS", "该预约不是分配给您的",
-                                   "the reservation was offered to someone else")
+                raise RoutingError(
+                    "NOT_YOURS", "该预约不是分配给您的", "the reservation was offered to someone else"
+                )
             raise RoutingError("UNKNOWN", "预约不存在", "no such reservation")
         if now > official.reservation_expires:
             events = self._release(official, now, "timed_out", timed_out=True)
-            raise RoutingError("EXPIRED", "该预约已超时", "the reservation has expired") \
-                if not events else _ExpiredWith(events)
+            raise (
+                RoutingError("EXPIRED", "该预约已超时", "the reservation has expired")
+                if not events
+                else _ExpiredWith(events)
+            )
         case.state = "assigned"
         official.reservation_id = ""
         official.presence = "BUSY"
@@ -253,21 +293,32 @@ class ProvinceRouter:
         official.assigned_at = now
         waited = now - case.enqueued_at
         return [
-            self._event(events_pb2.ReservationAccepted, now, case_id=case.case_id,
-                        reservation_id=reservation_id, official_id=official_id),
-            self._event(events_pb2.CaseAssigned, now, case_id=case.case_id,
-                        official_id=official_id, waited_seconds=waited),
+            self._event(
+                events_pb2.ReservationAccepted,
+                now,
+                case_id=case.case_id,
+                reservation_id=reservation_id,
+                official_id=official_id,
+            ),
+            self._event(
+                events_pb2.CaseAssigned,
+                now,
+                case_id=case.case_id,
+                official_id=official_id,
+                waited_seconds=waited,
+            ),
             self._state_changed(official, now),
         ]
 
-    def reject(self, official_id: str, reservation_id: str, reason: str, now: float
-               ) -> list[Message]:
+    def reject(self, official_id: str, reservation_id: str, reason: str, now: float) -> list[Message]:
         official = self._official(official_id)
         if official.reservation_id != reservation_id:
-            raise RoutingError("NOT_YOURS" if self._reserved_case(reservation_id) else "UNKNOWN",
-                               "该预约不是分配给您的", "that reservation is not yours")
-        return self._release(official, now, reason or "rejected", timed_out=False) \
-            + self._dispatch(now)
+            raise RoutingError(
+                "NOT_YOURS" if self._reserved_case(reservation_id) else "UNKNOWN",
+                "该预约不是分配给您的",
+                "that reservation is not yours",
+            )
+        return self._release(official, now, reason or "rejected", timed_out=False) + self._dispatch(now)
 
     def finish(self, official_id: str, case_id: str, now: float) -> list[Message]:
         official = self._official(official_id)
@@ -280,7 +331,7 @@ class ProvinceRouter:
         self._remember_finished(case_id)
         history = self.handled.setdefault(case.department, [])
         history.append(max(1.0, now - official.assigned_at))
-        del history[:-self.config.history]
+        del history[: -self.config.history]
         official.case_id = ""
         official.presence = "WRAP_UP"
         official.wrap_until = now + self.config.wrap_up_s
@@ -297,12 +348,21 @@ class ProvinceRouter:
                 official.idle_since = now
                 events.append(self._state_changed(official, now))
         for case in self.cases.values():
-            if case.state == "queued" and not case.sla_breached \
-                    and now - case.enqueued_at >= self.config.sla_after_s:
+            if (
+                case.state == "queued"
+                and not case.sla_breached
+                and now - case.enqueued_at >= self.config.sla_after_s
+            ):
                 case.sla_breached = True
-                events.append(self._event(events_pb2.QueueSlaBreached, now, case_id=case.case_id,
-                                          department=case.department,
-                                          waited_seconds=now - case.enqueued_at))
+                events.append(
+                    self._event(
+                        events_pb2.QueueSlaBreached,
+                        now,
+                        case_id=case.case_id,
+                        department=case.department,
+                        waited_seconds=now - case.enqueued_at,
+                    )
+                )
         events += self._dispatch(now)
         events += self._refresh_positions(now)
         return events
@@ -323,8 +383,9 @@ class ProvinceRouter:
         case_id, _, _ = reservation_id.rpartition(":")
         return case_id in self.cases
 
-    def _release(self, official: Official, now: float, reason: str, timed_out: bool,
-                 count_miss: bool = True) -> list[Message]:
+    def _release(
+        self, official: Official, now: float, reason: str, timed_out: bool, count_miss: bool = True
+    ) -> list[Message]:
         """An offer that was not taken: the case goes back to the head of its queue."""
         case = self._reserved_case(official.reservation_id)
         reservation_id = official.reservation_id
@@ -334,17 +395,31 @@ class ProvinceRouter:
         if case is not None:
             kind = events_pb2.ReservationTimedOut if timed_out else events_pb2.ReservationRejected
             extra = {} if timed_out else {"reason": reason}
-            events.append(self._event(kind, now, case_id=case.case_id,
-                                      reservation_id=reservation_id, official_id=official.id,
-                                      **extra))
+            events.append(
+                self._event(
+                    kind,
+                    now,
+                    case_id=case.case_id,
+                    reservation_id=reservation_id,
+                    official_id=official.id,
+                    **extra,
+                )
+            )
             case.state, case.official_id, case.reservation_id = "queued", "", ""
             self._queue_insert(case)
             case.position = self._position(case)
-            events.append(self._event(events_pb2.CaseQueued, now, case_id=case.case_id,
-                                      department=case.department, position=case.position,
-                                      estimated_wait_seconds=self._eta(case.department,
-                                                                       case.position),
-                                      requeued=True, priority=case.priority))
+            events.append(
+                self._event(
+                    events_pb2.CaseQueued,
+                    now,
+                    case_id=case.case_id,
+                    department=case.department,
+                    position=case.position,
+                    estimated_wait_seconds=self._eta(case.department, case.position),
+                    requeued=True,
+                    priority=case.priority,
+                )
+            )
         if count_miss:
             official.misses += 1
         if count_miss and official.misses >= self.config.misses_to_away:
@@ -355,9 +430,10 @@ class ProvinceRouter:
         return events
 
     def _dispatch(self, now: float) -> list[Message]:
-        available = sorted((o for o in self.officials.values()
-                            if o.presence == "AVAILABLE" and not o.reservation_id),
-                           key=lambda o: o.idle_since)
+        available = sorted(
+            (o for o in self.officials.values() if o.presence == "AVAILABLE" and not o.reservation_id),
+            key=lambda o: o.idle_since,
+        )
         if not available:
             return []
         events: list[Message] = []
@@ -387,10 +463,16 @@ class ProvinceRouter:
         official.reservation_id = case.reservation_id
         official.case_id = case.case_id
         official.reservation_expires = now + self.config.reservation_timeout_s
-        expires = self._event(events_pb2.CaseReserved, now, case_id=case.case_id,
-                              reservation_id=case.reservation_id, official_id=official.id)
+        expires = self._event(
+            events_pb2.CaseReserved,
+            now,
+            case_id=case.case_id,
+            reservation_id=case.reservation_id,
+            official_id=official.id,
+        )
         expires.expires_at.FromNanoseconds(  # type: ignore[attr-defined]
-            int(official.reservation_expires * 1e9))
+            int(official.reservation_expires * 1e9)
+        )
         return expires
 
     def _refresh_positions(self, now: float) -> list[Message]:
@@ -401,9 +483,15 @@ class ProvinceRouter:
                 position, eta = index + 1, self._eta(department, index + 1)
                 if (position, eta) != (case.position, case.eta_s):
                     case.position, case.eta_s = position, eta
-                    events.append(self._event(events_pb2.QueuePositionChanged, now,
-                                              case_id=case_id, position=position,
-                                              estimated_wait_seconds=eta))
+                    events.append(
+                        self._event(
+                            events_pb2.QueuePositionChanged,
+                            now,
+                            case_id=case_id,
+                            position=position,
+                            estimated_wait_seconds=eta,
+                        )
+                    )
         return events
 
     # ------------------------------------------------------------------ queries
@@ -424,26 +512,39 @@ class ProvinceRouter:
         for department in sorted(departments):
             queue = self.queues.get(department, [])
             oldest = min((self.cases[c].enqueued_at for _, _, c in queue), default=now)
-            out.append({"department": department, "depth": len(queue),
-                        "oldest_wait_seconds": now - oldest,
-                        "available_officials": sum(
-                            1 for o in self.officials.values()
-                            if o.department == department and o.presence == "AVAILABLE")})
+            out.append(
+                {
+                    "department": department,
+                    "depth": len(queue),
+                    "oldest_wait_seconds": now - oldest,
+                    "available_officials": sum(
+                        1
+                        for o in self.officials.values()
+                        if o.department == department and o.presence == "AVAILABLE"
+                    ),
+                }
+            )
         return out
 
     # ------------------------------------------------------------------ persistence
 
     def to_dict(self) -> dict[str, Any]:
         # vars() copies are several times cheaper than asdict(): this runs after every command
-        return {"province": self.province, "seq": self.seq,
-                "officials": [{**vars(o), "skills": list(o.skills),
-                               "languages": list(o.languages)} for o in self.officials.values()],
-                "cases": [vars(c).copy() for c in self.cases.values()],
-                "handled": self.handled, "finished": self.finished, "rounds": self.rounds}
+        return {
+            "province": self.province,
+            "seq": self.seq,
+            "officials": [
+                {**vars(o), "skills": list(o.skills), "languages": list(o.languages)}
+                for o in self.officials.values()
+            ],
+            "cases": [vars(c).copy() for c in self.cases.values()],
+            "handled": self.handled,
+            "finished": self.finished,
+            "rounds": self.rounds,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], config: RoutingConfig | None = None
-                  ) -> ProvinceRouter:
+    def from_dict(cls, data: dict[str, Any], config: RoutingConfig | None = None) -> ProvinceRouter:
         router = cls(data["province"], config)
         router.seq = data["seq"]
         router.handled = {k: list(v) for k, v in data["handled"].items()}
@@ -470,4 +571,3 @@ class _ExpiredWith(RoutingError):
 
 def late_accept_events(error: RoutingError) -> list[Message]:
     return list(error.events) if isinstance(error, _ExpiredWith) else []
-

@@ -39,8 +39,13 @@ EVENT_IDS = uuid.UUID("5f0c1d1e-7b1a-4c59-9a57-2f3f2b1c0d0e")
 
 
 def command(kind: str, province: str, **fields: Any) -> dict[str, Any]:
-    return {"kind": kind, "province": province, "id": fields.pop("id", None) or str(uuid.uuid4()),
-            "now": fields.pop("now", None) or time.time(), **fields}
+    return {
+        "kind": kind,
+        "province": province,
+        "id": fields.pop("id", None) or str(uuid.uuid4()),
+        "now": fields.pop("now", None) or time.time(),
+        **fields,
+    }
 
 
 def apply_command(router: ProvinceRouter, cmd: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
@@ -49,29 +54,41 @@ def apply_command(router: ProvinceRouter, cmd: dict[str, Any]) -> tuple[list[Mes
     kind = cmd["kind"]
     try:
         if kind == "enqueue":
-            return router.enqueue(cmd["case_id"], cmd["department"], cmd["matter_code"],
-                                  bool(cmd["priority"]), cmd.get("language", "zh"), now,
-                                  cmd.get("submitted_at"), int(cmd.get("round", 1))), {}
+            return router.enqueue(
+                cmd["case_id"],
+                cmd["department"],
+                cmd["matter_code"],
+                bool(cmd["priority"]),
+                cmd.get("language", "zh"),
+                now,
+                cmd.get("submitted_at"),
+                int(cmd.get("round", 1)),
+            ), {}
         if kind == "cancel":
             return router.cancel(cmd["case_id"], now), {}
         if kind == "tick":
             return router.tick(now), {}
         if kind == "register":
-            events = router.register(cmd["official_id"], cmd["department"], cmd["skills"],
-                                     cmd["languages"], now, cmd.get("display_name", ""))
+            events = router.register(
+                cmd["official_id"],
+                cmd["department"],
+                cmd["skills"],
+                cmd["languages"],
+                now,
+                cmd.get("display_name", ""),
+            )
             return events, {"official": official_view(router, cmd["official_id"])}
         if kind == "presence":
-            events = router.set_presence(cmd["official_id"], cmd["presence"],
-                                         cmd.get("reason", ""), now)
+            events = router.set_presence(cmd["official_id"], cmd["presence"], cmd.get("reason", ""), now)
             return events, {"official": official_view(router, cmd["official_id"])}
         if kind == "accept":
-            case_id = router.officials[cmd["official_id"]].case_id \
-                if cmd["official_id"] in router.officials else ""
+            case_id = (
+                router.officials[cmd["official_id"]].case_id if cmd["official_id"] in router.officials else ""
+            )
             events = router.accept(cmd["official_id"], cmd["reservation_id"], now)
             return events, {"case_id": case_id}
         if kind == "reject":
-            return router.reject(cmd["official_id"], cmd["reservation_id"],
-                                 cmd.get("reason", ""), now), {}
+            return router.reject(cmd["official_id"], cmd["reservation_id"], cmd.get("reason", ""), now), {}
         if kind == "finish":
             return router.finish(cmd["official_id"], cmd["case_id"], now), {}
         if kind == "official":
@@ -79,38 +96,51 @@ def apply_command(router: ProvinceRouter, cmd: dict[str, Any]) -> tuple[list[Mes
             return [], {"official": official_view(router, cmd["official_id"])}
         if kind == "position":
             state, position, eta, official_id = router.position(cmd["case_id"])
-            return [], {"state": state, "position": position, "eta": eta,
-                        "official_id": official_id}
+            return [], {"state": state, "position": position, "eta": eta, "official_id": official_id}
         if kind == "queues":
             return [], {"queues": router.summaries(now)}
     except RoutingError as error:
-        return late_accept_events(error), {"error": error.code, "message_zh": error.message_zh,
-                                           "message_en": error.message_en}
-    return [], {"error": "UNKNOWN_COMMAND", "message_zh": "未知指令",
-                "message_en": f"unknown command {kind}"}
+        return late_accept_events(error), {
+            "error": error.code,
+            "message_zh": error.message_zh,
+            "message_en": error.message_en,
+        }
+    return [], {"error": "UNKNOWN_COMMAND", "message_zh": "未知指令", "message_en": f"unknown command {kind}"}
 
 
 def official_view(router: ProvinceRouter, official_id: str) -> dict[str, Any]:
     o = router.officials[official_id]
-    return {"id": o.id, "province": router.province, "department": o.department,
-            "skills": o.skills, "languages": o.languages, "presence": o.presence,
-            "away_reason": o.away_reason, "case_id": o.case_id,
-            "reservation_id": o.reservation_id,
-            "reservation_expires_at": o.reservation_expires if o.reservation_id else 0.0,
-            "display_name": o.display_name}
+    return {
+        "id": o.id,
+        "province": router.province,
+        "department": o.department,
+        "skills": o.skills,
+        "languages": o.languages,
+        "presence": o.presence,
+        "away_reason": o.away_reason,
+        "case_id": o.case_id,
+        "reservation_id": o.reservation_id,
+        "reservation_expires_at": o.reservation_expires if o.reservation_id else 0.0,
+        "display_name": o.display_name,
+    }
 
 
 def intake_command(envelope: cloudevents.Envelope) -> dict[str, Any] | None:
     """The routing command an intake event asks for, if any."""
     event: Any = envelope.event
     if envelope.short_type == "ApplicationSubmitted":
-        return command("enqueue", event.target_province, id=envelope.id,
-                       case_id=event.case_id, department=event.department,
-                       matter_code=event.matter_code,
-                       priority=bool(event.needs.elderly or event.needs.disability),
-                       language=event.needs.preferred_language or "zh",
-                       submitted_at=envelope.time.timestamp(),
-                       round=event.submission_round or 1)
+        return command(
+            "enqueue",
+            event.target_province,
+            id=envelope.id,
+            case_id=event.case_id,
+            department=event.department,
+            matter_code=event.matter_code,
+            priority=bool(event.needs.elderly or event.needs.disability),
+            language=event.needs.preferred_language or "zh",
+            submitted_at=envelope.time.timestamp(),
+            round=event.submission_round or 1,
+        )
     if envelope.short_type == "ApplicationCancelled" and event.target_province:
         return command("cancel", event.target_province, id=envelope.id, case_id=event.case_id)
     return None
@@ -123,20 +153,27 @@ class RoutingWorker:
         self.settings = settings
         self.config = settings.routing()
         self.app = faust.App(
-            settings.worker_name, broker=f"kafka://{settings.kafka_bootstrap}", store="memory://",
-            datadir=settings.routing_data_dir, web_enabled=False, topic_partitions=6,
-            topic_replication_factor=1, producer_acks=-1, reply_create_topic=True,
-            consumer_auto_offset_reset="earliest", table_standby_replicas=0,
-            broker_commit_every=100, broker_commit_interval=0.5,
+            settings.worker_name,
+            broker=f"kafka://{settings.kafka_bootstrap}",
+            store="memory://",
+            datadir=settings.routing_data_dir,
+            web_enabled=False,
+            topic_partitions=6,
+            topic_replication_factor=1,
+            producer_acks=-1,
+            reply_create_topic=True,
+            consumer_auto_offset_reset="earliest",
+            table_standby_replicas=0,
+            broker_commit_every=100,
+            broker_commit_interval=0.5,
             # a worker that dies is noticed within seconds, so its provinces move on quickly
-            broker_session_timeout=10.0, broker_heartbeat_interval=2.0,
+            broker_session_timeout=10.0,
+            broker_heartbeat_interval=2.0,
         )
-        self.applications = self.app.topic(APPLICATIONS, key_serializer="raw",
-                                           value_serializer="raw")
+        self.applications = self.app.topic(APPLICATIONS, key_serializer="raw", value_serializer="raw")
         self.commands = self.app.topic(COMMANDS, key_serializer="raw", value_serializer="json")
         self.events = self.app.topic(EVENTS, key_serializer="raw", value_serializer="raw")
-        self.dead_letters = self.app.topic(DEAD_LETTER, key_serializer="raw",
-                                           value_serializer="raw")
+        self.dead_letters = self.app.topic(DEAD_LETTER, key_serializer="raw", value_serializer="raw")
         # The changelog record goes to the partition of the command being processed, so each
         # province's state sits beside its commands (both 6 partitions, keyed by province).
         self.state = self.app.Table(STATE_TABLE, default=None, partitions=6, key_type=str)
@@ -149,17 +186,26 @@ class RoutingWorker:
 
     async def _intake_events(self, stream: Any) -> None:
         async for event in stream.events():
-            headers = list((event.message.headers or {}).items()) \
-                if isinstance(event.message.headers, dict) else list(event.message.headers or [])
+            headers = (
+                list((event.message.headers or {}).items())
+                if isinstance(event.message.headers, dict)
+                else list(event.message.headers or [])
+            )
             try:
                 envelope = cloudevents.decode(event.key, event.value, headers)
             except PoisonRecord as poison:
-                await self.dead_letters.send(key=event.key, value=event.value, headers=[
-                    *headers, ("dlq_reason", poison.reason.encode()),
-                    ("dlq_topic", APPLICATIONS.encode()),
-                    ("dlq_partition", str(event.message.partition).encode()),
-                    ("dlq_offset", str(event.message.offset).encode()),
-                    ("dlq_consumer", b"routing")])
+                await self.dead_letters.send(
+                    key=event.key,
+                    value=event.value,
+                    headers=[
+                        *headers,
+                        ("dlq_reason", poison.reason.encode()),
+                        ("dlq_topic", APPLICATIONS.encode()),
+                        ("dlq_partition", str(event.message.partition).encode()),
+                        ("dlq_offset", str(event.message.offset).encode()),
+                        ("dlq_consumer", b"routing"),
+                    ],
+                )
                 continue
             cmd = intake_command(envelope)
             if cmd is not None:
@@ -178,8 +224,9 @@ class RoutingWorker:
                 self.routers[province] = (version, router)
             for index, event in enumerate(events):
                 event_id = str(uuid.uuid5(EVENT_IDS, f"{cmd['id']}/{index}"))
-                key, value, headers = cloudevents.encode(event, source="routing", key=province,
-                                                         event_id=event_id)
+                key, value, headers = cloudevents.encode(
+                    event, source="routing", key=province, event_id=event_id
+                )
                 await self.events.send(key=key, value=value, headers=headers)
             yield answer
 
@@ -190,8 +237,9 @@ class RoutingWorker:
         cached = self.routers.get(province)
         if cached is not None and cached[0] == version:
             return cached[1]
-        router = ProvinceRouter.from_dict(data, self.config) if data else \
-            ProvinceRouter(province, self.config)
+        router = (
+            ProvinceRouter.from_dict(data, self.config) if data else ProvinceRouter(province, self.config)
+        )
         self.routers[province] = (version, router)
         return router
 

@@ -74,8 +74,13 @@ class Hall:
 
 
 class Catalog:
-    def __init__(self, provinces: list[Province], prefectures: dict[str, set[str]],
-                 matters: list[Matter], halls: list[Hall]) -> None:
+    def __init__(
+        self,
+        provinces: list[Province],
+        prefectures: dict[str, set[str]],
+        matters: list[Matter],
+        halls: list[Hall],
+    ) -> None:
         self._provinces = {p.code: p for p in provinces}
         self._prefectures = prefectures
         self._matters = {m.code: m for m in matters}
@@ -98,8 +103,11 @@ class Catalog:
         needle = text.strip().lower()
         if not needle:
             return self.matters()
-        return [m for m in self._matters.values()
-                if needle in m.code.lower() or needle in m.name_zh or needle in m.name_en.lower()]
+        return [
+            m
+            for m in self._matters.values()
+            if needle in m.code.lower() or needle in m.name_zh or needle in m.name_en.lower()
+        ]
 
     def halls(self, province: str | None = None) -> list[Hall]:
         return [h for h in self._halls.values() if province is None or h.province == province]
@@ -148,8 +156,7 @@ def parse(provinces_raw: Any, divisions_raw: Any, matters_raw: Any, halls_raw: A
     for prefix in prefectures:
         if prefix + "0000" not in codes:
             raise CatalogError(f"divisions: unknown province prefix {prefix}")
-    departments = {code: Department(code, d["zh"], d["en"])
-                   for code, d in matters_raw["departments"].items()}
+    departments = {code: Department(code, d["zh"], d["en"]) for code, d in matters_raw["departments"].items()}
     common = matters_raw["common_materials"]
     matters: list[Matter] = []
     for raw in matters_raw["matters"]:
@@ -170,13 +177,25 @@ def parse(provinces_raw: Any, divisions_raw: Any, matters_raw: Any, halls_raw: A
             raise CatalogError(f"matter {code}: unknown province in {provinces_of}")
         if int(raw["days"]) < 1:
             raise CatalogError(f"matter {code}: the time limit must be at least one working day")
-        matters.append(Matter(code, raw["name_zh"], raw["name_en"], departments[raw["department"]],
-                              materials, int(raw["days"]), delivery,
-                              bool(raw.get("remote_window", True)), provinces_of))
+        matters.append(
+            Matter(
+                code,
+                raw["name_zh"],
+                raw["name_en"],
+                departments[raw["department"]],
+                materials,
+                int(raw["days"]),
+                delivery,
+                bool(raw.get("remote_window", True)),
+                provinces_of,
+            )
+        )
     if len({m.code for m in matters}) != len(matters):
         raise CatalogError("duplicate matter codes")
-    halls = [Hall(h["id"], h["name_zh"], h["name_en"], str(h["province"]), h["city_zh"],
-                  h["city_en"]) for h in halls_raw]
+    halls = [
+        Hall(h["id"], h["name_zh"], h["name_en"], str(h["province"]), h["city_zh"], h["city_en"])
+        for h in halls_raw
+    ]
     for hall in halls:
         if hall.province not in codes:
             raise CatalogError(f"hall {hall.id}: unknown province {hall.province}")
@@ -187,5 +206,4 @@ def parse(provinces_raw: Any, divisions_raw: Any, matters_raw: Any, halls_raw: A
 
 @cache
 def load_catalog() -> Catalog:
-    return parse(_read("provinces.yaml"), _read("divisions.yaml"), _read("matters.yaml"),
-                 _read("halls.yaml"))
+    return parse(_read("provinces.yaml"), _read("divisions.yaml"), _read("matters.yaml"), _read("halls.yaml"))

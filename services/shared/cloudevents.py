@@ -104,9 +104,7 @@ def encode(
     at: datetime | None = None,
 ) -> tuple[bytes, bytes, Headers]:
     """(key, value, headers) for one Kafka record."""
-    headers = make_headers(
-        event.DESCRIPTOR.full_name, source, event_id or new_event_id(), at or now()
-    )
+    headers = make_headers(event.DESCRIPTOR.full_name, source, event_id or new_event_id(), at or now())
     return key.encode(), event.SerializeToString(), headers
 
 

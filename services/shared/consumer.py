@@ -60,7 +60,9 @@ class EventConsumer:
     def _run(self) -> None:
         assert self._loop is not None
         consumer: KafkaConsumer = make_consumer(
-            self.bootstrap, self.group_id, f"tongban-{self.name}",
+            self.bootstrap,
+            self.group_id,
+            f"tongban-{self.name}",
             auto_offset_reset="latest" if self.from_latest else "earliest",
         )
         dead_letters: KafkaProducer | None = None

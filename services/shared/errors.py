@@ -74,9 +74,7 @@ def failed_precondition(message_zh: str, message_en: str, reason: str = "") -> S
 
 
 def permission_denied(message_zh: str, message_en: str) -> ServiceError:
-    return ServiceError(
-        grpc.StatusCode.PERMISSION_DENIED, message_zh, message_en, reason="PERMISSION_DENIED"
-    )
+    return ServiceError(grpc.StatusCode.PERMISSION_DENIED, message_zh, message_en, reason="PERMISSION_DENIED")
 
 
 def to_status(error: ServiceError) -> grpc.Status:
@@ -92,9 +90,7 @@ def to_status(error: ServiceError) -> grpc.Status:
                         field=v.field,
                         reason=v.code,
                         description=v.message_en,
-                        localized_message=error_details_pb2.LocalizedMessage(
-                            locale=ZH, message=v.message_zh
-                        ),
+                        localized_message=error_details_pb2.LocalizedMessage(locale=ZH, message=v.message_zh),
                     )
                     for v in error.violations
                 ]
@@ -127,8 +123,11 @@ def nul_fields(message: Message, prefix: str = "") -> list[str]:
         values = list(value) if repeated else [value]
         if descriptor.type == FieldDescriptor.TYPE_STRING:
             found += [path for v in values if "\x00" in v][:1]
-        elif descriptor.type == FieldDescriptor.TYPE_MESSAGE and descriptor.message_type \
-                is not None and not descriptor.message_type.GetOptions().map_entry:
+        elif (
+            descriptor.type == FieldDescriptor.TYPE_MESSAGE
+            and descriptor.message_type is not None
+            and not descriptor.message_type.GetOptions().map_entry
+        ):
             for v in values:
                 found += nul_fields(v, path + ".")
     return found
@@ -142,9 +141,14 @@ def grpc_errors(method: F) -> F:
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             if isinstance(request, Message) and (bad := nul_fields(request)):
-                raise ValidationFailed([FieldViolation(f, "NUL_CHARACTER", "文本中不能含有空字符",
-                                                       "text may not contain NUL characters")
-                                        for f in bad])
+                raise ValidationFailed(
+                    [
+                        FieldViolation(
+                            f, "NUL_CHARACTER", "文本中不能含有空字符", "text may not contain NUL characters"
+                        )
+                        for f in bad
+                    ]
+                )
             return await method(self, request, context)
         except ServiceError as error:
             await context.abort_with_status(to_status(error))
@@ -185,6 +189,4 @@ def parse_rpc_error(error: grpc.RpcError) -> ParsedError:
                 FieldViolation(v.field, v.reason, v.localized_message.message, v.description)
                 for v in bad.field_violations
             ]
-    return ParsedError(
-        code, messages.get(ZH, status.message), messages.get(EN, status.message), violations
-    )
+    return ParsedError(code, messages.get(ZH, status.message), messages.get(EN, status.message), violations)

@@ -25,7 +25,9 @@ Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 REQUESTS = Counter("tongban_grpc_requests_total", "gRPC requests", ["method", "code"])
 LATENCY = Histogram(
-    "tongban_grpc_latency_seconds", "gRPC handling time", ["method"],
+    "tongban_grpc_latency_seconds",
+    "gRPC handling time",
+    ["method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 

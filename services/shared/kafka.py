@@ -53,6 +53,10 @@ def send_to_dead_letter(producer: KafkaProducer, record: Any, reason: str, consu
     producer.send(DEAD_LETTER, key=record.key, value=record.value, headers=headers).get(timeout=15)
     log.warning(
         "record sent to dead-letter",
-        extra={"topic": record.topic, "partition": record.partition, "offset": record.offset,
-               "reason": reason},
+        extra={
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "reason": reason,
+        },
     )

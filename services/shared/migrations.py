@@ -56,8 +56,10 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration]) -> list
             " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        applied = {r["version"]: r["checksum"] for r in
-                   await conn.fetch("SELECT version, checksum FROM schema_migrations")}
+        applied = {
+            r["version"]: r["checksum"]
+            for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
+        }
         done: list[int] = []
         for migration in migrations:
             if migration.version in applied:
@@ -71,10 +73,11 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration]) -> list
                 await conn.execute(migration.sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    migration.version, migration.name, migration.checksum,
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
                 )
-            log.info("applied migration", extra={"version": migration.version,
-                                                 "migration": migration.name})
+            log.info("applied migration", extra={"version": migration.version, "migration": migration.name})
             done.append(migration.version)
         return done
     finally:

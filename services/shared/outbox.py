@@ -80,8 +80,15 @@ def event_row(
     topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
     if key is None:
         key = str(getattr(event, topic.key))
-    return (event_id or cloudevents.new_event_id(), topic.name, key, event.DESCRIPTOR.full_name,
-            source, at or cloudevents.now(), event.SerializeToString())
+    return (
+        event_id or cloudevents.new_event_id(),
+        topic.name,
+        key,
+        event.DESCRIPTOR.full_name,
+        source,
+        at or cloudevents.now(),
+        event.SerializeToString(),
+    )
 
 
 def insert_sql(first: int, only_if_rows_in: str | None = None) -> str:
@@ -248,24 +255,26 @@ class OutboxRelay:
         else:
             async with conn.transaction():
                 if sent:
-                    await conn.execute(
-                        "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent
-                    )
+                    await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent)
                 for row in batch:
                     if row.id in retry:
                         delay = backoff_seconds(row.attempts + 1)
                         await conn.execute(
                             "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
                             " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-                            row.id, error or "not acknowledged", delay,
+                            row.id,
+                            error or "not acknowledged",
+                            delay,
                         )
         for row in batch:
             if row.id in sent:
                 PUBLISHED.labels(row.topic).inc()
         if retry:
             FAILED.inc(len(retry))
-            log.warning("outbox publish failed; will retry",
-                        extra={"failed": len(retry), "sent": len(sent), "error": error})
+            log.warning(
+                "outbox publish failed; will retry",
+                extra={"failed": len(retry), "sent": len(sent), "error": error},
+            )
         return bool(sent)
 
     # ---------------------------------------------------------------- producer thread
@@ -280,8 +289,9 @@ class OutboxRelay:
         for row in rows:
             headers = cloudevents.make_headers(row.type, row.source, row.event_id, row.occurred_at)
             try:
-                futures.append(producer.send(
-                    row.topic, key=row.key.encode(), value=row.payload, headers=headers))
+                futures.append(
+                    producer.send(row.topic, key=row.key.encode(), value=row.payload, headers=headers)
+                )
             except Exception as exc:
                 # send() blocks up to max_block_ms when the broker is away: do not pay that
                 # for every row; the rest of the batch waits for the next sweep.

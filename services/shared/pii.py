@@ -25,7 +25,7 @@ class CryptoError(Exception):
 
 
 def mask_id_number(number: str) -> str:
-    """"340104199001011234" → "340104********1234": division and last four only.
+    """ "340104199001011234" → "340104********1234": division and last four only.
 
     Shorter than an ID number (15 or 18) is masked whole: keeping ten characters of a short
     string would show most of it."""
@@ -36,18 +36,17 @@ def mask_id_number(number: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """"张三丰" → "张**"; "Li Wei" → "L* W**": the first character of each word stays."""
+    """ "张三丰" → "张**"; "Li Wei" → "L* W**": the first character of each word stays."""
     text = name.strip()
     if not text:
         return ""
     if text.isascii():
-        return " ".join(word[0] + "*" * (len(word) - 1) if len(word) > 1 else "*"
-                        for word in text.split())
+        return " ".join(word[0] + "*" * (len(word) - 1) if len(word) > 1 else "*" for word in text.split())
     return text[0] + "*" * (len(text) - 1) if len(text) > 1 else "*"
 
 
 def mask_phone(phone: str) -> str:
-    """"13812345678" → "138****5678"; anything shorter than a mobile number is masked whole."""
+    """ "13812345678" → "138****5678"; anything shorter than a mobile number is masked whole."""
     text = phone.strip()
     if len(text) < 11:
         return "*" * len(text)

@@ -32,19 +32,18 @@ class EventPublisher:
             self._producer = reliable_producer(self.bootstrap, f"tongban-{self.source}")
         return self._producer.send(topic, key=key, value=value, headers=headers)
 
-    async def publish(self, event: Message, key: str | None = None, event_id: str | None = None,
-                      wait: bool = False) -> str:
+    async def publish(
+        self, event: Message, key: str | None = None, event_id: str | None = None, wait: bool = False
+    ) -> str:
         """Sends one event (key from the topic catalog unless given); returns its ce_id.
         With wait=True it returns only once the broker acknowledged it."""
         topic = self.catalog.topic_for_event(event.DESCRIPTOR.full_name)
         if key is None:
             key = str(getattr(event, topic.key))
         event_id = event_id or cloudevents.new_event_id()
-        raw_key, value, headers = cloudevents.encode(event, source=self.source, key=key,
-                                                     event_id=event_id)
+        raw_key, value, headers = cloudevents.encode(event, source=self.source, key=key, event_id=event_id)
         loop = asyncio.get_running_loop()
-        future = await loop.run_in_executor(self._executor, self._send, topic.name, raw_key,
-                                            value, headers)
+        future = await loop.run_in_executor(self._executor, self._send, topic.name, raw_key, value, headers)
         if wait:
             await loop.run_in_executor(None, future.get, 15)
         return event_id

@@ -29,8 +29,9 @@ class TurnCredential:
     expires: int  # unix seconds
 
 
-def credential(secret: str, who: str, ttl_s: float = DEFAULT_TTL_S,
-               now: float | None = None) -> TurnCredential:
+def credential(
+    secret: str, who: str, ttl_s: float = DEFAULT_TTL_S, now: float | None = None
+) -> TurnCredential:
     if not secret:
         raise ValueError("no TURN secret configured")
     expires = int((time.time() if now is None else now) + ttl_s)
@@ -39,8 +40,7 @@ def credential(secret: str, who: str, ttl_s: float = DEFAULT_TTL_S,
     return TurnCredential(username, base64.b64encode(digest).decode(), expires)
 
 
-def ice_servers(urls: list[str], secret: str, who: str, ttl_s: float = DEFAULT_TTL_S
-                ) -> list[dict[str, str]]:
+def ice_servers(urls: list[str], secret: str, who: str, ttl_s: float = DEFAULT_TTL_S) -> list[dict[str, str]]:
     """RTCIceServer dictionaries for a browser: STUN URLs as they are, TURN URLs with a
     fresh credential when a secret is configured."""
     fresh = credential(secret, who, ttl_s) if secret else None

@@ -29,15 +29,26 @@ async def serve(settings: WindowSettings) -> None:
     media = WindowMedia(
         Path(settings.recordings_dir),
         ice_configuration(settings.ice_servers, settings.turn_secret),
-        grace_s=settings.grace_s, stats_interval_s=settings.stats_interval_s)
+        grace_s=settings.grace_s,
+        stats_interval_s=settings.stats_interval_s,
+    )
     api = WindowService(media, publisher, secret, settings.join_token_ttl_s, settings.intake_addr)
-    consumer = EventConsumer(settings.kafka_bootstrap, ["tongban.routing"], "tongban-window",
-                             api.on_assigned, "window", types={"CaseAssigned"}, from_latest=True)
+    consumer = EventConsumer(
+        settings.kafka_bootstrap,
+        ["tongban.routing"],
+        "tongban-window",
+        api.on_assigned,
+        "window",
+        types={"CaseAssigned"},
+        from_latest=True,
+    )
     if settings.open_on_assignment:
         consumer.start()
     service = Service("window", settings.grpc_listen, settings.metrics_listen)
-    service.add(lambda s: window_pb2_grpc.add_WindowServiceServicer_to_server(api, s),
-                window_pb2.DESCRIPTOR.services_by_name["WindowService"].full_name)
+    service.add(
+        lambda s: window_pb2_grpc.add_WindowServiceServicer_to_server(api, s),
+        window_pb2.DESCRIPTOR.services_by_name["WindowService"].full_name,
+    )
 
     async def close() -> None:
         await consumer.stop()

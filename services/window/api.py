@@ -22,15 +22,25 @@ from tongban.types.v1 import types_pb2
 from tongban.window.v1 import window_pb2, window_pb2_grpc
 
 log = logging.getLogger(__name__)
-ROLES = {"applicant": types_pb2.SEAT_ROLE_APPLICANT, "official": types_pb2.SEAT_ROLE_OFFICIAL,
-         "clerk": types_pb2.SEAT_ROLE_CLERK, "interpreter": types_pb2.SEAT_ROLE_INTERPRETER,
-         "second_official": types_pb2.SEAT_ROLE_SECOND_OFFICIAL}
+ROLES = {
+    "applicant": types_pb2.SEAT_ROLE_APPLICANT,
+    "official": types_pb2.SEAT_ROLE_OFFICIAL,
+    "clerk": types_pb2.SEAT_ROLE_CLERK,
+    "interpreter": types_pb2.SEAT_ROLE_INTERPRETER,
+    "second_official": types_pb2.SEAT_ROLE_SECOND_OFFICIAL,
+}
 ROLE_NAMES = {value: name for name, value in ROLES.items()}
 
 
 class WindowService(window_pb2_grpc.WindowServiceServicer):
-    def __init__(self, media: WindowMedia, publisher: EventPublisher, secret: bytes,
-                 token_ttl_s: float, intake_addr: str) -> None:
+    def __init__(
+        self,
+        media: WindowMedia,
+        publisher: EventPublisher,
+        secret: bytes,
+        token_ttl_s: float,
+        intake_addr: str,
+    ) -> None:
         self.media = media
         self.publisher = publisher
         self.secret = secret
@@ -51,29 +61,38 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
             case hooks.PartyJoined(seat=seat):
                 proto = events_pb2.WindowPartyJoined(**common, seat=ROLES[seat])
             case hooks.PartyRejoined(seat=seat, away_s=away):
-                proto = events_pb2.WindowPartyRejoined(**common, seat=ROLES[seat],
-                                                       away_seconds=away)
+                proto = events_pb2.WindowPartyRejoined(**common, seat=ROLES[seat], away_seconds=away)
             case hooks.PartyLeft(seat=seat, reason=reason):
                 proto = events_pb2.WindowPartyLeft(**common, seat=ROLES[seat], reason=reason)
             case hooks.Connected(setup_ms=setup_ms):
                 proto = events_pb2.WindowConnected(**common, setup_ms=setup_ms)
             case hooks.MediaStats():
                 proto = events_pb2.WindowMediaStats(
-                    **common, seat=ROLES[event.seat], rtt_ms=event.rtt_ms or 0.0,
-                    packet_loss=event.packet_loss, jitter_ms=event.jitter_ms,
-                    bitrate_kbps=event.bitrate_kbps, frame_rate=event.frame_rate)
+                    **common,
+                    seat=ROLES[event.seat],
+                    rtt_ms=event.rtt_ms or 0.0,
+                    packet_loss=event.packet_loss,
+                    jitter_ms=event.jitter_ms,
+                    bitrate_kbps=event.bitrate_kbps,
+                    frame_rate=event.frame_rate,
+                )
             case hooks.Closed(reason=reason, duration_s=duration):
-                proto = events_pb2.WindowClosed(**common, reason=reason,
-                                                duration_seconds=duration)
+                proto = events_pb2.WindowClosed(**common, reason=reason, duration_seconds=duration)
             case hooks.RecordingStored(recording=recording):
                 proto = events_pb2.WindowRecordingStored(
-                    **common, location=str(recording.path), sha256=recording.sha256,
-                    duration_seconds=recording.duration_s, size=recording.size)
+                    **common,
+                    location=str(recording.path),
+                    sha256=recording.sha256,
+                    duration_seconds=recording.duration_s,
+                    size=recording.size,
+                )
             case hooks.DocumentSnapshot():
                 await self.on_snapshot(window, event.snapshot.content_type, event.snapshot.data)
             case hooks.WindowMessage():
-                log.info("window message", extra={"case_id": window.case_id,
-                                                   "seat": event.seat, "kind": event.kind})
+                log.info(
+                    "window message",
+                    extra={"case_id": window.case_id, "seat": event.seat, "kind": event.kind},
+                )
         if proto is not None:
             await self.publisher.publish(cloudevents.stamp(proto))
 
@@ -82,18 +101,23 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
         try:
             async with grpc.aio.insecure_channel(self.intake_addr) as channel:
                 stub = intake_pb2_grpc.IntakeServiceStub(channel)
-                application = (await stub.GetApplication(
-                    intake_pb2.GetApplicationRequest(case_id=window.case_id), timeout=5)).application
+                application = (
+                    await stub.GetApplication(
+                        intake_pb2.GetApplicationRequest(case_id=window.case_id), timeout=5
+                    )
+                ).application
                 missing = list(application.missing_materials) or ["id_card"]
                 header = intake_pb2.UploadHeader(
-                    case_id=window.case_id, material_code=missing[0],
+                    case_id=window.case_id,
+                    material_code=missing[0],
                     file_name=f"document-camera.{filetypes.EXTENSIONS.get(content_type, 'jpg')}",
-                    source="document_camera")
-                await stub.UploadMaterial(iter([intake_pb2.UploadMaterialRequest(
-                    header=header, data=data)]), timeout=10)
+                    source="document_camera",
+                )
+                await stub.UploadMaterial(
+                    iter([intake_pb2.UploadMaterialRequest(header=header, data=data)]), timeout=10
+                )
         except grpc.RpcError as error:
-            log.warning("snapshot not stored", extra={"case_id": window.case_id,
-                                                      "error": str(error.code())})
+            log.warning("snapshot not stored", extra={"case_id": window.case_id, "error": str(error.code())})
 
     async def on_assigned(self, envelope: Envelope) -> None:
         """case.assigned opens the case's window, unless one is open: once per assignment
@@ -112,37 +136,67 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
         existing = self.media.windows.get(self.by_case.get(case_id, ""))
         if existing is not None:
             return existing
-        window = self.media.open(["applicant", "official", *([third] if third else [])],
-                                 case_id=case_id, official_id=official_id)
+        window = self.media.open(
+            ["applicant", "official", *([third] if third else [])], case_id=case_id, official_id=official_id
+        )
         self.by_case[case_id] = window.id
-        await self.publisher.publish(cloudevents.stamp(events_pb2.WindowOpened(
-            case_id=case_id, window_id=window.id, official_id=official_id,
-            seats=[ROLES[r] for r in window.seats])))
+        await self.publisher.publish(
+            cloudevents.stamp(
+                events_pb2.WindowOpened(
+                    case_id=case_id,
+                    window_id=window.id,
+                    official_id=official_id,
+                    seats=[ROLES[r] for r in window.seats],
+                )
+            )
+        )
         return window
 
     def _window_pb(self, window: Window, with_tokens: bool) -> window_pb2.Window:
         now = time.time()
         return window_pb2.Window(
-            id=window.id, case_id=window.case_id, official_id=window.official_id,
-            state=window.state, close_reason=window.close_reason,
-            seats=[window_pb2.Seat(
-                role=ROLES[role], connected=window.parties[role].connected,
-                join_token=tokens.issue(self.secret, window.id, role, self.token_ttl_s, now)
-                if with_tokens else "") for role in window.seats])
+            id=window.id,
+            case_id=window.case_id,
+            official_id=window.official_id,
+            state=window.state,
+            close_reason=window.close_reason,
+            seats=[
+                window_pb2.Seat(
+                    role=ROLES[role],
+                    connected=window.parties[role].connected,
+                    join_token=tokens.issue(self.secret, window.id, role, self.token_ttl_s, now)
+                    if with_tokens
+                    else "",
+                )
+                for role in window.seats
+            ],
+        )
 
     @grpc_errors
-    async def OpenWindow(self, request: window_pb2.OpenWindowRequest, context: Any
-                         ) -> window_pb2.OpenWindowResponse:
+    async def OpenWindow(
+        self, request: window_pb2.OpenWindowRequest, context: Any
+    ) -> window_pb2.OpenWindowResponse:
         """Idempotent per case: the open window's seats with fresh tokens."""
         if not request.case_id or not request.official_id:
-            raise ValidationFailed([FieldViolation(f, "REQUIRED", f"缺少 {f}", f"{f} is required")
-                                    for f in ("case_id", "official_id")
-                                    if not getattr(request, f)])
+            raise ValidationFailed(
+                [
+                    FieldViolation(f, "REQUIRED", f"缺少 {f}", f"{f} is required")
+                    for f in ("case_id", "official_id")
+                    if not getattr(request, f)
+                ]
+            )
         third = ROLE_NAMES.get(request.third_party) if request.third_party else None
         if third in {"applicant", "official"}:
-            raise ValidationFailed([FieldViolation("third_party", "BAD_ROLE", "第三方席位无效",
-                                                   "the third seat is a clerk, interpreter or"
-                                                   " second official")])
+            raise ValidationFailed(
+                [
+                    FieldViolation(
+                        "third_party",
+                        "BAD_ROLE",
+                        "第三方席位无效",
+                        "the third seat is a clerk, interpreter or second official",
+                    )
+                ]
+            )
         window = await self._open(request.case_id, request.official_id, third)
         return window_pb2.OpenWindowResponse(window=self._window_pb(window, with_tokens=True))
 
@@ -155,8 +209,9 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
             role = tokens.check(self.secret, request.join_token, window.id)
             self.used_tokens.claim(request.join_token)
         except tokens.TokenError as error:
-            raise errors.permission_denied("入席凭证无效、已过期或已使用",
-                                           f"join token refused: {error}") from None
+            raise errors.permission_denied(
+                "入席凭证无效、已过期或已使用", f"join token refused: {error}"
+            ) from None
         try:
             answer = await self._offer(window, role, request.sdp)
         except BaseException:
@@ -168,16 +223,18 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
         try:
             return await self.media.offer(window.id, role, sdp)
         except InvalidSdp as error:
-            raise ValidationFailed([FieldViolation("sdp", "MALFORMED", "SDP 格式错误",
-                                                   f"the SDP offer is malformed: {error}")]) from None
+            raise ValidationFailed(
+                [FieldViolation("sdp", "MALFORMED", "SDP 格式错误", f"the SDP offer is malformed: {error}")]
+            ) from None
         except WindowClosed:
             raise errors.failed_precondition("视频窗口已关闭", "the window is closed") from None
         except UnknownWindow:
             raise errors.not_found("视频窗口", "window") from None
 
     @grpc_errors
-    async def CloseWindow(self, request: window_pb2.CloseWindowRequest, context: Any
-                          ) -> window_pb2.CloseWindowResponse:
+    async def CloseWindow(
+        self, request: window_pb2.CloseWindowRequest, context: Any
+    ) -> window_pb2.CloseWindowResponse:
         window = self.media.get(request.window_id)
         if window is None:
             raise errors.not_found("视频窗口", "window")
@@ -185,8 +242,9 @@ class WindowService(window_pb2_grpc.WindowServiceServicer):
         return window_pb2.CloseWindowResponse(window=self._window_pb(window, with_tokens=False))
 
     @grpc_errors
-    async def GetWindow(self, request: window_pb2.GetWindowRequest, context: Any
-                        ) -> window_pb2.GetWindowResponse:
+    async def GetWindow(
+        self, request: window_pb2.GetWindowRequest, context: Any
+    ) -> window_pb2.GetWindowResponse:
         window_id = request.window_id or self.by_case.get(request.case_id, "")
         window = self.media.get(window_id)
         if window is None:

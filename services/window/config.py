@@ -16,7 +16,8 @@ class WindowSettings(CommonSettings):
     recordings_dir: str = setting("folder for window recordings", ".stack/recordings")
     ice_servers: list[str] = setting("STUN/TURN URLs; none by default", [])
     turn_secret: str = setting(
-        "TURN's REST secret (coturn --static-auth-secret): fresh credentials per connection", "")
+        "TURN's REST secret (coturn --static-auth-secret): fresh credentials per connection", ""
+    )
     loopback_ice: bool = setting("offer 127.0.0.1 host candidates (one-machine stacks)", False)
     intake_addr: str = setting("intake gRPC address (document-camera snapshots)", "127.0.0.1:50051")
     open_on_assignment: bool = setting("open a window when a case is assigned", True)

@@ -93,6 +93,15 @@ class DocumentSnapshot:
     snapshot: Snapshot
 
 
-WindowEvent = (PartyJoined | Connected | PartyLeft | PartyRejoined | Closed | RecordingStored
-               | MediaStats | WindowMessage | DocumentSnapshot)
+WindowEvent = (
+    PartyJoined
+    | Connected
+    | PartyLeft
+    | PartyRejoined
+    | Closed
+    | RecordingStored
+    | MediaStats
+    | WindowMessage
+    | DocumentSnapshot
+)
 EventHook = Callable[[WindowEvent], Awaitable[None]]

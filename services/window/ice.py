@@ -32,17 +32,18 @@ def use_loopback_ice(enabled: bool = True) -> None:
     ice.get_host_addresses = _loopback_only if enabled else _AIOICE_HOST_ADDRESSES
 
 
-def rtc_configuration(urls: list[str], username: str = "", credential: str = ""
-                      ) -> RTCConfiguration:
+def rtc_configuration(urls: list[str], username: str = "", credential: str = "") -> RTCConfiguration:
     """STUN/TURN servers from configuration (`stun:host:port`, `turn:host:port?transport=udp`,
     `turns:…`); none by default, so nothing ever reaches a public server."""
-    servers = [RTCIceServer(urls=url, username=username or None, credential=credential or None)
-               for url in urls]
+    servers = [
+        RTCIceServer(urls=url, username=username or None, credential=credential or None) for url in urls
+    ]
     return RTCConfiguration(iceServers=servers)
 
 
-def ice_configuration(urls: list[str], turn_secret: str = "",
-                      ttl_s: float = turn.DEFAULT_TTL_S) -> Callable[[], RTCConfiguration]:
+def ice_configuration(
+    urls: list[str], turn_secret: str = "", ttl_s: float = turn.DEFAULT_TTL_S
+) -> Callable[[], RTCConfiguration]:
     """What each new peer connection is configured with. With a TURN secret (TURN's REST
     scheme, see services/shared/turn.py) every call makes a fresh credential, so a
     long-running service never holds an expired one."""

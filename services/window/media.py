@@ -80,10 +80,15 @@ def validate_seats(seats: Iterable[str]) -> tuple[str, ...]:
     interpreter), in that order."""
     given = list(seats)
     third = [s for s in given if s not in REQUIRED_SEATS]
-    if len(set(given)) != len(given) or not set(REQUIRED_SEATS) <= set(given) \
-            or len(third) > 1 or not set(third) <= THIRD_SEATS:
-        raise UnknownSeat(f"seats must be applicant, official and at most one of "
-                          f"{sorted(THIRD_SEATS)}: {given}")
+    if (
+        len(set(given)) != len(given)
+        or not set(REQUIRED_SEATS) <= set(given)
+        or len(third) > 1
+        or not set(third) <= THIRD_SEATS
+    ):
+        raise UnknownSeat(
+            f"seats must be applicant, official and at most one of {sorted(THIRD_SEATS)}: {given}"
+        )
     return (*REQUIRED_SEATS, *third)
 
 
@@ -91,9 +96,11 @@ def one_transport(config: RTCConfiguration) -> RTCConfiguration:
     """The configuration with max-bundle: every slot on one transport. (Answering with
     aiortc's default, "balanced", a second video slot stays on a transport BUNDLE discards,
     and never sends.) No servers stays no servers: never aiortc's public STUN default."""
-    return RTCConfiguration(iceServers=list(config.iceServers or []),
-                            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
-                            iceTransportPolicy=config.iceTransportPolicy)
+    return RTCConfiguration(
+        iceServers=list(config.iceServers or []),
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+        iceTransportPolicy=config.iceTransportPolicy,
+    )
 
 
 def parse_offer(sdp: str) -> Any:
@@ -108,8 +115,13 @@ def parse_offer(sdp: str) -> Any:
     if not media:
         raise InvalidSdp("the offer has no audio or video")
     for m in media:
-        if m.ice is None or not m.ice.usernameFragment or not m.ice.password \
-                or m.dtls is None or not m.dtls.fingerprints:
+        if (
+            m.ice is None
+            or not m.ice.usernameFragment
+            or not m.ice.password
+            or m.dtls is None
+            or not m.dtls.fingerprints
+        ):
             raise InvalidSdp(f"{m.kind} section lacks ICE credentials or a DTLS fingerprint")
     return description
 
@@ -160,11 +172,18 @@ class WindowMedia:
     the default has no servers.
     """
 
-    def __init__(self, recordings: Path,
-                 config: RTCConfiguration | Callable[[], RTCConfiguration] | None = None, *,
-                 on_event: EventHook | None = None, grace_s: float = 60.0,
-                 stats_interval_s: float = 5.0, media_timeout_s: float = 15.0,
-                 record: bool = True, keep_closed: int = 1000) -> None:
+    def __init__(
+        self,
+        recordings: Path,
+        config: RTCConfiguration | Callable[[], RTCConfiguration] | None = None,
+        *,
+        on_event: EventHook | None = None,
+        grace_s: float = 60.0,
+        stats_interval_s: float = 5.0,
+        media_timeout_s: float = 15.0,
+        record: bool = True,
+        keep_closed: int = 1000,
+    ) -> None:
         self.recordings = recordings
         self._config = config or rtc_configuration([])
         self.on_event = on_event
@@ -196,8 +215,14 @@ class WindowMedia:
         """A live window, or a recently closed one (state "closed", no media)."""
         return self._live.get(window_id) or self._closed.get(window_id)
 
-    def open(self, seats: Iterable[str] = REQUIRED_SEATS, *, window_id: str | None = None,
-             case_id: str = "", official_id: str = "") -> Window:
+    def open(
+        self,
+        seats: Iterable[str] = REQUIRED_SEATS,
+        *,
+        window_id: str | None = None,
+        case_id: str = "",
+        official_id: str = "",
+    ) -> Window:
         window_id = window_id or str(uuid.uuid4())
         if not _WINDOW_ID.fullmatch(window_id):
             raise ValueError(f"window ids are 1-128 of [A-Za-z0-9_.-]: {window_id!r}")
@@ -208,8 +233,9 @@ class WindowMedia:
         window.parties = {seat: Party(seat) for seat in seat_list}
         window.feeds = {(seat, kind): Feed(seat, kind) for seat in seat_list for kind in KINDS}
         if self.record:
-            window.recorder = WindowRecorder(self.recordings / f"{window_id}.webm",
-                                             list(seat_list), title=f"window {window_id}")
+            window.recorder = WindowRecorder(
+                self.recordings / f"{window_id}.webm", list(seat_list), title=f"window {window_id}"
+            )
             for (seat, kind), feed in window.feeds.items():
                 feed.subscribe(window.recorder.sink(seat, kind))
         self._live[window_id] = window
@@ -226,8 +252,9 @@ class WindowMedia:
             raise WindowClosed(window_id)
         return window
 
-    async def close(self, window_id: str, reason: str = "completed", *,
-                    seat: str | None = None) -> Recording | None:
+    async def close(
+        self, window_id: str, reason: str = "completed", *, seat: str | None = None
+    ) -> Recording | None:
         """Closes every connection of the window and finishes its recording; idempotent
         (a closed window's recording again)."""
         window = self._live.get(window_id)
@@ -346,8 +373,9 @@ class WindowMedia:
             self._wire(window, party, pc)
             return str(pc.localDescription.sdp)
 
-    def _negotiate(self, window: Window, seat: str, pc: RTCPeerConnection, description: Any,
-                   forwards: list[ForwardTrack]) -> dict[str, Any]:
+    def _negotiate(
+        self, window: Window, seat: str, pc: RTCPeerConnection, description: Any, forwards: list[ForwardTrack]
+    ) -> dict[str, Any]:
         """Keeps VP8/Opus only, finds the party's own audio and video, and fills the receive
         slots with the other seats' forward tracks. Returns the party's receivers by kind."""
         directions = {m.rtp.muxId: m.direction for m in description.media if m.kind in KINDS}
@@ -394,8 +422,11 @@ class WindowMedia:
                     self._message(window, party, message)
 
             summary = window.conversation.summary
-            if summary is not None and not window.conversation.confirmed \
-                    and summary.get("from") != party.seat:
+            if (
+                summary is not None
+                and not window.conversation.confirmed
+                and summary.get("from") != party.seat
+            ):
                 self._send(party, summary)  # a rejoining kiosk sees what awaits confirmation
 
     # ------------------------------------------------------------------ parties
@@ -480,8 +511,7 @@ class WindowMedia:
             return False
         return True
 
-    def send(self, window_id: str, message: dict[str, Any], seats: Iterable[str] | None = None
-             ) -> int:
+    def send(self, window_id: str, message: dict[str, Any], seats: Iterable[str] | None = None) -> int:
         """Pushes a service message ("from": "service") to the given (default: every)
         connected seat; returns how many received it."""
         window = self._live_window(window_id)
@@ -564,28 +594,44 @@ class WindowMedia:
             return
         video, audio = window.feeds[(party.seat, "video")], window.feeds[(party.seat, "audio")]
         now = time.monotonic()
-        counters = {"at": now, "lost": lost, "received": received, "frames": video.frames,
-                    "bytes": video.bytes + audio.bytes}
+        counters = {
+            "at": now,
+            "lost": lost,
+            "received": received,
+            "frames": video.frames,
+            "bytes": video.bytes + audio.bytes,
+        }
         for forward in party.forwards:
             counters[forward.id] = forward.frames
-        before = party.baseline or {**counters, "at": party.connected_at, "lost": 0,
-                                     "received": 0, "frames": video.frames,
-                                     "bytes": video.bytes + audio.bytes}
+        before = party.baseline or {
+            **counters,
+            "at": party.connected_at,
+            "lost": 0,
+            "received": 0,
+            "frames": video.frames,
+            "bytes": video.bytes + audio.bytes,
+        }
         party.baseline = counters
         interval = max(now - before["at"], 1e-3)
         lost_now = lost - before["lost"]
         received_now = received - before["received"]
-        delivered = [(forward.frames - before.get(forward.id, 0)) / interval
-                     for forward in party.forwards
-                     if forward.kind == "video" and forward.feed.receiver is not None]
-        self._emit(hooks.MediaStats(
-            window, party.seat, rtt_ms=rtt_ms,
-            packet_loss=lost_now / (lost_now + received_now) if lost_now + received_now > 0
-            else 0.0,
-            jitter_ms=jitter_ms,
-            bitrate_kbps=(counters["bytes"] - before["bytes"]) * 8 / interval / 1000,
-            frame_rate=(video.frames - before["frames"]) / interval,
-            delivered_frame_rate=min(delivered) if delivered else None))
+        delivered = [
+            (forward.frames - before.get(forward.id, 0)) / interval
+            for forward in party.forwards
+            if forward.kind == "video" and forward.feed.receiver is not None
+        ]
+        self._emit(
+            hooks.MediaStats(
+                window,
+                party.seat,
+                rtt_ms=rtt_ms,
+                packet_loss=lost_now / (lost_now + received_now) if lost_now + received_now > 0 else 0.0,
+                jitter_ms=jitter_ms,
+                bitrate_kbps=(counters["bytes"] - before["bytes"]) * 8 / interval / 1000,
+                frame_rate=(video.frames - before["frames"]) / interval,
+                delivered_frame_rate=min(delivered) if delivered else None,
+            )
+        )
 
 
 def _keep_passthrough_codecs(transceiver: Any) -> None:
@@ -594,7 +640,8 @@ def _keep_passthrough_codecs(transceiver: Any) -> None:
     codecs = transceiver._codecs  # set by setRemoteDescription from the offer
     base = next((c for c in codecs if c.mimeType.lower() == wanted), None)
     if base is None:
-        raise InvalidSdp(f"the offer's {transceiver.kind} lacks {wanted} (required for "
-                         "forwarding without transcoding)")
+        raise InvalidSdp(
+            f"the offer's {transceiver.kind} lacks {wanted} (required for forwarding without transcoding)"
+        )
     rtx = [c for c in codecs if is_rtx(c) and c.parameters.get("apt") == base.payloadType]
     transceiver._codecs = [base, *rtx[:1]]

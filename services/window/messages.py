@@ -116,8 +116,7 @@ class Conversation:
         stamped = {**message, "id": uuid.uuid4().hex, "from": seat, "sent_at": now}
         if kind == "summary":
             self.summary_id, self.summary, self.confirmed = stamped["id"], stamped, False
-            return Outcome(kind, relay=stamped,
-                           reply={"type": "ack", "of": "summary", "id": stamped["id"]})
+            return Outcome(kind, relay=stamped, reply={"type": "ack", "of": "summary", "id": stamped["id"]})
         if kind == "confirm":
             if self.summary_id is None or message.get("summary_id") != self.summary_id:
                 return refusal("stale_summary", "confirm the latest summary by its id")
@@ -166,11 +165,21 @@ class Conversation:
             return refusal("not_an_image", "a snapshot is a JPEG or PNG image")
         digest = hashlib.sha256(image).hexdigest()
         snapshot = Snapshot(image_id, content_type, image, digest)
-        notice = {"type": "snapshot", "id": image_id, "from": seat, "sent_at": now,
-                  "content_type": content_type, "size": len(image), "sha256": digest}
-        return Outcome("snapshot", relay=notice, snapshot=snapshot,
-                       reply={"type": "snapshot_received", "id": image_id, "size": len(image),
-                              "sha256": digest})
+        notice = {
+            "type": "snapshot",
+            "id": image_id,
+            "from": seat,
+            "sent_at": now,
+            "content_type": content_type,
+            "size": len(image),
+            "sha256": digest,
+        }
+        return Outcome(
+            "snapshot",
+            relay=notice,
+            snapshot=snapshot,
+            reply={"type": "snapshot_received", "id": image_id, "size": len(image), "sha256": digest},
+        )
 
     def _expire(self, now: float) -> None:
         for key in [k for k, p in self._parts.items() if now - p.started > SNAPSHOT_TTL_S]:

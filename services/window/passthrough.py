@@ -100,8 +100,9 @@ def tap_receiver(receiver: Any, deliver: Callable[[Any, Any], None]) -> None:
     """`deliver(codec, frame)` gets each complete encoded frame (`frame.data`,
     `frame.timestamp`) on the event loop instead of the receiver's decoder. Call it after
     `setRemoteDescription` and before the connection is up (the receiver not yet started)."""
-    if not isinstance(getattr(receiver, _DECODER_QUEUE, None), queue.Queue) \
-            or not hasattr(receiver, _STARTED):
+    if not isinstance(getattr(receiver, _DECODER_QUEUE, None), queue.Queue) or not hasattr(
+        receiver, _STARTED
+    ):
         raise PassthroughUnavailable("this aiortc has no receiver decoder queue to tap")
     if getattr(receiver, _STARTED):
         raise PassthroughUnavailable("the receiver has started; tap it before connecting")
@@ -170,8 +171,9 @@ class Feed:
             if keyframe:
                 self.dimensions = vp8_dimensions(data)
         now = time.monotonic()
-        frame = EncodedFrame(self.kind, data, int(jitter_frame.timestamp), self.clock_rate, now,
-                             keyframe, source)
+        frame = EncodedFrame(
+            self.kind, data, int(jitter_frame.timestamp), self.clock_rate, now, keyframe, source
+        )
         self.frames += 1
         self.bytes += len(data)
         self.last_arrival = now

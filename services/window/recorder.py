@@ -77,13 +77,15 @@ class WindowRecorder:
     """`sink(seat, kind)` gives the subscriber for a seat's feed; `close()` finishes the file
     and returns its path, or None when no media ever arrived."""
 
-    def __init__(self, path: Path, seats: list[str], title: str = "",
-                 header_wait_s: float = HEADER_WAIT_S) -> None:
+    def __init__(
+        self, path: Path, seats: list[str], title: str = "", header_wait_s: float = HEADER_WAIT_S
+    ) -> None:
         self.path = path
         self.title = title
         self.header_wait_s = header_wait_s
-        self.inputs = {(seat, kind): _Input(self, seat, kind)
-                       for seat in seats for kind in ("video", "audio")}
+        self.inputs = {
+            (seat, kind): _Input(self, seat, kind) for seat in seats for kind in ("video", "audio")
+        }
         self.container: Any = None
         self.start: float | None = None
         self.pending: list[tuple[_Input, EncodedFrame]] = []
@@ -121,8 +123,9 @@ class WindowRecorder:
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        container: Any = av.open(str(self.path), "w", format="webm",
-                                 container_options={"max_interleave_delta": "1000000"})
+        container: Any = av.open(
+            str(self.path), "w", format="webm", container_options={"max_interleave_delta": "1000000"}
+        )
         if self.title:
             container.metadata["title"] = self.title
         for item in self.inputs.values():
@@ -169,4 +172,3 @@ class WindowRecorder:
         finally:
             self.inputs.clear()
         return self.path
-

@@ -30,7 +30,7 @@ def check(secret: bytes, token: str, window_id: str, now: float | None = None) -
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         # the MAC is binary and may contain "|": cut it off by its length
-        body, separator, mac = raw[:-MAC_BYTES - 1], raw[-MAC_BYTES - 1:-MAC_BYTES], raw[-MAC_BYTES:]
+        body, separator, mac = raw[: -MAC_BYTES - 1], raw[-MAC_BYTES - 1 : -MAC_BYTES], raw[-MAC_BYTES:]
         if separator != b"|":
             raise ValueError("no separator")
         token_window, seat, expires, _nonce = body.decode().split("|")

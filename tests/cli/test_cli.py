@@ -20,14 +20,14 @@ def kafka(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return kafka_bootstrap
 
 
-def test_events_tail_shows_a_cases_events_masked(kafka: str, capsys: pytest.CaptureFixture[str]
-                                                 ) -> None:
+def test_events_tail_shows_a_cases_events_masked(kafka: str, capsys: pytest.CaptureFixture[str]) -> None:
     case_id = str(uuid.uuid4())
     producer = KafkaProducer(bootstrap_servers=kafka)
-    for event in (events_pb2.CaseQueued(case_id=case_id, province="310000", position=2),
-                  events_pb2.CaseAssigned(case_id=case_id, province="310000", official_id="o1")):
-        key, value, headers = cloudevents.encode(cloudevents.stamp(event), source="routing",
-                                                 key="310000")
+    for event in (
+        events_pb2.CaseQueued(case_id=case_id, province="310000", position=2),
+        events_pb2.CaseAssigned(case_id=case_id, province="310000", official_id="o1"),
+    ):
+        key, value, headers = cloudevents.encode(cloudevents.stamp(event), source="routing", key="310000")
         producer.send("tongban.routing", key=key, value=value, headers=headers)
     producer.flush()
     producer.close()
@@ -36,30 +36,44 @@ def test_events_tail_shows_a_cases_events_masked(kafka: str, capsys: pytest.Capt
     assert len(lines) == 2
     assert "CaseQueued" in lines[0] and "position=2" in lines[0] and case_id in lines[0]
     assert "CaseAssigned" in lines[1] and "official_id=o1" in lines[1]
-    assert cli.main(["events", "tail", "--case", case_id, "--type", "assigned", "--since", "5m",
-                     "--no-follow", "--json"]) == 0
+    assert (
+        cli.main(
+            [
+                "events",
+                "tail",
+                "--case",
+                case_id,
+                "--type",
+                "assigned",
+                "--since",
+                "5m",
+                "--no-follow",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert '"official_id": "o1"' in capsys.readouterr().out
 
 
-def test_dlq_replay_puts_a_fixed_record_back(kafka: str, capsys: pytest.CaptureFixture[str]
-                                             ) -> None:
+def test_dlq_replay_puts_a_fixed_record_back(kafka: str, capsys: pytest.CaptureFixture[str]) -> None:
     topic = f"test.cli.{uuid.uuid4().hex[:6]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka)
     admin.create_topics([NewTopic(topic, 1, 1)])
     admin.close()
     key, value, headers = cloudevents.encode(
-        cloudevents.stamp(events_pb2.CaseQueued(case_id="c-dlq")), source="routing", key="c-dlq")
-    parked = cloudevents.dead_letter_headers(headers, "decoder bug, fixed since", topic, 0, 7,
-                                             "results")
+        cloudevents.stamp(events_pb2.CaseQueued(case_id="c-dlq")), source="routing", key="c-dlq"
+    )
+    parked = cloudevents.dead_letter_headers(headers, "decoder bug, fixed since", topic, 0, 7, "results")
     producer = KafkaProducer(bootstrap_servers=kafka)
-    offset = producer.send(topics.DEAD_LETTER, key=key, value=value,
-                           headers=parked).get(15).offset
+    offset = producer.send(topics.DEAD_LETTER, key=key, value=value, headers=parked).get(15).offset
     producer.close()
     assert cli.main(["dlq", "list"]) == 0
     assert "decoder bug, fixed since" in capsys.readouterr().out
     assert cli.main(["dlq", "replay", str(offset)]) == 0
-    consumer = KafkaConsumer(topic, bootstrap_servers=kafka, auto_offset_reset="earliest",
-                             consumer_timeout_ms=5000)
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", consumer_timeout_ms=5000
+    )
     back = list(consumer)
     consumer.close()
     assert len(back) == 1

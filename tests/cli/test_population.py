@@ -42,8 +42,13 @@ def test_officials_cover_at_least_two_provinces_and_every_hall_can_send_work() -
     with pytest.raises(PlanError, match="unknown province"):
         population.plan_officials(catalog, 2, halls, "t", ["999999"])
     with pytest.raises(PlanError, match="no official outside"):
-        population.plan_officials(catalog, 2, [catalog.hall("hall-310101-01")],  # type: ignore[list-item]
-                                  "t", ["310000"])
+        population.plan_officials(
+            catalog,
+            2,
+            [catalog.hall("hall-310101-01")],  # type: ignore[list-item]
+            "t",
+            ["310000"],
+        )
 
 
 def test_applicants_are_valid_cross_province_and_served_by_a_bot_who_can() -> None:
@@ -51,14 +56,21 @@ def test_applicants_are_valid_cross_province_and_served_by_a_bot_who_can() -> No
     rng = random.Random(7)
     halls = population.pick_halls(catalog, 10)
     officials = population.plan_officials(catalog, 6, halls, "t")
-    applicants = [population.make_applicant(rng, catalog, halls, officials, TODAY)
-                  for _ in range(600)]
+    applicants = [population.make_applicant(rng, catalog, halls, officials, TODAY) for _ in range(600)]
     elderly = 0
     for a in applicants:
         valid = domain.validate_application(
-            catalog, today=TODAY, name=a.name, id_number=a.id_number, phone=a.phone,
-            hall_id=a.hall.id, matter_code=a.matter.code, target_province=a.target_province,
-            preferred_language=a.language, delivery_method=a.delivery_method)
+            catalog,
+            today=TODAY,
+            name=a.name,
+            id_number=a.id_number,
+            phone=a.phone,
+            hall_id=a.hall.id,
+            matter_code=a.matter.code,
+            target_province=a.target_province,
+            preferred_language=a.language,
+            delivery_method=a.delivery_method,
+        )
         assert valid.hall.province != a.target_province
         elderly += domain.is_elderly(valid.resident_id.birth_date, TODAY)
         assert a.matter.department.code == a.official.department
@@ -96,21 +108,36 @@ def test_decisions_follow_the_shares_and_a_supplemented_case_is_decided_for_good
 
 
 def test_stages_count_a_supplement_journey_from_its_first_submission() -> None:
-    events = [Seen("ApplicationSubmitted", 0.0), Seen("CaseQueued", 0.1),
-              Seen("CaseReserved", 0.2), Seen("CaseAssigned", 0.3),
-              Seen("WindowConnected", 0.5), Seen("DecisionRecorded", 2.0, "SUPPLEMENT_REQUESTED"),
-              Seen("MaterialUploaded", 3.0), Seen("CaseQueued", 3.1), Seen("CaseReserved", 3.2),
-              Seen("ReservationTimedOut", 4.0), Seen("CaseReserved", 4.2),
-              Seen("CaseAssigned", 4.3), Seen("WindowConnected", 4.5),
-              Seen("DecisionRecorded", 6.0, "APPROVED"), Seen("ResultDelivered", 6.1)]
+    events = [
+        Seen("ApplicationSubmitted", 0.0),
+        Seen("CaseQueued", 0.1),
+        Seen("CaseReserved", 0.2),
+        Seen("CaseAssigned", 0.3),
+        Seen("WindowConnected", 0.5),
+        Seen("DecisionRecorded", 2.0, "SUPPLEMENT_REQUESTED"),
+        Seen("MaterialUploaded", 3.0),
+        Seen("CaseQueued", 3.1),
+        Seen("CaseReserved", 3.2),
+        Seen("ReservationTimedOut", 4.0),
+        Seen("CaseReserved", 4.2),
+        Seen("CaseAssigned", 4.3),
+        Seen("WindowConnected", 4.5),
+        Seen("DecisionRecorded", 6.0, "APPROVED"),
+        Seen("ResultDelivered", 6.1),
+    ]
     reckoning = reckon(reversed(events))  # read in any order: times decide
     assert reckoning.supplement_rounds == 1 and reckoning.outcome == "APPROVED"
-    assert reckoning.marks == {"submitted": 0.0, "queued": 3.1, "reserved": 3.2,
-                               "assigned": 4.3, "window connected": 4.5, "decided": 6.0,
-                               "delivered": 6.1}
+    assert reckoning.marks == {
+        "submitted": 0.0,
+        "queued": 3.1,
+        "reserved": 3.2,
+        "assigned": 4.3,
+        "window connected": 4.5,
+        "decided": 6.0,
+        "delivered": 6.1,
+    }
     rows = {s.label: s.samples_ms for s in spans([reckoning])}
     assert rows["submitted → queued"] == [pytest.approx(3100)]
     assert rows["submitted → delivered"] == [pytest.approx(6100)]
-    rejected = reckon([Seen("ApplicationSubmitted", 0.0), Seen("DecisionRecorded", 1.0,
-                                                                 "REJECTED")])
+    rejected = reckon([Seen("ApplicationSubmitted", 0.0), Seen("DecisionRecorded", 1.0, "REJECTED")])
     assert "delivered" not in rejected.marks and rejected.outcome == "REJECTED"

@@ -21,24 +21,33 @@ from tongban.events.v1 import events_pb2
 
 
 def dead_letters_from(bootstrap: str, topic: str) -> int:
-    consumer = KafkaConsumer(topics.DEAD_LETTER, bootstrap_servers=bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
-    found = sum(1 for r in consumer if (b"dlq_topic", topic.encode()) in
-                [(k.encode(), v) for k, v in r.headers])
+    consumer = KafkaConsumer(
+        topics.DEAD_LETTER,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
+    found = sum(
+        1 for r in consumer if (b"dlq_topic", topic.encode()) in [(k.encode(), v) for k, v in r.headers]
+    )
     consumer.close()
     return found
 
 
 async def test_a_rebuild_counts_poison_records_and_leaves_the_dead_letter_topic_alone(
-    kafka_bootstrap: str, fresh_database: str,
+    kafka_bootstrap: str,
+    fresh_database: str,
 ) -> None:
     topics.ensure_topics(kafka_bootstrap, topics.load())
     topic = f"test.replay.{uuid.uuid4().hex[:6]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     admin.create_topics([NewTopic(topic, 1, 1)])
     admin.close()
-    key, value, headers = cloudevents.encode(cloudevents.stamp(events_pb2.CaseQueued(
-        case_id="c-replay", province="510000")), source="routing", key="c-replay")
+    key, value, headers = cloudevents.encode(
+        cloudevents.stamp(events_pb2.CaseQueued(case_id="c-replay", province="510000")),
+        source="routing",
+        key="c-replay",
+    )
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     producer.send(topic, key=b"x", value=b"not protobuf", headers=[("ce_type", b"nope")])
     producer.send(topic, key=key, value=value, headers=headers)
@@ -48,10 +57,16 @@ async def test_a_rebuild_counts_poison_records_and_leaves_the_dead_letter_topic_
     assert bounds.records == 2 and not bounds.reached({})
     await migrations.prepare(fresh_database, MIGRATIONS)
     pool = await asyncpg.create_pool(fresh_database, min_size=1, max_size=2)
-    projector = Projector(TimelineWriter(pool, "replay-test"), kafka_bootstrap, [topic],
-                          group_id=f"test-replay-{uuid.uuid4().hex[:6]}", park_poison=False)
+    projector = Projector(
+        TimelineWriter(pool, "replay-test"),
+        kafka_bootstrap,
+        [topic],
+        group_id=f"test-replay-{uuid.uuid4().hex[:6]}",
+        park_poison=False,
+    )
     projector.start()
     try:
+
         async def read_both() -> bool:
             offsets = await TimelineWriter(pool, "replay-test").offsets([(topic, 0)])
             return bounds.reached(offsets)
@@ -72,8 +87,7 @@ def test_bounds_count_only_what_the_topics_still_hold() -> None:
     assert not bounds.reached({("t", 0): 14}) and bounds.reached({("t", 0): 15})
 
 
-def test_bad_simulate_and_replay_input_gets_a_clear_error(capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
+def test_bad_simulate_and_replay_input_gets_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["simulate", "--halls", "99"]) == 2
     assert "--halls must be between 1 and" in capsys.readouterr().err
     assert cli.main(["simulate", "--supplement-share", "0.7", "--reject-share", "0.6"]) == 2

@@ -21,8 +21,7 @@ class Overlay:
     docs: list[Doc]
 
     def find(self, kind: str, name: str | None = None) -> list[Doc]:
-        return [d for d in self.docs
-                if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+        return [d for d in self.docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
 
     def one(self, kind: str, name: str) -> Doc:
         found = self.find(kind, name)
@@ -30,8 +29,11 @@ class Overlay:
         return found[0]
 
     def workload(self, name: str) -> Doc:
-        found = [d for d in self.docs if d["kind"] in {"Deployment", "StatefulSet"}
-                 and d["metadata"]["name"] == name]
+        found = [
+            d
+            for d in self.docs
+            if d["kind"] in {"Deployment", "StatefulSet"} and d["metadata"]["name"] == name
+        ]
         assert len(found) == 1, f"workload {name}: {len(found)} found"
         return found[0]
 
@@ -41,12 +43,12 @@ class Overlay:
 
     def env(self, name: str) -> dict[str, Any]:
         """A container's env: plain values as strings, references as their dicts."""
-        return {e["name"]: e.get("value", e.get("valueFrom"))
-                for e in self.container(name).get("env", [])}
+        return {e["name"]: e.get("value", e.get("valueFrom")) for e in self.container(name).get("env", [])}
 
 
-def make_dev_names(process: str, settings: ProcessSettings,
-                   monkeypatch: pytest.MonkeyPatch, tmp: Any) -> set[str]:
+def make_dev_names(
+    process: str, settings: ProcessSettings, monkeypatch: pytest.MonkeyPatch, tmp: Any
+) -> set[str]:
     """The settings `make dev` passes to `process` (tools/stack.py) that it reads."""
     for name in list(os.environ):
         if name.startswith("TONGBAN_"):

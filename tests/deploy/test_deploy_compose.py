@@ -34,18 +34,24 @@ def test_compose_refuses_to_run_without_secrets(deploy_tools: Path) -> None:
 
 
 def test_every_process_is_a_compose_service(
-        compose: dict[str, Any], settings: dict[str, ProcessSettings]) -> None:
+    compose: dict[str, Any], settings: dict[str, ProcessSettings]
+) -> None:
     assert set(settings) <= set(compose["services"])
     assert {"kafka", "postgres", "coturn", "topics"} <= set(compose["services"])
 
 
 def test_environment_is_what_the_code_reads(
-        compose: dict[str, Any], settings: dict[str, ProcessSettings]) -> None:
+    compose: dict[str, Any], settings: dict[str, ProcessSettings]
+) -> None:
     assert deploy_check.compose_env_problems(compose, settings) == []
 
 
-def test_same_settings_as_make_dev(compose: dict[str, Any], settings: dict[str, ProcessSettings],
-                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_same_settings_as_make_dev(
+    compose: dict[str, Any],
+    settings: dict[str, ProcessSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     for process, spec in settings.items():
         expected = make_dev_names(process, spec, monkeypatch, tmp_path)
         given = set(compose["services"][process]["environment"])
@@ -53,7 +59,8 @@ def test_same_settings_as_make_dev(compose: dict[str, Any], settings: dict[str, 
 
 
 def test_processes_bind_all_interfaces_inside_and_loopback_outside(
-        compose: dict[str, Any], settings: dict[str, ProcessSettings]) -> None:
+    compose: dict[str, Any], settings: dict[str, ProcessSettings]
+) -> None:
     for name, service in compose["services"].items():
         for port in service.get("ports", []):
             assert port["host_ip"] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
@@ -67,14 +74,14 @@ def test_processes_bind_all_interfaces_inside_and_loopback_outside(
                 assert int(port) in published, f"{process} does not publish {key}"
 
 
-def test_health_gates_every_dependency(compose: dict[str, Any],
-                                      settings: dict[str, ProcessSettings]) -> None:
+def test_health_gates_every_dependency(compose: dict[str, Any], settings: dict[str, ProcessSettings]) -> None:
     services = compose["services"]
 
     def has_health(name: str) -> bool:
         if name in settings:
-            return bool(deploy_check.image(name).healthcheck) and "healthcheck" not in \
-                services[name]  # the image's own, not replaced
+            return (
+                bool(deploy_check.image(name).healthcheck) and "healthcheck" not in services[name]
+            )  # the image's own, not replaced
         return bool(services[name].get("healthcheck", {}).get("test"))
 
     for name, service in services.items():
@@ -88,14 +95,14 @@ def test_health_gates_every_dependency(compose: dict[str, Any],
         needs = {"kafka": "service_healthy", "topics": "service_completed_successfully"}
         if "TONGBAN_DATABASE_URL" in spec.known:
             needs["postgres"] = "service_healthy"
-        needs |= {callee: "service_healthy" for callee in spec.addresses.values()
-                  if callee in settings}
+        needs |= {callee: "service_healthy" for callee in spec.addresses.values() if callee in settings}
         given = {d: how["condition"] for d, how in services[name]["depends_on"].items()}
         assert needs.items() <= given.items(), f"{name}: {needs} not in {given}"
 
 
 def test_images_come_from_their_own_dockerfiles_on_the_base(
-        compose: dict[str, Any], settings: dict[str, ProcessSettings]) -> None:
+    compose: dict[str, Any], settings: dict[str, ProcessSettings]
+) -> None:
     services = compose["services"]
     base = services["topics"]  # the one-shot job runs the base image
     assert Path(base["build"]["context"]) == deploy_check.REPO_ROOT
@@ -114,9 +121,11 @@ def test_images_come_from_their_own_dockerfiles_on_the_base(
 
 def test_a_broken_compose_file_fails_config(deploy_tools: Path, tmp_path: Path) -> None:
     text = deploy_check.COMPOSE_FILE.read_text()
-    for good, bad in [("read_only: true", "read_only: yes please"),  # the spec's types
-                      ("base: service:topics", "base: service:nonesuch"),  # a dangling context
-                      ("condition: service_healthy", "condition: service_happy")]:
+    for good, bad in [
+        ("read_only: true", "read_only: yes please"),  # the spec's types
+        ("base: service:topics", "base: service:nonesuch"),  # a dangling context
+        ("condition: service_healthy", "condition: service_happy"),
+    ]:
         assert good in text
         broken = tmp_path / "docker-compose.yml"
         broken.write_text(text.replace(good, bad, 1))
@@ -124,25 +133,50 @@ def test_a_broken_compose_file_fails_config(deploy_tools: Path, tmp_path: Path) 
         assert done.returncode != 0, f"{bad} was accepted"
 
 
-@pytest.mark.parametrize(("service", "good", "bad", "complaint"), [
-    ("intake", "TONGBAN_BLOB_DIR:", "TONGBAN_BLOBDIR:", "TONGBAN_BLOBDIR is not read by intake"),
-    ("results", "TONGBAN_DATABASE_URL:", "# TONGBAN_DATABASE_URL:",
-     "TONGBAN_DATABASE_URL is required by results"),
-    ("gateway", "TONGBAN_WINDOW_ADDR: window:50053", "TONGBAN_WINDOW_ADDR: window:50054",
-     "does not reach window"),
-    ("window", "TONGBAN_GRPC_LISTEN: 0.0.0.0:50053", "TONGBAN_GRPC_LISTEN: 127.0.0.1:50053",
-     "must bind 0.0.0.0"),
-    ("window", "TONGBAN_JOIN_SECRET:", "# TONGBAN_JOIN_SECRET:",
-     "secret TONGBAN_JOIN_SECRET of window is not set"),
-])
-def test_a_wrong_environment_is_caught(deploy_tools: Path, tmp_path: Path,
-                                       settings: dict[str, ProcessSettings], service: str,
-                                       good: str, bad: str, complaint: str) -> None:
+@pytest.mark.parametrize(
+    ("service", "good", "bad", "complaint"),
+    [
+        ("intake", "TONGBAN_BLOB_DIR:", "TONGBAN_BLOBDIR:", "TONGBAN_BLOBDIR is not read by intake"),
+        (
+            "results",
+            "TONGBAN_DATABASE_URL:",
+            "# TONGBAN_DATABASE_URL:",
+            "TONGBAN_DATABASE_URL is required by results",
+        ),
+        (
+            "gateway",
+            "TONGBAN_WINDOW_ADDR: window:50053",
+            "TONGBAN_WINDOW_ADDR: window:50054",
+            "does not reach window",
+        ),
+        (
+            "window",
+            "TONGBAN_GRPC_LISTEN: 0.0.0.0:50053",
+            "TONGBAN_GRPC_LISTEN: 127.0.0.1:50053",
+            "must bind 0.0.0.0",
+        ),
+        (
+            "window",
+            "TONGBAN_JOIN_SECRET:",
+            "# TONGBAN_JOIN_SECRET:",
+            "secret TONGBAN_JOIN_SECRET of window is not set",
+        ),
+    ],
+)
+def test_a_wrong_environment_is_caught(
+    deploy_tools: Path,
+    tmp_path: Path,
+    settings: dict[str, ProcessSettings],
+    service: str,
+    good: str,
+    bad: str,
+    complaint: str,
+) -> None:
     text = deploy_check.COMPOSE_FILE.read_text()
     section = text.index(f"\n  {service}:\n")
     at = text.index(good, section)
     broken = tmp_path / "docker-compose.yml"
-    broken.write_text(text[:at] + bad + text[at + len(good):])
+    broken.write_text(text[:at] + bad + text[at + len(good) :])
     done = deploy_check.compose_config(deploy_tools, deploy_check.stand_in_secrets(), broken)
     assert done.returncode == 0, done.stderr
     problems = deploy_check.compose_env_problems(json.loads(done.stdout), settings)
@@ -151,8 +185,11 @@ def test_a_wrong_environment_is_caught(deploy_tools: Path, tmp_path: Path,
 
 def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
     def mounts(name: str) -> dict[str, str]:
-        return {v["target"]: v["source"] for v in compose["services"][name].get("volumes", [])
-                if v["type"] == "volume"}
+        return {
+            v["target"]: v["source"]
+            for v in compose["services"][name].get("volumes", [])
+            if v["type"] == "volume"
+        }
 
     assert mounts("kafka") == {"/var/lib/kafka/data": "kafka-data"}
     assert mounts("postgres") == {"/var/lib/postgresql/data": "postgres-data"}
@@ -163,8 +200,9 @@ def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
     assert {"kafka-data", "postgres-data", "blobs", "recordings"} <= set(compose["volumes"])
 
 
-def test_tongban_containers_are_locked_down(compose: dict[str, Any],
-                                            settings: dict[str, ProcessSettings]) -> None:
+def test_tongban_containers_are_locked_down(
+    compose: dict[str, Any], settings: dict[str, ProcessSettings]
+) -> None:
     for process in settings:
         service = compose["services"][process]
         assert service["read_only"] is True

@@ -46,8 +46,7 @@ def test_hadolint_finds_nothing(deploy_tools: Path, tmp_path: Path) -> None:
     assert deploy_check.hadolint(deploy_tools, sloppy).returncode != 0  # it does look
 
 
-def test_every_process_has_its_own_dockerfile_on_the_base(
-        settings: dict[str, ProcessSettings]) -> None:
+def test_every_process_has_its_own_dockerfile_on_the_base(settings: dict[str, ProcessSettings]) -> None:
     assert deploy_check.dockerfile_problems(settings) == []
     for process, spec in settings.items():
         path = deploy_check.process_dockerfile(process)
@@ -69,18 +68,25 @@ def docker_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
-@pytest.mark.parametrize(("process", "good", "bad", "complaint"), [
-    ("intake", "TONGBAN_BLOB_DIR=", "TONGBAN_BLOBS_DIR=", "ENV TONGBAN_BLOBS_DIR is not read"),
-    ("window", '"services.window"', '"services.windows"', "is not python -m services.window"),
-    ("results", "TONGBAN_GRPC_LISTEN=0.0.0.0:50054", "TONGBAN_GRPC_LISTEN=127.0.0.1:50054",
-     "must bind 0.0.0.0"),
-    ("routing", "EXPOSE 50052", "EXPOSE 50099", "must bind 0.0.0.0 on an exposed port"),
-    ("gateway", '"http"]', '"grpc"]', "no http HEALTHCHECK"),
-    ("intake", "FROM base", "FROM python:3.11-slim", "must be one stage FROM the base"),
-])
-def test_a_wrong_dockerfile_is_caught(docker_copy: Path, settings: dict[str, ProcessSettings],
-                                      process: str, good: str, bad: str,
-                                      complaint: str) -> None:
+@pytest.mark.parametrize(
+    ("process", "good", "bad", "complaint"),
+    [
+        ("intake", "TONGBAN_BLOB_DIR=", "TONGBAN_BLOBS_DIR=", "ENV TONGBAN_BLOBS_DIR is not read"),
+        ("window", '"services.window"', '"services.windows"', "is not python -m services.window"),
+        (
+            "results",
+            "TONGBAN_GRPC_LISTEN=0.0.0.0:50054",
+            "TONGBAN_GRPC_LISTEN=127.0.0.1:50054",
+            "must bind 0.0.0.0",
+        ),
+        ("routing", "EXPOSE 50052", "EXPOSE 50099", "must bind 0.0.0.0 on an exposed port"),
+        ("gateway", '"http"]', '"grpc"]', "no http HEALTHCHECK"),
+        ("intake", "FROM base", "FROM python:3.11-slim", "must be one stage FROM the base"),
+    ],
+)
+def test_a_wrong_dockerfile_is_caught(
+    docker_copy: Path, settings: dict[str, ProcessSettings], process: str, good: str, bad: str, complaint: str
+) -> None:
     path = docker_copy / process / "Dockerfile"
     text = path.read_text()
     assert good in text
@@ -90,7 +96,8 @@ def test_a_wrong_dockerfile_is_caught(docker_copy: Path, settings: dict[str, Pro
 
 
 def test_a_missing_dockerfile_and_a_stray_one_are_caught(
-        docker_copy: Path, settings: dict[str, ProcessSettings]) -> None:
+    docker_copy: Path, settings: dict[str, ProcessSettings]
+) -> None:
     shutil.rmtree(docker_copy / "results")
     (docker_copy / "billing").mkdir()
     (docker_copy / "billing" / "Dockerfile").write_text("FROM base\n")
@@ -99,17 +106,16 @@ def test_a_missing_dockerfile_and_a_stray_one_are_caught(
     assert any("billing/Dockerfile: no process billing" in p for p in problems), problems
 
 
-def test_the_base_root_user_would_be_caught(docker_copy: Path,
-                                            settings: dict[str, ProcessSettings]) -> None:
+def test_the_base_root_user_would_be_caught(docker_copy: Path, settings: dict[str, ProcessSettings]) -> None:
     base = docker_copy / "base" / "Dockerfile"
     base.write_text(base.read_text().replace("USER 10001:10001", "USER root"))
     problems = deploy_check.dockerfile_problems(settings)
     assert {p.split(":")[0] for p in problems if "runs as root" in p} == {
-        f"docker/{process}/Dockerfile" for process in settings}
+        f"docker/{process}/Dockerfile" for process in settings
+    }
 
 
-def test_images_are_slim_python_311_and_run_as_non_root(
-        settings: dict[str, ProcessSettings]) -> None:
+def test_images_are_slim_python_311_and_run_as_non_root(settings: dict[str, ProcessSettings]) -> None:
     text = deploy_check.BASE_DOCKERFILE.read_text()
     match = re.search(r"^ARG PYTHON_IMAGE=(\S+)", text, re.MULTILINE)
     assert match and re.fullmatch(r"python:3\.11-slim(-\w+)?", match.group(1))
@@ -166,28 +172,24 @@ def test_build_context_admits_exactly_what_is_copied() -> None:
         return keep
 
     stages = deploy_check.dockerfile_stages(deploy_check.BASE_DOCKERFILE)
-    sources = [s.rstrip("/") for name in ("deps", "base") for line in stages[name].copies
-               for s in line]
+    sources = [s.rstrip("/") for name in ("deps", "base") for line in stages[name].copies for s in line]
     assert sources and all(sent(s) for s in sources), sources
     for private in (".stack", ".venv", ".git", ".env", "tests", "tools"):
         assert not sent(private), private
 
 
-def test_the_copied_tree_runs_every_process(tmp_path: Path,
-                                            settings: dict[str, ProcessSettings]) -> None:
+def test_the_copied_tree_runs_every_process(tmp_path: Path, settings: dict[str, ProcessSettings]) -> None:
     """The image's /app, laid out by the Dockerfile's own COPY lines, imports every process
     without reaching back into the repository (say, a service starting to import tools/)."""
     app = tmp_path / "app"
-    for line in re.findall(r"^COPY (?!--from)(.+)$", deploy_check.BASE_DOCKERFILE.read_text(),
-                           re.MULTILINE):
+    for line in re.findall(r"^COPY (?!--from)(.+)$", deploy_check.BASE_DOCKERFILE.read_text(), re.MULTILINE):
         *sources, target = line.split()
         if not target.startswith("/app/"):
             continue  # the build stage's inputs, not part of the image
         for source in sources:
             destination = app / Path(target).relative_to("/app")
             if (ROOT / source).is_dir():
-                shutil.copytree(ROOT / source, destination,
-                                ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(ROOT / source, destination, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 dest = destination / Path(source).name if target.endswith("/") else destination
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -202,18 +204,28 @@ def test_the_copied_tree_runs_every_process(tmp_path: Path,
         "print(json.dumps({'files': files, 'venv': sys.prefix}))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=app, capture_output=True,
-                          text=True, env={**env, "PYTHONPATH": f"{app}:{app / 'gen'}"},
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": f"{app}:{app / 'gen'}"},
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout)
-    leaks = sorted(n for n, f in loaded["files"].items()
-                   if f.startswith(f"{ROOT}/") and not f.startswith(loaded["venv"]))
+    leaks = sorted(
+        n for n, f in loaded["files"].items() if f.startswith(f"{ROOT}/") and not f.startswith(loaded["venv"])
+    )
     assert leaks == [], "modules the image would not have"
     # and every third-party module comes from a distribution the image installs
     owners = metadata.packages_distributions()
-    used = {canonicalize_name(d) for n in loaded["files"] if loaded["files"][n].startswith(
-        loaded["venv"]) for d in owners.get(n.partition(".")[0], [])}
+    used = {
+        canonicalize_name(d)
+        for n in loaded["files"]
+        if loaded["files"][n].startswith(loaded["venv"])
+        for d in owners.get(n.partition(".")[0], [])
+    }
     assert used - runtime_closure() - OPTIONAL == set()
 
 
@@ -222,8 +234,12 @@ def test_the_copied_tree_runs_every_process(tmp_path: Path,
 
 async def run_healthcheck(kind: str, env: dict[str, str]) -> int:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(HEALTHCHECK), kind, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'gen'}", **env})
+        sys.executable,
+        str(HEALTHCHECK),
+        kind,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'gen'}", **env},
+    )
     return await asyncio.wait_for(process.wait(), timeout=30)
 
 
@@ -261,8 +277,7 @@ def healthz_server() -> Iterator[http.server.HTTPServer]:
     thread.join()
 
 
-async def test_healthcheck_http_is_healthy_only_on_200(
-        healthz_server: http.server.HTTPServer) -> None:
+async def test_healthcheck_http_is_healthy_only_on_200(healthz_server: http.server.HTTPServer) -> None:
     env = {"TONGBAN_HTTP_LISTEN": f"0.0.0.0:{healthz_server.server_address[1]}"}
     _Healthz.status = 200
     assert await run_healthcheck("http", env) == 0
@@ -274,4 +289,3 @@ async def test_healthcheck_http_is_healthy_only_on_200(
 
 async def test_healthcheck_usage() -> None:
     assert await run_healthcheck("bogus", {}) == 2
-

@@ -23,55 +23,88 @@ def grpc_processes(settings: dict[str, ProcessSettings]) -> list[str]:
 
 @pytest.mark.parametrize("version", deploy_check.kube_versions())
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_overlay_is_valid(overlays: dict[str, Overlay], deploy_tools: Path, overlay: str,
-                          version: str) -> None:
+def test_overlay_is_valid(
+    overlays: dict[str, Overlay], deploy_tools: Path, overlay: str, version: str
+) -> None:
     done = deploy_check.kubeconform(deploy_tools, overlays[overlay].text, version)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Errors: 0, Skipped: 0" in done.stdout
 
 
-@pytest.mark.parametrize(("overlay", "good", "bad"), [
-    ("dev", "readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true"),  # Kubernetes
-    ("prod", "networkPolicyPeers:", "networkPolicyPeer:"),  # Strimzi's Kafka
-    ("prod", "podAntiAffinityType: required", "podAntiAffinity: required"),  # CloudNativePG
-])
-def test_a_misspelt_field_fails(overlays: dict[str, Overlay], deploy_tools: Path, overlay: str,
-                                good: str, bad: str) -> None:
+@pytest.mark.parametrize(
+    ("overlay", "good", "bad"),
+    [
+        ("dev", "readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true"),  # Kubernetes
+        ("prod", "networkPolicyPeers:", "networkPolicyPeer:"),  # Strimzi's Kafka
+        ("prod", "podAntiAffinityType: required", "podAntiAffinity: required"),  # CloudNativePG
+    ],
+)
+def test_a_misspelt_field_fails(
+    overlays: dict[str, Overlay], deploy_tools: Path, overlay: str, good: str, bad: str
+) -> None:
     text = overlays[overlay].text
     assert good in text
-    done = deploy_check.kubeconform(deploy_tools, text.replace(good, bad),
-                                    deploy_check.kube_versions()[0])
+    done = deploy_check.kubeconform(deploy_tools, text.replace(good, bad), deploy_check.kube_versions()[0])
     assert done.returncode != 0, "the schema did not catch an unknown field"
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_environment_is_what_the_code_reads(overlays: dict[str, Overlay], overlay: str,
-                                            settings: dict[str, ProcessSettings]) -> None:
+def test_environment_is_what_the_code_reads(
+    overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]
+) -> None:
     assert deploy_check.k8s_env_problems(overlays[overlay].docs, settings) == []
     for process in settings:
         overlays[overlay].workload(process)  # every process that exists is deployed
 
 
-@pytest.mark.parametrize(("good", "bad", "complaint"), [
-    ('{name: TONGBAN_INTAKE_ADDR, value: "intake:50051"}',
-     '{name: TONGBAN_INTAKE_ADDR, value: "intake:50052"}',
-     "TONGBAN_INTAKE_ADDR=intake:50052 does not reach intake's gRPC port"),
-    ('{name: TONGBAN_RESULTS_ADDR, value: "results:50054"}',
-     '{name: TONGBAN_RESULTS_ADDR, value: "resluts:50054"}', "no Service resluts"),
-    ('{name: TONGBAN_GRPC_LISTEN, value: "0.0.0.0:50054"}',
-     '{name: TONGBAN_GRPC_LISTEN, value: "127.0.0.1:50054"}', "does not bind 0.0.0.0"),
-    ('{name: TONGBAN_RECORDINGS_DIR, value: /data/recordings}',
-     '{name: TONGBAN_RECORDINGS_DIR, value: /data/recording}', "is not a mounted volume"),
-    ("name: TONGBAN_JOIN_SECRET\n", "name: TONGBAN_JOIN_SECRETS\n",
-     "TONGBAN_JOIN_SECRETS is not read by window"),
-    ("valueFrom: {secretKeyRef: {name: tongban-secrets, key: TONGBAN_PII_KEYS}}",
-     'value: "k1:bm90LWEtc2VjcmV0"', "secret TONGBAN_PII_KEYS is not read from a Secret"),
-    ("key: TONGBAN_CERTIFICATE_SECRET}", "key: TONGBAN_CERT_SECRET}",
-     "deploycheck/secrets.py makes no TONGBAN_CERT_SECRET"),
-])
-def test_a_wrong_environment_is_caught(deploy_tools: Path, tmp_path: Path,
-                                       settings: dict[str, ProcessSettings], good: str,
-                                       bad: str, complaint: str) -> None:
+@pytest.mark.parametrize(
+    ("good", "bad", "complaint"),
+    [
+        (
+            '{name: TONGBAN_INTAKE_ADDR, value: "intake:50051"}',
+            '{name: TONGBAN_INTAKE_ADDR, value: "intake:50052"}',
+            "TONGBAN_INTAKE_ADDR=intake:50052 does not reach intake's gRPC port",
+        ),
+        (
+            '{name: TONGBAN_RESULTS_ADDR, value: "results:50054"}',
+            '{name: TONGBAN_RESULTS_ADDR, value: "resluts:50054"}',
+            "no Service resluts",
+        ),
+        (
+            '{name: TONGBAN_GRPC_LISTEN, value: "0.0.0.0:50054"}',
+            '{name: TONGBAN_GRPC_LISTEN, value: "127.0.0.1:50054"}',
+            "does not bind 0.0.0.0",
+        ),
+        (
+            "{name: TONGBAN_RECORDINGS_DIR, value: /data/recordings}",
+            "{name: TONGBAN_RECORDINGS_DIR, value: /data/recording}",
+            "is not a mounted volume",
+        ),
+        (
+            "name: TONGBAN_JOIN_SECRET\n",
+            "name: TONGBAN_JOIN_SECRETS\n",
+            "TONGBAN_JOIN_SECRETS is not read by window",
+        ),
+        (
+            "valueFrom: {secretKeyRef: {name: tongban-secrets, key: TONGBAN_PII_KEYS}}",
+            'value: "k1:bm90LWEtc2VjcmV0"',
+            "secret TONGBAN_PII_KEYS is not read from a Secret",
+        ),
+        (
+            "key: TONGBAN_CERTIFICATE_SECRET}",
+            "key: TONGBAN_CERT_SECRET}",
+            "deploycheck/secrets.py makes no TONGBAN_CERT_SECRET",
+        ),
+    ],
+)
+def test_a_wrong_environment_is_caught(
+    deploy_tools: Path,
+    tmp_path: Path,
+    settings: dict[str, ProcessSettings],
+    good: str,
+    bad: str,
+    complaint: str,
+) -> None:
     """The base, edited one mistake at a time, then rendered: the check names the mistake."""
     copy = tmp_path / "k8s"
     shutil.copytree(deploy_check.REPO_ROOT / "k8s", copy)
@@ -79,20 +112,24 @@ def test_a_wrong_environment_is_caught(deploy_tools: Path, tmp_path: Path,
     assert changed, good
     for path in changed:
         path.write_text(path.read_text().replace(good, bad, 1))
-    done = deploy_check.run([str(deploy_tools / "bin" / "kustomize"), "build",
-                             str(copy / "overlays" / "dev")])
+    done = deploy_check.run(
+        [str(deploy_tools / "bin" / "kustomize"), "build", str(copy / "overlays" / "dev")]
+    )
     assert done.returncode == 0, done.stderr
     problems = deploy_check.k8s_env_problems(deploy_check.load_docs(done.stdout), settings)
     assert any(complaint in p for p in problems), problems
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_same_settings_as_make_dev(overlays: dict[str, Overlay], overlay: str,
-                                   settings: dict[str, ProcessSettings],
-                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_same_settings_as_make_dev(
+    overlays: dict[str, Overlay],
+    overlay: str,
+    settings: dict[str, ProcessSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     config = overlays[overlay].find("ConfigMap")
-    shared = {k for c in config if c["metadata"]["name"].startswith("tongban-config")
-              for k in c["data"]}
+    shared = {k for c in config if c["metadata"]["name"].startswith("tongban-config") for k in c["data"]}
     for process, spec in settings.items():
         expected = make_dev_names(process, spec, monkeypatch, tmp_path)
         given = set(overlays[overlay].env(process)) | shared
@@ -105,8 +142,9 @@ def test_pods_are_hardened(overlays: dict[str, Overlay], overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_grpc_services_have_native_grpc_probes(overlays: dict[str, Overlay], overlay: str,
-                                               settings: dict[str, ProcessSettings]) -> None:
+def test_grpc_services_have_native_grpc_probes(
+    overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]
+) -> None:
     assert len(grpc_processes(settings)) >= 4
     for process in grpc_processes(settings):
         container = overlays[overlay].container(process)
@@ -128,19 +166,19 @@ def test_autoscalers_and_disruption_budgets(overlays: dict[str, Overlay], overla
     budgets = [p["spec"]["selector"]["matchLabels"] for p in o.find("PodDisruptionBudget")]
     for workload in o.docs:
         labels = workload.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
-        if workload["kind"] in {"Deployment", "StatefulSet"} and \
-                labels.get("app.kubernetes.io/part-of") == "tongban":
+        if (
+            workload["kind"] in {"Deployment", "StatefulSet"}
+            and labels.get("app.kubernetes.io/part-of") == "tongban"
+        ):
             assert any(b.items() <= labels.items() for b in budgets), workload["metadata"]["name"]
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_window_stays_on_one_pod_until_calls_are_sticky(overlays: dict[str, Overlay],
-                                                        overlay: str) -> None:
+def test_window_stays_on_one_pod_until_calls_are_sticky(overlays: dict[str, Overlay], overlay: str) -> None:
     """A live window lives in one pod's memory and the gateway dials the window Service, not
     the pod that holds the window: a second replica would split a case's calls."""
     o = overlays[overlay]
-    (hpa,) = [h for h in o.find("HorizontalPodAutoscaler")
-              if h["spec"]["scaleTargetRef"]["name"] == "window"]
+    (hpa,) = [h for h in o.find("HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == "window"]
     assert hpa["spec"]["maxReplicas"] == 1
     assert o.workload("window")["spec"]["replicas"] == 1
     assert o.env("gateway")["TONGBAN_WINDOW_ADDR"].startswith("window:")
@@ -148,8 +186,9 @@ def test_window_stays_on_one_pod_until_calls_are_sticky(overlays: dict[str, Over
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
 def test_services_select_pods_and_ports(overlays: dict[str, Overlay], overlay: str) -> None:
-    templates = [d["spec"]["template"] for d in overlays[overlay].docs
-                 if d["kind"] in {"Deployment", "StatefulSet"}]
+    templates = [
+        d["spec"]["template"] for d in overlays[overlay].docs if d["kind"] in {"Deployment", "StatefulSet"}
+    ]
     for service in overlays[overlay].find("Service"):
         selector = service["spec"]["selector"]
         pods = [t for t in templates if selector.items() <= t["metadata"]["labels"].items()]
@@ -165,8 +204,9 @@ def test_no_secret_is_in_git(overlays: dict[str, Overlay], overlay: str) -> None
     for workload, spec in deploy_check.pod_templates(overlays[overlay].docs):
         for container in spec["containers"]:
             for env in container.get("env", []):
-                assert env["name"] not in deploy_secrets.names() or "valueFrom" in env, \
+                assert env["name"] not in deploy_secrets.names() or "valueFrom" in env, (
                     f"{workload['metadata']['name']}: {env['name']} has a value in git"
+                )
 
 
 def _host(address: str) -> str:
@@ -179,8 +219,10 @@ def test_dev_runs_its_own_engines_where_the_base_looks(overlays: dict[str, Overl
     services = {s["metadata"]["name"] for s in dev.find("Service")}
     assert _host(config["data"]["TONGBAN_KAFKA_BOOTSTRAP"]) in services
     assert urlsplit(dev.env("intake")["TONGBAN_DATABASE_URL"]).hostname in services
-    assert dev.one("StatefulSet", "kafka")["spec"]["template"]["spec"]["containers"][0][
-        "image"] == "apache/kafka:4.1.1"
+    assert (
+        dev.one("StatefulSet", "kafka")["spec"]["template"]["spec"]["containers"][0]["image"]
+        == "apache/kafka:4.1.1"
+    )
     assert dev.one("Job", "topics")
 
 
@@ -189,8 +231,7 @@ def test_prod_runs_kafka_and_postgres_through_operators(overlays: dict[str, Over
     assert not prod.find("StatefulSet", "kafka") and not prod.find("Job")
     (kafka,) = prod.find("Kafka")
     pools = prod.find("KafkaNodePool")
-    assert all(p["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
-               for p in pools)
+    assert all(p["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"] for p in pools)
     roles = {role for p in pools for role in p["spec"]["roles"]}
     assert roles == {"controller", "broker"}  # KRaft: no ZooKeeper anywhere
     # per topic (kafka-topics.yaml), never for the whole broker: faust's one-replica reply
@@ -198,22 +239,24 @@ def test_prod_runs_kafka_and_postgres_through_operators(overlays: dict[str, Over
     assert "min.insync.replicas" not in kafka["spec"]["kafka"]["config"]
     config = next(c for c in prod.find("ConfigMap") if "TONGBAN_KAFKA_BOOTSTRAP" in c["data"])
     # Strimzi names the bootstrap service <cluster>-kafka-bootstrap
-    assert _host(config["data"]["TONGBAN_KAFKA_BOOTSTRAP"]) == \
-        f"{kafka['metadata']['name']}-kafka-bootstrap"
+    assert _host(config["data"]["TONGBAN_KAFKA_BOOTSTRAP"]) == f"{kafka['metadata']['name']}-kafka-bootstrap"
     (cluster,) = prod.find("Cluster")
-    databases = {d["spec"]["name"] for d in prod.find("Database")
-                 if d["spec"]["cluster"]["name"] == cluster["metadata"]["name"]}
+    databases = {
+        d["spec"]["name"]
+        for d in prod.find("Database")
+        if d["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+    }
     assert databases == {"intake", "results", "gateway"}
     for process in ("intake", "results", "gateway"):
         url = urlsplit(prod.env(process)["TONGBAN_DATABASE_URL"])
         assert url.hostname == f"{cluster['metadata']['name']}-rw"  # CloudNativePG's primary
         assert url.path.lstrip("/") in databases
-        assert prod.env(process)["PGPASSWORD"]["secretKeyRef"]["name"] == \
-            f"{cluster['metadata']['name']}-app"
+        assert prod.env(process)["PGPASSWORD"]["secretKeyRef"]["name"] == f"{cluster['metadata']['name']}-app"
 
 
-def test_prod_services_create_topics_replicated(overlays: dict[str, Overlay],
-                                                settings: dict[str, ProcessSettings]) -> None:
+def test_prod_services_create_topics_replicated(
+    overlays: dict[str, Overlay], settings: dict[str, ProcessSettings]
+) -> None:
     prod = overlays["prod"]
     catalogs = [c for c in prod.find("ConfigMap") if "topics.yaml" in c.get("data", {})]
     assert len(catalogs) == 1

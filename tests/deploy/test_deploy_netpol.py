@@ -14,8 +14,9 @@ from deploycheck.settings import ProcessSettings
 def callers(settings: dict[str, ProcessSettings]) -> dict[str, set[str]]:
     """Service -> the processes that call it, from the <service>_ADDR settings each reads
     (the gateway calls every service; window calls intake for document-camera snapshots)."""
-    found: dict[str, set[str]] = {name: set() for name, s in settings.items()
-                                  if "TONGBAN_GRPC_LISTEN" in s.listens}
+    found: dict[str, set[str]] = {
+        name: set() for name, s in settings.items() if "TONGBAN_GRPC_LISTEN" in s.listens
+    }
     for caller, spec in settings.items():
         for callee in spec.addresses.values():
             if callee in found:
@@ -35,29 +36,36 @@ def world(overlay: Overlay) -> tuple[Cluster, dict[str, Pod], list[Pod]]:
     pods = {p.name: p for p in pods_of(overlay.docs)}
     namespace = next(iter(pods.values())).namespace
     if overlay.name == "prod":  # pods the operators create, with the labels they give them
-        pods["tongban-pg"] = Pod("tongban-pg", namespace, {"cnpg.io/cluster": "tongban-pg"},
-                                 {"postgres": (5432, "TCP")})
+        pods["tongban-pg"] = Pod(
+            "tongban-pg", namespace, {"cnpg.io/cluster": "tongban-pg"}, {"postgres": (5432, "TCP")}
+        )
     strangers = [
         Pod("internet", None, {}),
         Pod("other-namespace", "elsewhere", {}),
         # a pod of another namespace wearing Tongban's labels gains nothing
-        Pod("impostor", "elsewhere", {"app.kubernetes.io/name": "gateway",
-                                      "tongban.io/kafka-client": "true",
-                                      "tongban.io/postgres-client": "true"}),
+        Pod(
+            "impostor",
+            "elsewhere",
+            {
+                "app.kubernetes.io/name": "gateway",
+                "tongban.io/kafka-client": "true",
+                "tongban.io/postgres-client": "true",
+            },
+        ),
     ]
     return Cluster(overlay.docs), pods, strangers
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
 def test_each_service_is_reachable_only_by_its_callers(
-        overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]) -> None:
+    overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]
+) -> None:
     cluster, pods, strangers = world(overlays[overlay])
     graph = callers(settings)
     assert graph["intake"] == {"gateway", "window"} and graph["results"] == {"gateway"}
     for service, expected in graph.items():
         port = deploy_check.port_of(overlays[overlay].env(service)["TONGBAN_GRPC_LISTEN"])
-        reached_by = {p.name for p in [*pods.values(), *strangers]
-                      if cluster.allows(p, pods[service], port)}
+        reached_by = {p.name for p in [*pods.values(), *strangers] if cluster.allows(p, pods[service], port)}
         assert reached_by == expected, service
 
 
@@ -76,19 +84,26 @@ def test_from_outside_only_the_gateway_and_turn(overlays: dict[str, Overlay], ov
                     assert not cluster.allows(stranger, pod, port, proto), (stranger.name, name)
 
 
-def test_engines_accept_only_their_clients(overlays: dict[str, Overlay],
-                                           settings: dict[str, ProcessSettings]) -> None:
+def test_engines_accept_only_their_clients(
+    overlays: dict[str, Overlay], settings: dict[str, ProcessSettings]
+) -> None:
     postgres_clients = clients(settings, "TONGBAN_DATABASE_URL")
     assert {"intake", "results", "gateway"} <= postgres_clients
     for overlay in ("dev", "prod"):
         cluster, pods, strangers = world(overlays[overlay])
         postgres = pods["tongban-pg"]
-        reached = {p.name for p in [*pods.values(), *strangers]
-                   if p is not postgres and cluster.allows(p, postgres, 5432)}
+        reached = {
+            p.name
+            for p in [*pods.values(), *strangers]
+            if p is not postgres and cluster.allows(p, postgres, 5432)
+        }
         assert reached == postgres_clients, overlay
     cluster, pods, strangers = world(overlays["dev"])  # prod's Kafka policy is Strimzi's own
-    reached = {p.name for p in [*pods.values(), *strangers]
-               if p.name != "kafka" and cluster.allows(p, pods["kafka"], 9092)}
+    reached = {
+        p.name
+        for p in [*pods.values(), *strangers]
+        if p.name != "kafka" and cluster.allows(p, pods["kafka"], 9092)
+    }
     assert reached == clients(settings, "TONGBAN_KAFKA_BOOTSTRAP") | {"topics"}
     # prod: Strimzi turns the listener's networkPolicyPeers into its policy; they must name
     # exactly the label every Kafka client carries, and no one else
@@ -96,15 +111,16 @@ def test_engines_accept_only_their_clients(overlays: dict[str, Overlay],
     (kafka,) = prod.find("Kafka")
     (listener,) = kafka["spec"]["kafka"]["listeners"]
     (peer,) = listener["networkPolicyPeers"]
-    labelled = {name for name in pods_by_name(prod)
-                if peer["podSelector"]["matchLabels"].items()
-                <= pods_by_name(prod)[name].labels.items()}
+    labelled = {
+        name
+        for name in pods_by_name(prod)
+        if peer["podSelector"]["matchLabels"].items() <= pods_by_name(prod)[name].labels.items()
+    }
     assert labelled == clients(settings, "TONGBAN_KAFKA_BOOTSTRAP")
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
-def test_media_flows_between_turn_and_windows_only(overlays: dict[str, Overlay],
-                                                  overlay: str) -> None:
+def test_media_flows_between_turn_and_windows_only(overlays: dict[str, Overlay], overlay: str) -> None:
     cluster, pods, _ = world(overlays[overlay])
     turn, window = pods["turn"], pods["window"]
     assert cluster.allows(turn, window, 51000, "UDP")  # relay -> window host candidate
@@ -118,7 +134,8 @@ def test_media_flows_between_turn_and_windows_only(overlays: dict[str, Overlay],
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
 def test_metrics_only_from_the_monitoring_namespace(
-        overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]) -> None:
+    overlays: dict[str, Overlay], overlay: str, settings: dict[str, ProcessSettings]
+) -> None:
     cluster, pods, strangers = world(overlays[overlay])
     prometheus = Pod("prometheus", "monitoring", {"app": "prometheus"})
     for service in [n for n, s in settings.items() if "TONGBAN_METRICS_LISTEN" in s.listens]:
@@ -130,8 +147,12 @@ def test_metrics_only_from_the_monitoring_namespace(
 
 def test_the_evaluator_notices_a_hole(overlays: dict[str, Overlay]) -> None:
     dev = overlays["dev"]
-    open_docs = [d for d in dev.docs if d["kind"] != "NetworkPolicy"
-                 or d["metadata"]["name"] not in {"default-deny-ingress", "results", "metrics"}]
+    open_docs = [
+        d
+        for d in dev.docs
+        if d["kind"] != "NetworkPolicy"
+        or d["metadata"]["name"] not in {"default-deny-ingress", "results", "metrics"}
+    ]
     holed = Overlay("dev", "", open_docs)
     cluster, pods, strangers = world(holed)
     assert cluster.allows(strangers[0], pods["results"], 50054)

@@ -15,19 +15,38 @@ from services.shared.settings import describe, setting
 
 
 def test_crd_schemas_become_strict_except_where_fields_are_free() -> None:
-    crd = {"spec": {"group": "example.io", "names": {"kind": "Widget"}, "versions": [
-        {"name": "v1", "served": True, "schema": {"openAPIV3Schema": {
-            "type": "object",
-            "properties": {
-                "spec": {"type": "object", "properties": {
-                    "size": {"type": "integer", "nullable": True},
-                    "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                               "properties": {"known": {"type": "string"}}},
-                }},
-            }}}},
-        {"name": "v0", "served": False, "schema": {"openAPIV3Schema": {}}},
-    ]}}
-    (path, schema), = deploy_schemas.crd_schemas(crd).items()
+    crd = {
+        "spec": {
+            "group": "example.io",
+            "names": {"kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {
+                                        "size": {"type": "integer", "nullable": True},
+                                        "config": {
+                                            "type": "object",
+                                            "x-kubernetes-preserve-unknown-fields": True,
+                                            "properties": {"known": {"type": "string"}},
+                                        },
+                                    },
+                                },
+                            },
+                        }
+                    },
+                },
+                {"name": "v0", "served": False, "schema": {"openAPIV3Schema": {}}},
+            ],
+        }
+    }
+    ((path, schema),) = deploy_schemas.crd_schemas(crd).items()
     assert path == "example.io/widget_v1.json"
     spec = schema["properties"]["spec"]
     assert spec["additionalProperties"] is False
@@ -97,8 +116,7 @@ def test_discovery_follows_make_dev_and_each_main() -> None:
     assert found["gateway"].addresses["TONGBAN_WINDOW_ADDR"] == "window"
 
 
-def test_a_main_without_a_settings_class_is_an_error(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_main_without_a_settings_class_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = tmp_path / "svc"
     package.mkdir()
     (package / "__main__.py").write_text("def main() -> None:\n    print('no settings')\n")
@@ -108,7 +126,8 @@ def test_a_main_without_a_settings_class_is_an_error(tmp_path: Path,
     (package / "__main__.py").write_text(
         "from services.routing.config import RoutingSettings as Chosen\n"
         "from services.shared.settings import load_or_exit\n"
-        "settings = load_or_exit(Chosen)\n")
+        "settings = load_or_exit(Chosen)\n"
+    )
     from services.routing.config import RoutingSettings
 
     assert deploy_settings.settings_class("svc") is RoutingSettings  # through the alias

@@ -31,21 +31,52 @@ from gateway_support import KIOSK_KEY, PDF, RealStack, password, real_stack
 from tools.engines import KafkaNode, PostgresNode, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-         "--allow-loopback-in-peer-connection", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--disable-features=Translate,MediaRouter", "--window-size=1280,1000")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-features=Translate,MediaRouter",
+    "--window-size=1280,1000",
+)
 # Each step here is caused by the one before it, so the timeline (ordered by event time)
 # must show them in this order: the first round up to its decision (补正), then the second
 # round from its resubmission on. The recordings are stored beside the rest, in either order.
-FIRST_ROUND = ["ApplicationCreated", "MaterialUploaded", "ApplicationSubmitted", "CaseQueued",
-               "CaseReserved", "ReservationAccepted", "CaseAssigned", "WindowOpened",
-               "WindowConnected", "DecisionRecorded", "WindowClosed"]
-SECOND_ROUND = ["ApplicationSubmitted", "CaseQueued", "CaseReserved", "ReservationAccepted",
-                "CaseAssigned", "WindowOpened", "WindowConnected", "DecisionRecorded",
-                "ResultIssued", "ResultDelivered", "WindowClosed", "EvaluationSubmitted",
-                "CaseClosed"]
+FIRST_ROUND = [
+    "ApplicationCreated",
+    "MaterialUploaded",
+    "ApplicationSubmitted",
+    "CaseQueued",
+    "CaseReserved",
+    "ReservationAccepted",
+    "CaseAssigned",
+    "WindowOpened",
+    "WindowConnected",
+    "DecisionRecorded",
+    "WindowClosed",
+]
+SECOND_ROUND = [
+    "ApplicationSubmitted",
+    "CaseQueued",
+    "CaseReserved",
+    "ReservationAccepted",
+    "CaseAssigned",
+    "WindowOpened",
+    "WindowConnected",
+    "DecisionRecorded",
+    "ResultIssued",
+    "ResultDelivered",
+    "WindowClosed",
+    "EvaluationSubmitted",
+    "CaseClosed",
+]
 JOURNEY = FIRST_ROUND + SECOND_ROUND
 ALSO = ["WindowPartyJoined", "WindowRecordingStored"]
 
@@ -64,8 +95,7 @@ class Browser:
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.name = name
-        self.driver = webdriver.Chrome(options=options,
-                                       service=Service(shutil.which("chromedriver")))
+        self.driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
 
     async def run(self, action: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(action, *args)
@@ -80,13 +110,18 @@ class Browser:
         from selenium.webdriver.support.ui import WebDriverWait
 
         locator = (By.CSS_SELECTOR, f'[data-testid="{testid}"]')
-        condition = (expected_conditions.visibility_of_element_located(locator) if visible
-                     else expected_conditions.presence_of_element_located(locator))
+        condition = (
+            expected_conditions.visibility_of_element_located(locator)
+            if visible
+            else expected_conditions.presence_of_element_located(locator)
+        )
         try:
             return await self.run(WebDriverWait(self.driver, timeout).until, condition)
         except TimeoutException:
-            raise AssertionError(f"{self.name}: {testid} not {'visible' if visible else 'present'}"
-                                 f": {await self.run(self.state)}") from None
+            raise AssertionError(
+                f"{self.name}: {testid} not {'visible' if visible else 'present'}"
+                f": {await self.run(self.state)}"
+            ) from None
 
     async def click(self, testid: str, timeout: float = 15) -> None:
         """Clicks once the element can take it: a panel still moving into place (a screen
@@ -128,16 +163,18 @@ class Browser:
             if wanted in text:
                 return text
             await asyncio.sleep(0.25)
-        raise AssertionError(f"{self.name}: {testid} shows {text!r}, not {wanted!r}: "
-                             f"{await self.run(self.state)}")
+        raise AssertionError(
+            f"{self.name}: {testid} shows {text!r}, not {wanted!r}: {await self.run(self.state)}"
+        )
 
     async def video_frames(self, testid: str) -> int:
         """Frames the page's video element has presented (0 until media flows)."""
-        script = ("const v = document.querySelector(arguments[0]);"
-                  " return v && v.getVideoPlaybackQuality && v.videoWidth > 0"
-                  " ? v.getVideoPlaybackQuality().totalVideoFrames : 0;")
-        return int(await self.run(self.driver.execute_script, script,
-                                  f'[data-testid="{testid}"]'))
+        script = (
+            "const v = document.querySelector(arguments[0]);"
+            " return v && v.getVideoPlaybackQuality && v.videoWidth > 0"
+            " ? v.getVideoPlaybackQuality().totalVideoFrames : 0;"
+        )
+        return int(await self.run(self.driver.execute_script, script, f'[data-testid="{testid}"]'))
 
     async def receiving(self, testid: str, frames: int = 30, timeout: float = 45) -> int:
         """Waits until the video element has presented `frames` more frames than now."""
@@ -150,26 +187,32 @@ class Browser:
             if start is not None and count - start >= frames:
                 return count - start
             await asyncio.sleep(0.5)
-        raise AssertionError(f"{self.name}: {testid} presented no video: "
-                             f"{await self.run(self.state)}")
+        raise AssertionError(f"{self.name}: {testid} presented no video: {await self.run(self.state)}")
 
     async def screenshot(self, path: Path) -> None:
         await self.run(self.driver.save_screenshot, str(path))
 
     def state(self) -> dict[str, Any]:
         """What the page shows, for a failure message."""
-        return {"url": self.driver.current_url,
-                "banner": self.driver.execute_script(
-                    "const b = document.querySelector('[data-testid=error-banner]');"
-                    " return b ? b.textContent : ''"),
-                "console": self.console_errors()}
+        return {
+            "url": self.driver.current_url,
+            "banner": self.driver.execute_script(
+                "const b = document.querySelector('[data-testid=error-banner]');"
+                " return b ? b.textContent : ''"
+            ),
+            "console": self.console_errors(),
+        }
 
     def console_errors(self) -> list[str]:
         """Severe console entries, but for the signed-out probe a console makes on load
         (GET /api/v1/auth/me answered 401, which Chromium logs as a failed resource)."""
-        return [entry["message"] for entry in self.driver.get_log("browser")
-                if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
-                and not ("/api/v1/auth/me" in entry["message"] and "401" in entry["message"])]
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if entry["level"] == "SEVERE"
+            and "favicon" not in entry["message"]
+            and not ("/api/v1/auth/me" in entry["message"] and "401" in entry["message"])
+        ]
 
     def quit(self) -> None:
         self.driver.quit()
@@ -186,8 +229,9 @@ async def journey(stack: RealStack, shots: Path, profiles: Path) -> dict[str, An
     base = stack.gateway.url
     report: dict[str, Any] = {}
     pdf = profiles / "form.pdf"
-    browsers = [await asyncio.to_thread(Browser, name, profiles / name)
-                for name in ("kiosk", "official", "operator")]
+    browsers = [
+        await asyncio.to_thread(Browser, name, profiles / name) for name in ("kiosk", "official", "operator")
+    ]
     kiosk, official, operator = browsers
     try:
         # the Shanghai official is at their desk first
@@ -236,8 +280,9 @@ async def journey(stack: RealStack, shots: Path, profiles: Path) -> dict[str, An
 
         # a document from the case, viewed by the official
         material = await official.find("material-list")
-        first = await official.run(lambda: material.find_element(
-            "css selector", "[data-testid^='material-']"))
+        first = await official.run(
+            lambda: material.find_element("css selector", "[data-testid^='material-']")
+        )
         await official.run(first.click)
         await official.find("material-viewer")
 
@@ -270,8 +315,9 @@ async def journey(stack: RealStack, shots: Path, profiles: Path) -> dict[str, An
         await official.find("offer", timeout=60)
         await official.text_of("offer-case", case_id)
         await official.click("offer-accept")
-        report["second_window_frames"] = min(await kiosk.receiving("remote-video"),
-                                             await official.receiving("remote-video"))
+        report["second_window_frames"] = min(
+            await kiosk.receiving("remote-video"), await official.receiving("remote-video")
+        )
 
         # the decision: approved with an electronic certificate
         await official.select("decision-outcome", "approved")
@@ -297,9 +343,12 @@ async def journey(stack: RealStack, shots: Path, profiles: Path) -> dict[str, An
             await operator.type("timeline-case", case_id)
             await operator.click("timeline-lookup")
             await operator.find("timeline-event", timeout=30)
-            items = await operator.run(lambda: [
-                e.text.rsplit(" ", 1)[-1] for e in operator.driver.find_elements(
-                    "css selector", "[data-testid='timeline-event']")])
+            items = await operator.run(
+                lambda: [
+                    e.text.rsplit(" ", 1)[-1]
+                    for e in operator.driver.find_elements("css selector", "[data-testid='timeline-event']")
+                ]
+            )
             seen = list(items)
             if "CaseClosed" in seen:
                 break

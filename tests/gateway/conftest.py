@@ -26,17 +26,25 @@ class Shared:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    Shared.modules = {str(item.path) for item in items
-                      if item.path.parent == HERE and "stack" in getattr(item, "fixturenames", ())}
+    Shared.modules = {
+        str(item.path)
+        for item in items
+        if item.path.parent == HERE and "stack" in getattr(item, "fixturenames", ())
+    }
 
 
 @pytest.fixture(scope="module")
-async def stack(request: pytest.FixtureRequest, kafka_bootstrap: str, postgres_url: str,
-                tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RealStack]:
+async def stack(
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    postgres_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[RealStack]:
     if Shared.stack is None:
         Shared.closing = contextlib.AsyncExitStack()
-        Shared.stack = await Shared.closing.enter_async_context(real_stack(
-            kafka_bootstrap, postgres_url, str(tmp_path_factory.mktemp("gateway-stack"))))
+        Shared.stack = await Shared.closing.enter_async_context(
+            real_stack(kafka_bootstrap, postgres_url, str(tmp_path_factory.mktemp("gateway-stack")))
+        )
     try:
         yield Shared.stack
     finally:

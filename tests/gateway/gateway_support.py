@@ -47,8 +47,7 @@ OFFICIAL_PASSWORD = "gateway-test-password-1"
 # 320000; tests/test_journey.py: 440000, 510000, 500000). Their routing workers start from
 # the shared command topic's beginning, so a case left queued here would reach them too.
 RESERVED_PROVINCES = {"340000", "310000", "320000", "440000", "510000", "500000"}
-_provinces = iter([p.code for p in load_catalog().provinces()
-                   if p.code not in RESERVED_PROVINCES])
+_provinces = iter([p.code for p in load_catalog().provinces() if p.code not in RESERVED_PROVINCES])
 
 
 def next_province() -> str:
@@ -86,8 +85,15 @@ class RunningGateway:
 
 async def start_gateway(settings: GatewaySettings) -> RunningGateway:
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, ws="wsproto", lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        ws="wsproto",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(1200):
@@ -130,36 +136,48 @@ class RealStack:
 
 
 @contextlib.asynccontextmanager
-async def real_stack(kafka_bootstrap: str, postgres_url: str, workdir: str
-                     ) -> AsyncIterator[RealStack]:
+async def real_stack(kafka_bootstrap: str, postgres_url: str, workdir: str) -> AsyncIterator[RealStack]:
     await asyncio.to_thread(topics.ensure_topics, kafka_bootstrap, topics.load())
     suffix = uuid.uuid4().hex[:6]
     env = bench_env(kafka_bootstrap)
-    env.update(TONGBAN_LOOPBACK_ICE="true", TONGBAN_WORKER_NAME=f"routing-gw-{suffix}",
-               TONGBAN_ROUTING_DATA_DIR=os.path.join(workdir, "routing"),
-               TONGBAN_WRAP_UP_S="0.5", TONGBAN_RESERVATION_TIMEOUT_S="120",
-               TONGBAN_STATS_INTERVAL_S="1")
+    env.update(
+        TONGBAN_LOOPBACK_ICE="true",
+        TONGBAN_WORKER_NAME=f"routing-gw-{suffix}",
+        TONGBAN_ROUTING_DATA_DIR=os.path.join(workdir, "routing"),
+        TONGBAN_WRAP_UP_S="0.5",
+        TONGBAN_RESERVATION_TIMEOUT_S="120",
+        TONGBAN_STATS_INTERVAL_S="1",
+    )
     database_url = await new_database(postgres_url)
     with contextlib.ExitStack() as processes:
+
         def start(module: str, timeout: float = 60, **extra: str) -> ServiceAddress:
             address: ServiceAddress = processes.enter_context(
-                service_process(module, dict(env, **extra), timeout=timeout))
+                service_process(module, dict(env, **extra), timeout=timeout)
+            )
             return address
 
         services = {
-            "intake": start("services.intake", TONGBAN_DATABASE_URL=with_database(
-                postgres_url, f"intake_gw_{suffix}")),
-            "results": start("services.results", TONGBAN_DATABASE_URL=with_database(
-                postgres_url, f"results_gw_{suffix}")),
+            "intake": start(
+                "services.intake", TONGBAN_DATABASE_URL=with_database(postgres_url, f"intake_gw_{suffix}")
+            ),
+            "results": start(
+                "services.results", TONGBAN_DATABASE_URL=with_database(postgres_url, f"results_gw_{suffix}")
+            ),
             "routing": start("services.routing", timeout=120),
             "window": start("services.window"),
         }
         for name, address in services.items():
             env[f"TONGBAN_{name.upper()}_ADDR"] = address
         settings = GatewaySettings(
-            database_url=database_url, kafka_bootstrap=kafka_bootstrap, session_secret=SECRET,
-            seed_dev_accounts=True, login_attempts_per_minute=1000, grpc_timeout_s=15.0,
-            **{f"{name}_addr": str(address) for name, address in services.items()})
+            database_url=database_url,
+            kafka_bootstrap=kafka_bootstrap,
+            session_secret=SECRET,
+            seed_dev_accounts=True,
+            login_attempts_per_minute=1000,
+            grpc_timeout_s=15.0,
+            **{f"{name}_addr": str(address) for name, address in services.items()},
+        )
         gateway = await start_gateway(settings)
         try:
             consumer = gateway.state.consumer
@@ -206,34 +224,43 @@ def kiosk_headers(key: str = KIOSK_KEY) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def signed_in(gateway: RunningGateway, username: str, secret: str | None = None
-                    ) -> AsyncIterator[httpx.AsyncClient]:
+async def signed_in(
+    gateway: RunningGateway, username: str, secret: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client holding the account's session cookie and sending its CSRF token (a dev
     account's password unless `secret` is given)."""
     async with gateway.client() as client:
-        reply = await client.post("/api/v1/auth/login", json={
-            "username": username, "password": secret or password(username)})
+        reply = await client.post(
+            "/api/v1/auth/login", json={"username": username, "password": secret or password(username)}
+        )
         assert reply.status_code == 200, reply.text
         client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
         yield client
 
 
-async def new_staff(gateway: RunningGateway, role: str, province: str = "",
-                    department: str = "housing_fund") -> str:
+async def new_staff(
+    gateway: RunningGateway, role: str, province: str = "", department: str = "housing_fund"
+) -> str:
     """A fresh account created by the admin; its username (password OFFICIAL_PASSWORD)."""
     username = f"{role[:4]}-{province or 'all'}-{uuid.uuid4().hex[:6]}"
     async with signed_in(gateway, "admin-1") as admin:
-        reply = await admin.post("/api/v1/admin/accounts", json={
-            "username": username, "password": OFFICIAL_PASSWORD, "role": role,
-            "province": province, "department": department if province else "",
-            "display_name": f"test {role}"})
+        reply = await admin.post(
+            "/api/v1/admin/accounts",
+            json={
+                "username": username,
+                "password": OFFICIAL_PASSWORD,
+                "role": role,
+                "province": province,
+                "department": department if province else "",
+                "display_name": f"test {role}",
+            },
+        )
         assert reply.status_code == 201, reply.text
     return username
 
 
 @contextlib.asynccontextmanager
-async def staff(gateway: RunningGateway, role: str, province: str = ""
-                ) -> AsyncIterator[httpx.AsyncClient]:
+async def staff(gateway: RunningGateway, role: str, province: str = "") -> AsyncIterator[httpx.AsyncClient]:
     username = await new_staff(gateway, role, province)
     async with signed_in(gateway, username, OFFICIAL_PASSWORD) as client:
         client.headers["X-Test-Username"] = username  # for the test's own bookkeeping
@@ -244,23 +271,34 @@ def username_of(client: httpx.AsyncClient) -> str:
     return client.headers["X-Test-Username"]
 
 
-async def kiosk_case(client: httpx.AsyncClient, province: str, matter: str = MATTER,
-                     **fields: Any) -> tuple[str, str]:
+async def kiosk_case(
+    client: httpx.AsyncClient, province: str, matter: str = MATTER, **fields: Any
+) -> tuple[str, str]:
     """(case id, applicant token) of an application made at the Hefei kiosk for `province`."""
-    body = {"request_id": str(uuid.uuid4()), "applicant_name": "张三",
-            "id_number": "11010519491231002X", "phone": "13812345678", "matter_code": matter,
-            "target_province": province, **fields}
+    body = {
+        "request_id": str(uuid.uuid4()),
+        "applicant_name": "张三",
+        "id_number": "11010519491231002X",
+        "phone": "13812345678",
+        "matter_code": matter,
+        "target_province": province,
+        **fields,
+    }
     reply = await client.post("/api/v1/kiosk/applications", headers=kiosk_headers(), json=body)
     assert reply.status_code == 201, reply.text
     return reply.json()["case_id"], reply.json()["applicant_token"]
 
 
-async def upload(client: httpx.AsyncClient, case_id: str, token: str, code: str, data: bytes,
-                 source: str = "upload") -> httpx.Response:
+async def upload(
+    client: httpx.AsyncClient, case_id: str, token: str, code: str, data: bytes, source: str = "upload"
+) -> httpx.Response:
     kind = "application/pdf" if data.startswith(b"%PDF") else "image/jpeg"
-    return await client.post(f"/api/v1/kiosk/cases/{case_id}/materials",
-                             params={"material_code": code, "source": source}, content=data,
-                             headers=bearer(token) | {"Content-Type": kind})
+    return await client.post(
+        f"/api/v1/kiosk/cases/{case_id}/materials",
+        params={"material_code": code, "source": source},
+        content=data,
+        headers=bearer(token) | {"Content-Type": kind},
+    )
 
 
 async def submitted_case(client: httpx.AsyncClient, province: str) -> tuple[str, str]:

@@ -21,14 +21,18 @@ def test_a_hefei_applicant_and_a_shanghai_official_in_their_browsers(tmp_path: P
     shots = Path(os.environ.get("TONGBAN_SCREENSHOTS") or tmp_path / "screenshots")
     runner = ROOT / "tests" / "gateway" / "browser_journey.py"
     result = subprocess.run(
-        ["unshare", "-n", "sh", "-c",
-         f"ip link set lo up && exec {sys.executable} {runner} {shots}"],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}:{ROOT / 'tests/gateway'}"),
-        capture_output=True, text=True, timeout=600)
+        ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {sys.executable} {runner} {shots}"],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}:{ROOT / 'tests/gateway'}"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     lines = result.stdout.strip().splitlines()
     report = json.loads(lines[-1]) if lines else {}
-    assert result.returncode == 0 and report.get("ok"), \
+    assert result.returncode == 0 and report.get("ok"), (
         json.dumps(report, ensure_ascii=False, indent=1) + result.stderr[-3000:]
+    )
     assert report["kiosk_frames"] >= 30 and report["official_frames"] >= 30
     assert report["second_window_frames"] >= 30  # the round after 补正 meets again
     assert "准予办理" in report["certificate"] and "TB-310000-" in report["certificate"]

@@ -28,9 +28,14 @@ from gateway_support import (
 MIB = 1024 * 1024
 VALID: dict[str, dict[str, Any]] = {
     "LoginRequest": {"username": "nobody-at-all", "password": "wrong-password"},
-    "CreateApplicationRequest": {"request_id": "r-1", "applicant_name": "张三",
-                                 "id_number": "11010519491231002X", "phone": "13812345678",
-                                 "matter_code": "HF-TRANSFER", "target_province": "310000"},
+    "CreateApplicationRequest": {
+        "request_id": "r-1",
+        "applicant_name": "张三",
+        "id_number": "11010519491231002X",
+        "phone": "13812345678",
+        "matter_code": "HF-TRANSFER",
+        "target_province": "310000",
+    },
     "CancelRequest": {"reason": "applicant"},
     "JoinRequest": {"sdp": "v=0"},
     "ConfirmRequest": {"confirmed": True},
@@ -39,12 +44,14 @@ VALID: dict[str, dict[str, Any]] = {
     "RejectRequest": {"reason": "busy"},
     "DecisionRequest": {"outcome": "approved"},
     "SummaryRequest": {"summary": "办理完成"},
-    "CreateAccountRequest": {"username": "x-user", "password": "a-long-enough-pass",
-                             "role": "operator"},
+    "CreateAccountRequest": {"username": "x-user", "password": "a-long-enough-pass", "role": "operator"},
     "CreateDeviceRequest": {"hall_id": "hall-340104-01"},
 }
-STRICT_TYPES = {"EvaluationRequest": ("level", "5"), "ConfirmRequest": ("confirmed", "yes"),
-                "CreateApplicationRequest": ("disability", 1)}
+STRICT_TYPES = {
+    "EvaluationRequest": ("level", "5"),
+    "ConfirmRequest": ("confirmed", "yes"),
+    "CreateApplicationRequest": ("disability", 1),
+}
 
 
 @dataclass
@@ -66,12 +73,23 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
     for path, operations in schema["paths"].items():
         if not path.startswith("/api/"):
             continue
-        audience = ("device" if path in ("/api/v1/kiosk/device", "/api/v1/kiosk/applications")
-                    else "applicant" if path.startswith("/api/v1/kiosk/cases")
-                    else "staff" if path.startswith(("/api/v1/official", "/api/v1/operator",
-                                                     "/api/v1/admin", "/api/v1/auth/logout",
-                                                     "/api/v1/auth/me"))
-                    else "public")
+        audience = (
+            "device"
+            if path in ("/api/v1/kiosk/device", "/api/v1/kiosk/applications")
+            else "applicant"
+            if path.startswith("/api/v1/kiosk/cases")
+            else "staff"
+            if path.startswith(
+                (
+                    "/api/v1/official",
+                    "/api/v1/operator",
+                    "/api/v1/admin",
+                    "/api/v1/auth/logout",
+                    "/api/v1/auth/me",
+                )
+            )
+            else "public"
+        )
         for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {})
             ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
@@ -126,9 +144,12 @@ def caller_for(endpoint: Endpoint, callers: Callers) -> tuple[httpx.AsyncClient,
 
 
 def url_of(endpoint: Endpoint, callers: Callers, case_id: str | None = None) -> str:
-    return (endpoint.path.replace("{case_id}", case_id or callers.case_id)
-            .replace("{reservation_id}", "r-1").replace("{material_id}", "m-1")
-            .replace("{code}", "HF-TRANSFER"))
+    return (
+        endpoint.path.replace("{case_id}", case_id or callers.case_id)
+        .replace("{reservation_id}", "r-1")
+        .replace("{material_id}", "m-1")
+        .replace("{code}", "HF-TRANSFER")
+    )
 
 
 def test_the_table_covers_every_endpoint(gw: RealStack) -> None:
@@ -159,20 +180,18 @@ async def test_malformed_bodies_get_400_in_both_languages(gw: RealStack, callers
             assert reply.status_code == 400, (str(endpoint), label)
             checked += 1
             assert error["code"] in ("bad_json", "invalid_argument"), (str(endpoint), label)
-        unknown = await client.request(endpoint.method, url, json=valid | {"zz_unknown": 1},
-                                       headers=auth)
-        assert [f["field"] for f in assert_error(unknown, 400)["fields"]] == ["zz_unknown"], \
-            str(endpoint)
+        unknown = await client.request(endpoint.method, url, json=valid | {"zz_unknown": 1}, headers=auth)
+        assert [f["field"] for f in assert_error(unknown, 400)["fields"]] == ["zz_unknown"], str(endpoint)
         for field in endpoint.fields:
-            wrong = await client.request(endpoint.method, url,
-                                         json=valid | {field: {"nested": [1]}}, headers=auth)
+            wrong = await client.request(
+                endpoint.method, url, json=valid | {field: {"nested": [1]}}, headers=auth
+            )
             fields = [f["field"] for f in assert_error(wrong, 400)["fields"]]
             assert any(f == field or f.startswith(field + ".") for f in fields), (str(endpoint), field)
             checked += 1
         if endpoint.body in STRICT_TYPES:
             field, value = STRICT_TYPES[endpoint.body]
-            coerced = await client.request(endpoint.method, url, json=valid | {field: value},
-                                           headers=auth)
+            coerced = await client.request(endpoint.method, url, json=valid | {field: value}, headers=auth)
             assert_error(coerced, 400)
     assert checked > 50
 
@@ -181,16 +200,22 @@ async def test_oversized_bodies_get_413_everywhere(gw: RealStack, callers: Calle
     for endpoint in endpoints(gw.gateway.server.config.app):
         client, auth = caller_for(endpoint, callers)
         limit = 21 * MIB if endpoint.path.endswith("/materials") else MIB
-        reply = await client.request(endpoint.method, url_of(endpoint, callers),
-                                     content=b" " * (limit + 1),
-                                     headers=auth | {"Content-Type": "application/json"})
+        reply = await client.request(
+            endpoint.method,
+            url_of(endpoint, callers),
+            content=b" " * (limit + 1),
+            headers=auth | {"Content-Type": "application/json"},
+        )
         assert reply.status_code == 413, str(endpoint)
         assert_error(reply, 413)
 
 
 async def test_missing_or_wrong_credentials_get_401(gw: RealStack, callers: Callers) -> None:
-    wrong = {"device": {"X-Device-Key": "dk-nope"}, "applicant": {"Authorization": "Bearer x.y"},
-             "staff": {"Cookie": "tongban_session=forged"}}
+    wrong = {
+        "device": {"X-Device-Key": "dk-nope"},
+        "applicant": {"Authorization": "Bearer x.y"},
+        "staff": {"Cookie": "tongban_session=forged"},
+    }
     for endpoint in endpoints(gw.gateway.server.config.app):
         if endpoint.audience == "public":
             continue
@@ -211,24 +236,39 @@ async def test_state_changes_without_the_csrf_token_get_403(gw: RealStack, calle
         client, _ = caller_for(endpoint, callers)
         body = VALID[endpoint.body] if endpoint.body else None
         for token in ("", "not-the-token"):
-            reply = await client.request(endpoint.method, url_of(endpoint, callers), json=body,
-                                         headers={"X-CSRF-Token": token})
+            reply = await client.request(
+                endpoint.method, url_of(endpoint, callers), json=body, headers={"X-CSRF-Token": token}
+            )
             assert assert_error(reply, 403)["code"] == "csrf", str(endpoint)
             checked += 1
     assert checked >= 20
 
 
 async def test_nonsense_in_query_and_path_is_never_a_500(gw: RealStack, callers: Callers) -> None:
-    junk_query = {"province": "abc", "limit": "many", "seconds": "-1", "q": "x" * 500,
-                  "material_code": "", "source": "fax", "status": "\x00", "page_token": "%"}
+    junk_query = {
+        "province": "abc",
+        "limit": "many",
+        "seconds": "-1",
+        "q": "x" * 500,
+        "material_code": "",
+        "source": "fax",
+        "status": "\x00",
+        "page_token": "%",
+    }
     # signing out last: the operator's session serves the other staff endpoints first
-    for endpoint in sorted(endpoints(gw.gateway.server.config.app),
-                           key=lambda e: e.path == "/api/v1/auth/logout"):
+    for endpoint in sorted(
+        endpoints(gw.gateway.server.config.app), key=lambda e: e.path == "/api/v1/auth/logout"
+    ):
         client, auth = caller_for(endpoint, callers)
         body = VALID[endpoint.body] if endpoint.body else None
         for case_id in ("not-a-uuid", "../../etc/passwd", "0" * 36):
-            reply = await client.request(endpoint.method, url_of(endpoint, callers, case_id),
-                                         params=junk_query, json=body, headers=auth)
+            reply = await client.request(
+                endpoint.method,
+                url_of(endpoint, callers, case_id),
+                params=junk_query,
+                json=body,
+                headers=auth,
+            )
             assert reply.status_code < 500, (str(endpoint), case_id, reply.text)
             if reply.status_code >= 400:
                 assert_error(reply)
@@ -236,6 +276,7 @@ async def test_nonsense_in_query_and_path_is_never_a_500(gw: RealStack, callers:
         assert_error(await client.get("/api/v1/nowhere"), 404)
         assert_error(await client.delete("/api/v1/matters"), 405)
     # a body longer than its declared Content-Length is refused before anything reads it
-    status, body = await raw_http(gw.gateway.url, "POST /api/v1/auth/login HTTP/1.1\n"
-                                  f"Host: gateway\nContent-Length: {2 * MIB}\n", b"{}")
+    status, body = await raw_http(
+        gw.gateway.url, f"POST /api/v1/auth/login HTTP/1.1\nHost: gateway\nContent-Length: {2 * MIB}\n", b"{}"
+    )
     assert status == 413 and body["error"]["message_zh"] and body["error"]["message_en"]

@@ -37,65 +37,92 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
     ws_url = gateway.url.replace("http", "ws")
     official_id = f"official-{province}-{uuid.uuid4().hex[:4]}"
     peers: list[TestPeer] = []
-    async with signed_in(gateway, "admin-1") as admin, gateway.client() as kiosk, \
-            aiohttp.ClientSession() as http:
-        created = await admin.post("/api/v1/admin/accounts", json={
-            "username": official_id, "password": "journey-password-1", "role": "official",
-            "province": province, "department": "housing_fund", "display_name": "公积金"})
+    async with (
+        signed_in(gateway, "admin-1") as admin,
+        gateway.client() as kiosk,
+        aiohttp.ClientSession() as http,
+    ):
+        created = await admin.post(
+            "/api/v1/admin/accounts",
+            json={
+                "username": official_id,
+                "password": "journey-password-1",
+                "role": "official",
+                "province": province,
+                "department": "housing_fund",
+                "display_name": "公积金",
+            },
+        )
         assert created.status_code == 201, created.text
 
         # the kiosk at the Hefei hall: application, materials (multipart and camera), submit
-        reply = await kiosk.post("/api/v1/kiosk/applications", headers={"X-Device-Key": KIOSK_KEY},
-                                 json={"request_id": str(uuid.uuid4()), "applicant_name": "张三",
-                                       "id_number": "11010519491231002X", "phone": "13812345678",
-                                       "matter_code": "HF-TRANSFER", "target_province": province})
+        reply = await kiosk.post(
+            "/api/v1/kiosk/applications",
+            headers={"X-Device-Key": KIOSK_KEY},
+            json={
+                "request_id": str(uuid.uuid4()),
+                "applicant_name": "张三",
+                "id_number": "11010519491231002X",
+                "phone": "13812345678",
+                "matter_code": "HF-TRANSFER",
+                "target_province": province,
+            },
+        )
         assert reply.status_code == 201, reply.text
         case_id, token = reply.json()["case_id"], reply.json()["applicant_token"]
         applicant = Socket(await http.ws_connect(f"{ws_url}/ws/kiosk?token={token}"))
-        uploads = [("id_card", JPEG, "document_camera"), ("form", PDF, "upload"),
-                   ("new_account", JPEG, "upload")]
+        uploads = [
+            ("id_card", JPEG, "document_camera"),
+            ("form", PDF, "upload"),
+            ("new_account", JPEG, "upload"),
+        ]
         for code, data, source in uploads:
             stored = await kiosk.post(
                 f"/api/v1/kiosk/cases/{case_id}/materials",
-                params={"material_code": code, "source": source}, content=data,
-                headers=bearer(token) | {"Content-Type": "application/pdf" if data is PDF
-                                         else "image/jpeg"})
+                params={"material_code": code, "source": source},
+                content=data,
+                headers=bearer(token) | {"Content-Type": "application/pdf" if data is PDF else "image/jpeg"},
+            )
             assert stored.status_code == 201, stored.text
         submitted = await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
         assert submitted.json()["application"]["status"] == "submitted"
 
         async with signed_in(gateway, official_id, "journey-password-1") as official:
-            desk = Socket(await http.ws_connect(
-                f"{ws_url}/ws/official",
-                headers={"Cookie": f"tongban_session={official.cookies['tongban_session']}"}))
-            available = await official.post("/api/v1/official/presence",
-                                             json={"presence": "available"})
+            desk = Socket(
+                await http.ws_connect(
+                    f"{ws_url}/ws/official",
+                    headers={"Cookie": f"tongban_session={official.cookies['tongban_session']}"},
+                )
+            )
+            available = await official.post("/api/v1/official/presence", json={"presence": "available"})
             assert available.status_code == 200, available.text
 
             # the offer reaches the official's WebSocket; the applicant sees the queue
             offer = await eventually(lambda: desk.first("CaseReserved"), timeout=60)
             assert offer["case_id"] == case_id
-            position = await kiosk.get(f"/api/v1/kiosk/cases/{case_id}/position",
-                                       headers=bearer(token))
+            position = await kiosk.get(f"/api/v1/kiosk/cases/{case_id}/position", headers=bearer(token))
             assert position.json()["state"] in {"reserved", "queued", "assigned"}
             details = await official.get(f"/api/v1/official/cases/{case_id}")
             assert details.status_code == 200, details.text
             assert details.json()["application"]["applicant"]["id_number"].count("*") == 8
             accepted = await official.post(
-                f"/api/v1/official/reservations/{offer['data']['reservation_id']}/accept")
+                f"/api/v1/official/reservations/{offer['data']['reservation_id']}/accept"
+            )
             assert accepted.json() == {"case_id": case_id}
 
             # both parties join the window through the gateway's signaling relay
             async def official_offer(sdp: str) -> str:
-                answer = await official.post(f"/api/v1/official/cases/{case_id}/window/join",
-                                             json={"sdp": sdp})
+                answer = await official.post(
+                    f"/api/v1/official/cases/{case_id}/window/join", json={"sdp": sdp}
+                )
                 assert answer.status_code == 200, answer.text
                 return str(answer.json()["sdp"])
 
             async def applicant_offer(sdp: str) -> str:
                 async def window_open() -> Any:
-                    answer = await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/window/join",
-                                              json={"sdp": sdp}, headers=bearer(token))
+                    answer = await kiosk.post(
+                        f"/api/v1/kiosk/cases/{case_id}/window/join", json={"sdp": sdp}, headers=bearer(token)
+                    )
                     return answer if answer.status_code == 200 else None
 
                 return str((await eventually(window_open, timeout=30)).json()["sdp"])
@@ -105,26 +132,33 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
                 peers.append(peer)
                 await peer.join(signal)
             await eventually(lambda: applicant.first("WindowConnected"), timeout=30)
-            await eventually(lambda: all(min(p.frames("video") or [0]) >= 5 for p in peers),
-                             timeout=30)  # each receives the other's video through the service
+            await eventually(
+                lambda: all(min(p.frames("video") or [0]) >= 5 for p in peers), timeout=30
+            )  # each receives the other's video through the service
 
             material = details.json()["application"]["materials"][0]
-            image = await official.get(
-                f"/api/v1/official/cases/{case_id}/materials/{material['id']}")
+            image = await official.get(f"/api/v1/official/cases/{case_id}/materials/{material['id']}")
             assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
 
             # the summary goes to the kiosk; the confirmation back to the official
-            await official.post(f"/api/v1/official/cases/{case_id}/summary",
-                                json={"summary": "转移接续，材料齐全"})
+            await official.post(
+                f"/api/v1/official/cases/{case_id}/summary", json={"summary": "转移接续，材料齐全"}
+            )
             await eventually(lambda: applicant.first("OfficialSummary"), timeout=10)
-            await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/confirm", json={"confirmed": True},
-                             headers=bearer(token))
+            await kiosk.post(
+                f"/api/v1/kiosk/cases/{case_id}/confirm", json={"confirmed": True}, headers=bearer(token)
+            )
             await eventually(lambda: desk.first("ApplicantConfirmed"), timeout=10)
 
             async def decided() -> Any:
-                reply = await official.post(f"/api/v1/official/cases/{case_id}/decision", json={
-                    "outcome": "approved", "result_kind": "certificate",
-                    "delivery_method": "e_certificate"})
+                reply = await official.post(
+                    f"/api/v1/official/cases/{case_id}/decision",
+                    json={
+                        "outcome": "approved",
+                        "result_kind": "certificate",
+                        "delivery_method": "e_certificate",
+                    },
+                )
                 return reply if reply.status_code == 200 else None
 
             decision = await eventually(decided, timeout=30)  # once results knows it assigned
@@ -137,9 +171,11 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
         await eventually(lambda: applicant.first("DecisionRecorded"), timeout=30)
 
         async def rated() -> Any:
-            reply = await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/evaluation",
-                                     json={"level": 5, "tags": ["fast", "no_travel"]},
-                                     headers=bearer(token))
+            reply = await kiosk.post(
+                f"/api/v1/kiosk/cases/{case_id}/evaluation",
+                json={"level": 5, "tags": ["fast", "no_travel"]},
+                headers=bearer(token),
+            )
             return reply if reply.status_code == 201 else None
 
         await eventually(rated, timeout=30)
@@ -147,15 +183,21 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
         assert pdf.content.startswith(b"%PDF")
 
         async with signed_in(gateway, "operator-1") as operator:
+
             async def closed() -> list[str]:
-                timeline = (await operator.get(
-                    f"/api/v1/operator/cases/{case_id}/timeline")).json()
+                timeline = (await operator.get(f"/api/v1/operator/cases/{case_id}/timeline")).json()
                 kinds = [e["type"].rsplit(".", 1)[-1] for e in timeline.get("events", [])]
                 return kinds if "CaseClosed" in kinds else []
 
             kinds = await eventually(closed, timeout=60)
-            for step in ("ApplicationSubmitted", "CaseReserved", "CaseAssigned", "WindowConnected",
-                         "DecisionRecorded", "EvaluationSubmitted"):
+            for step in (
+                "ApplicationSubmitted",
+                "CaseReserved",
+                "CaseAssigned",
+                "WindowConnected",
+                "DecisionRecorded",
+                "EvaluationSubmitted",
+            ):
                 assert step in kinds
             figures = (await operator.get("/api/v1/operator/live")).json()
             assert figures["by_type"].get("CaseAssigned", 0) >= 1
@@ -178,8 +220,7 @@ async def test_a_supplement_round_through_the_gateway(stack: RealStack, province
 
         async def decide(body: dict[str, Any]) -> Any:
             async def attempt() -> Any:
-                reply = await official.post(f"/api/v1/official/cases/{case_id}/decision",
-                                            json=body)
+                reply = await official.post(f"/api/v1/official/cases/{case_id}/decision", json=body)
                 return reply if reply.status_code != 409 else None
 
             return await eventually(attempt, timeout=30, interval=0.3)
@@ -190,28 +231,32 @@ async def test_a_supplement_round_through_the_gateway(stack: RealStack, province
         assert (await official.post(f"/api/v1/official/cases/{case_id}/finish")).status_code == 200
 
         async def reopened() -> dict[str, Any] | None:
-            found = (await kiosk.get(f"/api/v1/kiosk/cases/{case_id}",
-                                     headers=bearer(token))).json()["application"]
+            found = (await kiosk.get(f"/api/v1/kiosk/cases/{case_id}", headers=bearer(token))).json()[
+                "application"
+            ]
             return found if found["status"] == "supplement_requested" else None
 
         application = await eventually(reopened, timeout=30, interval=0.3)
         assert application["requested_supplements"] == ["new_account"]
         early = await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
-        assert early.status_code == 409 and "Receiving housing fund account proof" in \
-            early.json()["error"]["message_en"]
+        assert (
+            early.status_code == 409
+            and "Receiving housing fund account proof" in early.json()["error"]["message_en"]
+        )
         await upload(kiosk, case_id, token, "new_account", JPEG + b"the new proof")
         again = await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
         assert again.json()["application"]["status"] == "submitted"
 
         reservation = await offered(official, case_id, timeout=90)  # after the wrap-up
         await official.post(f"/api/v1/official/reservations/{reservation}/accept")
-        approved = await decide({"outcome": "approved", "result_kind": "certificate",
-                                 "delivery_method": "e_certificate"})
+        approved = await decide(
+            {"outcome": "approved", "result_kind": "certificate", "delivery_method": "e_certificate"}
+        )
         assert approved.json()["case"]["certificate_number"].startswith(f"TB-{province}-")
         async with signed_in(gateway, "operator-1") as operator:
+
             async def delivered() -> list[str]:
-                events = (await operator.get(
-                    f"/api/v1/operator/cases/{case_id}/timeline")).json()["events"]
+                events = (await operator.get(f"/api/v1/operator/cases/{case_id}/timeline")).json()["events"]
                 kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
                 return kinds if "ResultDelivered" in kinds else []
 

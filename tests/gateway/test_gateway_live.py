@@ -35,8 +35,7 @@ def publish(bootstrap: str, *events: Any) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     for event in events:
         topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
-        key, value, headers = cloudevents.encode(event, source="test",
-                                                 key=str(getattr(event, topic.key)))
+        key, value, headers = cloudevents.encode(event, source="test", key=str(getattr(event, topic.key)))
         producer.send(topic.name, key=key, value=value, headers=headers)
     producer.flush()
     producer.close()
@@ -62,22 +61,26 @@ async def until_delivered(bootstrap: str, socket: Socket, type_: str, *events: A
     await eventually(delivered, timeout=40, interval=0.1)
 
 
-async def test_operators_see_filtered_events_and_live_figures(stack: RealStack, province: str,
-                                                              kafka_bootstrap: str) -> None:
+async def test_operators_see_filtered_events_and_live_figures(
+    stack: RealStack, province: str, kafka_bootstrap: str
+) -> None:
     case_id = str(uuid.uuid4())
     ws_url = stack.gateway.url.replace("http", "ws")
     async with signed_in(stack.gateway, "operator-1") as operator, aiohttp.ClientSession() as http:
         cookie = operator.cookies["tongban_session"]
         filtered = await open_socket(
-            http, f"{ws_url}/ws/operator?type=casequeued&province={province}", cookie)
+            http, f"{ws_url}/ws/operator?type=casequeued&province={province}", cookie
+        )
         everything = await open_socket(http, f"{ws_url}/ws/operator?case={case_id}", cookie)
         assert filtered.messages[0]["kind"] == "hello"
         await until_delivered(
-            kafka_bootstrap, everything, "CaseQueued",
+            kafka_bootstrap,
+            everything,
+            "CaseQueued",
             events_pb2.ApplicationCreated(case_id=case_id, target_province=province),
             events_pb2.CaseQueued(case_id=str(uuid.uuid4()), province="340000", position=1),
-            events_pb2.CaseQueued(case_id=case_id, province=province, position=3,
-                                  estimated_wait_seconds=90))
+            events_pb2.CaseQueued(case_id=case_id, province=province, position=3, estimated_wait_seconds=90),
+        )
         await eventually(lambda: filtered.of_type("CaseQueued"), timeout=10)
         await asyncio.sleep(0.5)
         assert all(m["data"]["province"] == province for m in filtered.of_type("CaseQueued"))
@@ -93,17 +96,26 @@ async def test_operators_see_filtered_events_and_live_figures(stack: RealStack, 
 
 
 async def test_an_official_hears_their_offers_and_their_cases_only(
-    stack: RealStack, province: str, kafka_bootstrap: str,
+    stack: RealStack,
+    province: str,
+    kafka_bootstrap: str,
 ) -> None:
     ws_url = stack.gateway.url.replace("http", "ws")
-    async with staff(stack.gateway, "official", province) as official, \
-            stack.gateway.client() as kiosk, aiohttp.ClientSession() as http:
+    async with (
+        staff(stack.gateway, "official", province) as official,
+        stack.gateway.client() as kiosk,
+        aiohttp.ClientSession() as http,
+    ):
         me = username_of(official)
         socket = await open_socket(http, f"{ws_url}/ws/official", official.cookies["tongban_session"])
         assert socket.messages[0]["user"]["username"] == me
         theirs = str(uuid.uuid4())  # another official's offer, in the same province
-        publish(kafka_bootstrap, events_pb2.CaseReserved(
-            case_id=theirs, province=province, reservation_id="r-8", official_id="someone-else"))
+        publish(
+            kafka_bootstrap,
+            events_pb2.CaseReserved(
+                case_id=theirs, province=province, reservation_id="r-8", official_id="someone-else"
+            ),
+        )
         case_id, token = await submitted_case(kiosk, province)
         reservation = await offered(official, case_id)
         offer = (await eventually(lambda: socket.of_type("CaseReserved"), timeout=30))[0]
@@ -117,34 +129,46 @@ async def test_an_official_hears_their_offers_and_their_cases_only(
         assert all(m["data"]["official_id"] == me for m in socket.of_type("OfficialStateChanged"))
         # the applicant confirming the summary reaches the official at once (no Kafka)
         kiosk_socket = await open_socket(http, f"{ws_url}/ws/kiosk?token={token}")
-        sent = await official.post(f"/api/v1/official/cases/{case_id}/summary",
-                                   json={"summary": "公积金转移，材料齐全"})
+        sent = await official.post(
+            f"/api/v1/official/cases/{case_id}/summary", json={"summary": "公积金转移，材料齐全"}
+        )
         assert sent.status_code == 200, sent.text
         await eventually(lambda: kiosk_socket.of_type("OfficialSummary"), timeout=10)
         assert kiosk_socket.of_type("OfficialSummary")[0]["data"]["summary"] == "公积金转移，材料齐全"
-        await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/confirm", json={"confirmed": True},
-                         headers=bearer(token))
+        await kiosk.post(
+            f"/api/v1/kiosk/cases/{case_id}/confirm", json={"confirmed": True}, headers=bearer(token)
+        )
         confirmed = await eventually(lambda: socket.of_type("ApplicantConfirmed"), timeout=10)
         assert confirmed[0]["data"]["confirmed"] is True
         for open_one in (socket, kiosk_socket):
             await open_one.ws.close()
 
 
-async def test_a_kiosk_hears_its_own_case_only(stack: RealStack, province: str,
-                                               kafka_bootstrap: str) -> None:
+async def test_a_kiosk_hears_its_own_case_only(stack: RealStack, province: str, kafka_bootstrap: str) -> None:
     ws_url = stack.gateway.url.replace("http", "ws")
-    async with stack.gateway.client() as kiosk, aiohttp.ClientSession() as http, \
-            staff(stack.gateway, "official", province) as official:
+    async with (
+        stack.gateway.client() as kiosk,
+        aiohttp.ClientSession() as http,
+        staff(stack.gateway, "official", province) as official,
+    ):
         case_id, token = await kiosk_case(kiosk, province)
         socket = await open_socket(http, f"{ws_url}/ws/kiosk?token={token}")
         assert socket.messages[0] == {"kind": "hello", "case_id": case_id}
-        publish(kafka_bootstrap, events_pb2.QueuePositionChanged(
-            case_id=str(uuid.uuid4()), province=province, position=9))
-        for code, data in (("id_card", b"\xff\xd8\xff" + bytes(100)), ("form", b"%PDF-1.4"),
-                           ("new_account", b"\xff\xd8\xff" + bytes(100))):
-            await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/materials",
-                             params={"material_code": code}, content=data,
-                             headers=bearer(token) | {"Content-Type": "image/jpeg"})
+        publish(
+            kafka_bootstrap,
+            events_pb2.QueuePositionChanged(case_id=str(uuid.uuid4()), province=province, position=9),
+        )
+        for code, data in (
+            ("id_card", b"\xff\xd8\xff" + bytes(100)),
+            ("form", b"%PDF-1.4"),
+            ("new_account", b"\xff\xd8\xff" + bytes(100)),
+        ):
+            await kiosk.post(
+                f"/api/v1/kiosk/cases/{case_id}/materials",
+                params={"material_code": code},
+                content=data,
+                headers=bearer(token) | {"Content-Type": "image/jpeg"},
+            )
         await kiosk.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
         queued = await eventually(lambda: socket.of_type("CaseQueued"), timeout=30)
         assert queued[0]["data"]["position"] == 1
@@ -161,11 +185,13 @@ async def test_refused_sockets_say_why_in_both_languages(stack: RealStack) -> No
     ws_url = stack.gateway.url.replace("http", "ws")
     async with signed_in(stack.gateway, "sh-official-1") as official, aiohttp.ClientSession() as http:
         cookie = official.cookies["tongban_session"]
-        cases = [(f"{ws_url}/ws/kiosk", "", {}, 4401),
-                 (f"{ws_url}/ws/kiosk?token=forged.token", "", {}, 4401),
-                 (f"{ws_url}/ws/official", "", {}, 4401),
-                 (f"{ws_url}/ws/operator", cookie, {}, 4403),
-                 (f"{ws_url}/ws/official", cookie, {"Origin": "http://evil.example"}, 4403)]
+        cases = [
+            (f"{ws_url}/ws/kiosk", "", {}, 4401),
+            (f"{ws_url}/ws/kiosk?token=forged.token", "", {}, 4401),
+            (f"{ws_url}/ws/official", "", {}, 4401),
+            (f"{ws_url}/ws/operator", cookie, {}, 4403),
+            (f"{ws_url}/ws/official", cookie, {"Origin": "http://evil.example"}, 4403),
+        ]
         for url, session, extra, code in cases:
             headers = extra | ({"Cookie": f"tongban_session={session}"} if session else {})
             async with http.ws_connect(url, headers=headers) as ws:
@@ -185,14 +211,25 @@ async def test_dead_letters_and_consumer_lag(stack: RealStack, kafka_bootstrap: 
 
     def park_and_lag() -> None:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
-        producer.send(topics.DEAD_LETTER, key=marker.encode(), value=b"\x00garbage", headers=[
-            ("dlq_reason", b"unknown ce_type tongban.events.v1.Nope"),
-            ("dlq_topic", b"tongban.window"), ("dlq_consumer", b"results")]).get(15)
+        producer.send(
+            topics.DEAD_LETTER,
+            key=marker.encode(),
+            value=b"\x00garbage",
+            headers=[
+                ("dlq_reason", b"unknown ce_type tongban.events.v1.Nope"),
+                ("dlq_topic", b"tongban.window"),
+                ("dlq_consumer", b"results"),
+            ],
+        ).get(15)
         producer.send("tongban.window", key=b"k", value=b"v").get(15)
         producer.close()
-        consumer = KafkaConsumer("tongban.window", bootstrap_servers=kafka_bootstrap,
-                                 group_id=f"lagging-{marker}", auto_offset_reset="latest",
-                                 enable_auto_commit=False)
+        consumer = KafkaConsumer(
+            "tongban.window",
+            bootstrap_servers=kafka_bootstrap,
+            group_id=f"lagging-{marker}",
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
         while not consumer.assignment():
             consumer.poll(timeout_ms=200)
         consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in consumer.assignment()})

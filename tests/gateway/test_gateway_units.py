@@ -32,8 +32,15 @@ def test_scrypt_hashes_are_salted_parameterised_and_verify() -> None:
         assert not passwords.verify_password("anything", broken)
     import base64
 
-    expected = hashlib.scrypt(b"correct horse battery", salt=base64.b64decode(salt), n=2**14,
-                              r=8, p=1, maxmem=64 * 1024 * 1024, dklen=32)
+    expected = hashlib.scrypt(
+        b"correct horse battery",
+        salt=base64.b64decode(salt),
+        n=2**14,
+        r=8,
+        p=1,
+        maxmem=64 * 1024 * 1024,
+        dklen=32,
+    )
     assert base64.b64decode(key) == expected
     assert passwords.weakness("short") is not None and passwords.weakness("aaaaaaaaaaaa")
     assert passwords.weakness("a-long-enough-pass") is None
@@ -73,7 +80,7 @@ def test_the_limiter_counts_within_its_window() -> None:
 
 async def _chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
     for i in range(0, len(data), size):
-        yield data[i:i + size]
+        yield data[i : i + size]
 
 
 async def _collect(stream: AsyncIterator[bytes]) -> bytes:
@@ -83,9 +90,11 @@ async def _collect(stream: AsyncIterator[bytes]) -> bytes:
 @pytest.mark.parametrize("size", [1, 7, 38, 39, 40, 1000])
 async def test_multipart_file_survives_any_chunking(size: int) -> None:
     payload = b"\xff\xd8" + bytes(range(256)) * 3 + b"\r\n--almost"
-    body = (b"preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\nid_card"
-            b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a b.jpg\"\r\n"
-            b"Content-Type: image/jpeg\r\n\r\n" + payload + b"\r\n--XyZ--\r\n")
+    body = (
+        b'preamble\r\n--XyZ\r\nContent-Disposition: form-data; name="code"\r\n\r\nid_card'
+        b'\r\n--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a b.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" + payload + b"\r\n--XyZ--\r\n"
+    )
     name, stream = await file_part(_chunks(body, size), b"XyZ")
     assert name == "a b.jpg"
     assert await _collect(stream) == payload
@@ -95,10 +104,10 @@ async def test_multipart_errors_say_what_is_wrong() -> None:
     assert boundary_of('multipart/form-data; boundary="a;b"') == b"a"
     with pytest.raises(MultipartError):
         boundary_of("multipart/form-data")
-    only_field = b"--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--B--\r\n"
+    only_field = b'--B\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--B--\r\n'
     with pytest.raises(MultipartError, match="no file"):
         await file_part(_chunks(only_field, 5), b"B")
-    truncated = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nabc"
+    truncated = b'--B\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nabc'
     _, stream = await file_part(_chunks(truncated, 4), b"B")
     with pytest.raises(MultipartError, match="truncated"):
         await _collect(stream)
@@ -112,31 +121,46 @@ async def test_rechunk_makes_fixed_size_messages() -> None:
 
 
 def test_enums_become_short_words_and_back() -> None:
-    case = results_pb2.Case(case_id="c", outcome=types_pb2.DECISION_OUTCOME_SUPPLEMENT_REQUESTED,
-                            delivery_method=types_pb2.DELIVERY_METHOD_HALL_PRINT)
+    case = results_pb2.Case(
+        case_id="c",
+        outcome=types_pb2.DECISION_OUTCOME_SUPPLEMENT_REQUESTED,
+        delivery_method=types_pb2.DELIVERY_METHOD_HALL_PRINT,
+    )
     data = to_json(case)
     assert data["outcome"] == "supplement_requested" and data["delivery_method"] == "hall_print"
-    assert enum_name(types_pb2.DeliveryMethod.DESCRIPTOR, "e_certificate") == \
-        "DELIVERY_METHOD_E_CERTIFICATE"
+    assert enum_name(types_pb2.DeliveryMethod.DESCRIPTOR, "e_certificate") == "DELIVERY_METHOD_E_CERTIFICATE"
     assert enum_name(types_pb2.Presence.DESCRIPTOR, None) is None
     with pytest.raises(KeyError):
         enum_name(types_pb2.Presence.DESCRIPTOR, "asleep")
 
 
 def test_masking_is_applied_to_every_applicant_block() -> None:
-    data = {"case": {"applicant": {"name": "张三丰", "id_number": "34010419900101123X",
-                                   "phone": "13812345678", "pseudonym": "abc"}},
-            "events": [{"data": {"applicant": {"name": "Li Wei"}}}]}
+    data = {
+        "case": {
+            "applicant": {
+                "name": "张三丰",
+                "id_number": "34010419900101123X",
+                "phone": "13812345678",
+                "pseudonym": "abc",
+            }
+        },
+        "events": [{"data": {"applicant": {"name": "Li Wei"}}}],
+    }
     out = masked(data)
-    assert out["case"]["applicant"] == {"name": "张**", "id_number": "340104********123X",
-                                        "phone": "138****5678", "pseudonym": "abc"}
+    assert out["case"]["applicant"] == {
+        "name": "张**",
+        "id_number": "340104********123X",
+        "phone": "138****5678",
+        "pseudonym": "abc",
+    }
     assert out["events"][0]["data"]["applicant"]["name"] == "L* W**"
     assert masked(out) == out  # idempotent
 
 
 def test_validation_and_rpc_errors_speak_both_languages() -> None:
-    error = validation_error([{"type": "extra_forbidden", "loc": ("body", "hall_id"),
-                               "msg": "Extra inputs are not permitted"}])
+    error = validation_error(
+        [{"type": "extra_forbidden", "loc": ("body", "hall_id"), "msg": "Extra inputs are not permitted"}]
+    )
     assert error.status == 400 and error.fields[0].field == "hall_id"
     assert "不允许的字段" in error.message_zh and "Extra inputs" in error.message_en
     assert validation_error([{"type": "json_invalid", "loc": ("body", 3)}]).code == "bad_json"
@@ -153,18 +177,32 @@ def test_validation_and_rpc_errors_speak_both_languages() -> None:
 
 
 def _event(type_: str, **data: object) -> LiveEvent:
-    return LiveEvent("id", type_, "routing", "2026-01-01T00:00:00Z", "tongban.routing", "310000",
-                     str(data.get("case_id", "")), dict(data))
+    return LiveEvent(
+        "id",
+        type_,
+        "routing",
+        "2026-01-01T00:00:00Z",
+        "tongban.routing",
+        "310000",
+        str(data.get("case_id", "")),
+        dict(data),
+    )
 
 
 def test_operator_filters_and_live_figures() -> None:
     queued = _event("CaseQueued", case_id="c1", province="310000")
-    created = LiveEvent("id2", "ApplicationCreated", "intake", "t", "tongban.application", "c2",
-                        "c2", {"case_id": "c2", "hall_province": "340000",
-                               "target_province": "310000"})
+    created = LiveEvent(
+        "id2",
+        "ApplicationCreated",
+        "intake",
+        "t",
+        "tongban.application",
+        "c2",
+        "c2",
+        {"case_id": "c2", "hall_province": "340000", "target_province": "310000"},
+    )
     assert operator_filter("queued")(queued) and not operator_filter("queued")(created)
-    assert operator_filter(province="340000")(created) and not operator_filter(
-        province="340000")(queued)
+    assert operator_filter(province="340000")(created) and not operator_filter(province="340000")(queued)
     assert operator_filter(province="310000")(queued)  # the routing key is the province
     assert operator_filter(case="c2")(created) and not operator_filter(case="c2")(queued)
     assert operator_filter("tongban.application")(created)

@@ -22,7 +22,9 @@ async def test_healthy_when_every_dependency_answers_and_503_naming_the_one_down
     intake = Service("intake", f"127.0.0.1:{port}")
     await intake.start()
     settings = GatewaySettings(
-        kafka_bootstrap=kafka_bootstrap, database_url=postgres_url, services=["intake"],
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=postgres_url,
+        services=["intake"],
         intake_addr=f"127.0.0.1:{port}",
     )
     try:
@@ -31,7 +33,10 @@ async def test_healthy_when_every_dependency_answers_and_503_naming_the_one_down
         body = reply.json()
         assert body["status"] == "ok"
         assert {k: v["status"] for k, v in body["dependencies"].items()} == {
-            "kafka": "up", "postgres": "up", "intake": "up"}
+            "kafka": "up",
+            "postgres": "up",
+            "intake": "up",
+        }
     finally:
         await intake.stop(grace=0.1)
     reply = await call_healthz(settings)
@@ -42,7 +47,8 @@ async def test_healthy_when_every_dependency_answers_and_503_naming_the_one_down
 
 async def test_503_when_postgres_is_unreachable(kafka_bootstrap: str) -> None:
     settings = GatewaySettings(
-        kafka_bootstrap=kafka_bootstrap, services=[],
+        kafka_bootstrap=kafka_bootstrap,
+        services=[],
         database_url=f"postgresql://nobody@127.0.0.1:{free_port()}/gateway",
     )
     reply = await call_healthz(settings)

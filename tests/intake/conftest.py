@@ -16,10 +16,8 @@ from tools.engines import SeaweedNode, free_port
 
 
 @pytest.fixture
-async def intake(fresh_database: str, kafka_bootstrap: str, tmp_path: Path
-                 ) -> AsyncIterator[RunningIntake]:
-    async with start_intake(fresh_database, kafka_bootstrap, LocalBlobStore(tmp_path / "blobs")
-                            ) as running:
+async def intake(fresh_database: str, kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[RunningIntake]:
+    async with start_intake(fresh_database, kafka_bootstrap, LocalBlobStore(tmp_path / "blobs")) as running:
         yield running
 
 
@@ -42,8 +40,9 @@ async def s3_store(s3_node: SeaweedNode) -> AsyncIterator[S3BlobStore]:
 
 
 @pytest.fixture
-async def s3_intake(fresh_database: str, kafka_bootstrap: str, s3_node: SeaweedNode
-                    ) -> AsyncIterator[RunningIntake]:
+async def s3_intake(
+    fresh_database: str, kafka_bootstrap: str, s3_node: SeaweedNode
+) -> AsyncIterator[RunningIntake]:
     store = store_for(s3_node, f"t-{uuid.uuid4().hex[:12]}")
     await store.ensure_bucket()
     async with start_intake(fresh_database, kafka_bootstrap, store) as running:

@@ -35,8 +35,7 @@ class RunningIntake:
 
 
 @contextlib.asynccontextmanager
-async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore
-                       ) -> AsyncIterator[RunningIntake]:
+async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore) -> AsyncIterator[RunningIntake]:
     """The intake service on a free port, wired like `python -m services.intake`."""
     catalog = topics.load()
     topics.ensure_topics(kafka_bootstrap, catalog)
@@ -50,13 +49,14 @@ async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore
     decisions.start()
     port = free_port()
     service = Service("intake", f"127.0.0.1:{port}")
-    service.add(lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
-                "tongban.intake.v1.IntakeService")
+    service.add(
+        lambda s: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, s),
+        "tongban.intake.v1.IntakeService",
+    )
     await service.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield RunningIntake(intake_pb2_grpc.IntakeServiceStub(channel), database, keyring, pool,
-                            blobs)
+        yield RunningIntake(intake_pb2_grpc.IntakeServiceStub(channel), database, keyring, pool, blobs)
     finally:
         await channel.close()
         await service.stop(grace=0.5)
@@ -67,19 +67,27 @@ async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore
 
 def store_for(node: SeaweedNode, bucket: str, secret_key: str | None = None) -> S3BlobStore:
     """An S3 store on the node's bucket, signing with its identity (or a wrong secret)."""
-    return S3BlobStore(node.endpoint, bucket, sigv4.Credentials(
-        node.access_key, node.secret_key if secret_key is None else secret_key))
+    return S3BlobStore(
+        node.endpoint,
+        bucket,
+        sigv4.Credentials(node.access_key, node.secret_key if secret_key is None else secret_key),
+    )
 
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2048)
 PDF = b"%PDF-1.7\n" + base64.b64encode(os.urandom(1024))
 
 
-def upload_chunks(case_id: str, code: str, data: bytes, source: str = "upload",
-                  chunk: int = 1000) -> list[intake_pb2.UploadMaterialRequest]:
+def upload_chunks(
+    case_id: str, code: str, data: bytes, source: str = "upload", chunk: int = 1000
+) -> list[intake_pb2.UploadMaterialRequest]:
     first = intake_pb2.UploadMaterialRequest(
-        header=intake_pb2.UploadHeader(case_id=case_id, material_code=code, file_name="scan.jpg",
-                                       source=source), data=data[:chunk])
-    rest = [intake_pb2.UploadMaterialRequest(data=data[i:i + chunk])
-            for i in range(chunk, len(data), chunk)]
+        header=intake_pb2.UploadHeader(
+            case_id=case_id, material_code=code, file_name="scan.jpg", source=source
+        ),
+        data=data[:chunk],
+    )
+    rest = [
+        intake_pb2.UploadMaterialRequest(data=data[i : i + chunk]) for i in range(chunk, len(data), chunk)
+    ]
     return [first, *rest]

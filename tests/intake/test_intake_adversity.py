@@ -25,9 +25,7 @@ async def one_journey(intake: RunningIntake, acknowledged: list[str], failures: 
         failures.append(error.code().name)
 
 
-async def test_postgres_restart_mid_burst(
-    intake: RunningIntake, postgres_node: PostgresNode | None
-) -> None:
+async def test_postgres_restart_mid_burst(intake: RunningIntake, postgres_node: PostgresNode | None) -> None:
     if postgres_node is None:
         pytest.skip("needs the suite's own PostgreSQL to restart it (TONGBAN_TEST_POSTGRES is set)")
     acknowledged: list[str] = []
@@ -46,8 +44,10 @@ async def test_postgres_restart_mid_burst(
     print(f"acknowledged {len(acknowledged)}, refused during the restart {len(failures)}")
 
     async with intake.pool.acquire() as conn:
-        rows = {str(r["case_id"]): r["status"] for r in await conn.fetch(
-            "SELECT case_id, status FROM applications")}
+        rows = {
+            str(r["case_id"]): r["status"]
+            for r in await conn.fetch("SELECT case_id, status FROM applications")
+        }
         events = await conn.fetch("SELECT key, type FROM outbox")
     created = {e["key"] for e in events if e["type"].endswith("ApplicationCreated")}
     submitted = {e["key"] for e in events if e["type"].endswith("ApplicationSubmitted")}

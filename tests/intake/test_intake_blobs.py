@@ -31,8 +31,9 @@ async def test_deeper_keys_make_their_folders(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "b" / "c" / "file").read_bytes() == b"x"
 
 
-@pytest.mark.parametrize("key", ["../outside", "case/../../outside", "/etc/passwd", "a//b", "",
-                                 "case/.", "case\\..\\x"])
+@pytest.mark.parametrize(
+    "key", ["../outside", "case/../../outside", "/etc/passwd", "a//b", "", "case/.", "case\\..\\x"]
+)
 async def test_keys_that_leave_the_store_are_refused(tmp_path: Path, key: str) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
     with pytest.raises(ValueError, match="escapes"):

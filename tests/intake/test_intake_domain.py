@@ -16,8 +16,9 @@ def codes(failed: pytest.ExceptionInfo[ValidationFailed]) -> set[tuple[str, str]
     return {(v.field, v.code) for v in failed.value.violations}
 
 
-@pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014",
-                                    "11010519491231002x", " 11010519491231002X "])
+@pytest.mark.parametrize(
+    "number", ["11010519491231002X", "440524188001010014", "11010519491231002x", " 11010519491231002X "]
+)
 def test_known_valid_id_numbers_keep_their_ascii_form(number: str) -> None:
     assert domain.parse_id_number(number, TODAY, CATALOG).number == number.strip().upper()
 
@@ -47,19 +48,22 @@ def test_id_fields_are_decoded() -> None:
     assert resident.age_on(date(2026, 12, 30)) == 76 and resident.age_on(date(2026, 12, 31)) == 77
 
 
-@pytest.mark.parametrize(("number", "code"), [
-    ("11010519491231002", "LENGTH"),
-    ("11010519491231002XX", "LENGTH"),
-    ("1101051949123100AX", "CHARACTERS"),
-    ("110105194912310021", "CHECK_DIGIT"),
-    ("990105194912310027", "DIVISION"),          # province 99 does not exist
-    ("119905194912310023", "DIVISION"),          # prefecture 1199 does not exist
-    (make_id_number("110105", date(2027, 1, 1), 12), "BIRTH_DATE"),  # future
-    ("110105" + "19900230" + "0123", "BIRTH_DATE"),  # 30 February
-    (make_id_number("110105", date(1879, 12, 31), 12), "BIRTH_DATE"),  # before the earliest
-    ("11010519491231002Y", "CHARACTERS"),
-    ("", "LENGTH"),
-])
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("11010519491231002", "LENGTH"),
+        ("11010519491231002XX", "LENGTH"),
+        ("1101051949123100AX", "CHARACTERS"),
+        ("110105194912310021", "CHECK_DIGIT"),
+        ("990105194912310027", "DIVISION"),  # province 99 does not exist
+        ("119905194912310023", "DIVISION"),  # prefecture 1199 does not exist
+        (make_id_number("110105", date(2027, 1, 1), 12), "BIRTH_DATE"),  # future
+        ("110105" + "19900230" + "0123", "BIRTH_DATE"),  # 30 February
+        (make_id_number("110105", date(1879, 12, 31), 12), "BIRTH_DATE"),  # before the earliest
+        ("11010519491231002Y", "CHARACTERS"),
+        ("", "LENGTH"),
+    ],
+)
 def test_crafted_invalid_id_numbers(number: str, code: str) -> None:
     with pytest.raises(ValidationFailed) as failed:
         domain.parse_id_number(number, TODAY, CATALOG)
@@ -67,14 +71,24 @@ def test_crafted_invalid_id_numbers(number: str, code: str) -> None:
     assert all(v.message_zh and v.message_en for v in failed.value.violations)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("13812345678", "13812345678"), ("+86 138-1234-5678", "13812345678"),
-    ("86 13812345678", "13812345678"), ("(0086)19912345678", "19912345678"),
-    ("12812345678", None), ("1381234567", None), ("abc", None), ("", None),
-    ("１３８１２３４５６７８", "13812345678"),        # full-width, as a Chinese IME types it
-    ("138١٢٣٤٥٦٧٨", None),                          # Arabic-Indic digits are not accepted
-    ("+8613812345678", "13812345678"), ("138123456789", None), ("+85291234567", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("86 13812345678", "13812345678"),
+        ("(0086)19912345678", "19912345678"),
+        ("12812345678", None),
+        ("1381234567", None),
+        ("abc", None),
+        ("", None),
+        ("１３８１２３４５６７８", "13812345678"),  # full-width, as a Chinese IME types it
+        ("138١٢٣٤٥٦٧٨", None),  # Arabic-Indic digits are not accepted
+        ("+8613812345678", "13812345678"),
+        ("138123456789", None),
+        ("+85291234567", None),
+    ],
+)
 def test_mobile_numbers(raw: str, clean: str | None) -> None:
     assert domain.normalise_mobile(raw) == clean
 
@@ -93,9 +107,14 @@ def test_elderly_from_birth_date() -> None:
 
 def valid_args(**overrides: str) -> dict[str, object]:
     args: dict[str, object] = dict(
-        today=TODAY, name="张三", id_number=make_id_number("340104", date(1990, 1, 1), 123),
-        phone="13812345678", hall_id="hall-340104-01", matter_code="HF-WITHDRAW-RETIRE",
-        target_province="310000")
+        today=TODAY,
+        name="张三",
+        id_number=make_id_number("340104", date(1990, 1, 1), 123),
+        phone="13812345678",
+        hall_id="hall-340104-01",
+        matter_code="HF-WITHDRAW-RETIRE",
+        target_province="310000",
+    )
     args.update(overrides)
     return args
 
@@ -105,19 +124,30 @@ def test_a_valid_cross_province_application() -> None:
     assert valid.hall.province == "340000" and valid.matter.department.code == "housing_fund"
 
 
-@pytest.mark.parametrize(("name", "clean"), [
-    ("  Li   Wei ", "Li Wei"), ("阿依古丽·买买提", "阿依古丽·买买提"), ("张" * 50, "张" * 50),
-    ("王\U00031350", "王\U00031350"),  # CJK Extension H (Unicode 15), newer than Python 3.11's tables
-    ("李\ue000", "李\ue000"),          # rare character stored in the private-use area
-])
+@pytest.mark.parametrize(
+    ("name", "clean"),
+    [
+        ("  Li   Wei ", "Li Wei"),
+        ("阿依古丽·买买提", "阿依古丽·买买提"),
+        ("张" * 50, "张" * 50),
+        ("王\U00031350", "王\U00031350"),  # CJK Extension H (Unicode 15), newer than Python 3.11's tables
+        ("李\ue000", "李\ue000"),  # rare character stored in the private-use area
+    ],
+)
 def test_names_are_collapsed_and_may_be_latin_or_long(name: str, clean: str) -> None:
     assert domain.validate_application(CATALOG, **valid_args(name=name)).name == clean  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("name", "code"), [
-    ("张\x00三", "CHARACTERS"), ("张三\u202e", "CHARACTERS"), ("张\u200b三", "CHARACTERS"),
-    ("", "LENGTH"), ("张" * 51, "LENGTH"),
-])
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("张\x00三", "CHARACTERS"),
+        ("张三\u202e", "CHARACTERS"),
+        ("张\u200b三", "CHARACTERS"),
+        ("", "LENGTH"),
+        ("张" * 51, "LENGTH"),
+    ],
+)
 def test_bad_names_are_refused(name: str, code: str) -> None:
     with pytest.raises(ValidationFailed) as failed:
         domain.validate_application(CATALOG, **valid_args(name=name))  # type: ignore[arg-type]
@@ -126,16 +156,25 @@ def test_bad_names_are_refused(name: str, code: str) -> None:
 
 def test_a_province_outside_the_matters_list_is_refused() -> None:
     # the shipped matters are all national ("ALL"); a regional one is built from the same data
-    raw = [catalog_module._read(f) for f in ("provinces.yaml", "divisions.yaml", "matters.yaml",
-                                             "halls.yaml")]
+    raw = [
+        catalog_module._read(f) for f in ("provinces.yaml", "divisions.yaml", "matters.yaml", "halls.yaml")
+    ]
     raw[2]["matters"][0]["provinces"] = ["320000"]
     regional = catalog_module.parse(*raw)
     code = raw[2]["matters"][0]["code"]
-    domain.validate_application(regional, **valid_args(  # type: ignore[arg-type]
-        matter_code=code, target_province="320000"))
+    domain.validate_application(
+        regional,
+        **valid_args(  # type: ignore[arg-type]
+            matter_code=code, target_province="320000"
+        ),
+    )
     with pytest.raises(ValidationFailed) as failed:
-        domain.validate_application(regional, **valid_args(  # type: ignore[arg-type]
-            matter_code=code, target_province="310000"))
+        domain.validate_application(
+            regional,
+            **valid_args(  # type: ignore[arg-type]
+                matter_code=code, target_province="310000"
+            ),
+        )
     assert codes(failed) == {("target_province", "NOT_HANDLED")}
 
 
@@ -154,13 +193,27 @@ def test_a_matter_not_taken_remotely_is_refused() -> None:
 
 def test_every_violation_is_collected() -> None:
     with pytest.raises(ValidationFailed) as failed:
-        domain.validate_application(CATALOG, **valid_args(  # type: ignore[arg-type]
-            name=" ", id_number="123", phone="999", hall_id="nope", matter_code="nope",
-            target_province="999999", preferred_language="fr"))
+        domain.validate_application(
+            CATALOG,
+            **valid_args(  # type: ignore[arg-type]
+                name=" ",
+                id_number="123",
+                phone="999",
+                hall_id="nope",
+                matter_code="nope",
+                target_province="999999",
+                preferred_language="fr",
+            ),
+        )
     assert codes(failed) == {
-        ("applicant_name", "LENGTH"), ("id_number", "LENGTH"), ("phone", "FORMAT"),
-        ("hall_id", "UNKNOWN"), ("matter_code", "UNKNOWN"), ("target_province", "UNKNOWN"),
-        ("preferred_language", "UNKNOWN")}
+        ("applicant_name", "LENGTH"),
+        ("id_number", "LENGTH"),
+        ("phone", "FORMAT"),
+        ("hall_id", "UNKNOWN"),
+        ("matter_code", "UNKNOWN"),
+        ("target_province", "UNKNOWN"),
+        ("preferred_language", "UNKNOWN"),
+    }
 
 
 def test_delivery_method_must_be_allowed() -> None:
@@ -169,11 +222,14 @@ def test_delivery_method_must_be_allowed() -> None:
     assert ("delivery_method", "NOT_ALLOWED") in codes(failed)
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
-    (b"%PDF-1.7\n", "application/pdf"),
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
+        (b"%PDF-1.7\n", "application/pdf"),
+    ],
+)
 def test_materials_are_recognised_by_content(data: bytes, kind: str) -> None:
     assert domain.sniff_material(data) == kind
 

@@ -22,7 +22,10 @@ def test_generated_numbers_pass_validation(division: str, sequence: int) -> None
     number = make_id_number(division, date(1990, 2, 28), sequence)
     resident = domain.parse_id_number(number, TODAY, CATALOG)
     assert (resident.division, resident.birth_date, resident.sequence) == (
-        division, date(1990, 2, 28), sequence)
+        division,
+        date(1990, 2, 28),
+        sequence,
+    )
     assert resident.male == (sequence % 2 == 1)
 
 
@@ -46,14 +49,17 @@ def test_the_same_seed_gives_the_same_numbers() -> None:
     assert one == [random_id_number(random.Random(3), "340104", today=TODAY) for _ in range(3)]
 
 
-@pytest.mark.parametrize(("division", "birth", "sequence", "error"), [
-    ("3401", date(1990, 1, 1), 1, "6 digits"),
-    ("34010a", date(1990, 1, 1), 1, "6 digits"),
-    ("３４０１０４", date(1990, 1, 1), 1, "6 digits"),
-    ("340104", date(1990, 1, 1), 1000, "0-999"),
-    ("340104", date(1990, 1, 1), -1, "0-999"),
-    ("340104", date(999, 1, 1), 1, "4 digits"),
-])
+@pytest.mark.parametrize(
+    ("division", "birth", "sequence", "error"),
+    [
+        ("3401", date(1990, 1, 1), 1, "6 digits"),
+        ("34010a", date(1990, 1, 1), 1, "6 digits"),
+        ("３４０１０４", date(1990, 1, 1), 1, "6 digits"),
+        ("340104", date(1990, 1, 1), 1000, "0-999"),
+        ("340104", date(1990, 1, 1), -1, "0-999"),
+        ("340104", date(999, 1, 1), 1, "4 digits"),
+    ],
+)
 def test_bad_input_is_refused(division: str, birth: date, sequence: int, error: str) -> None:
     with pytest.raises(ValueError, match=error):
         make_id_number(division, birth, sequence)

@@ -25,14 +25,12 @@ from tongban.intake.v1 import intake_pb2
 from tools.engines import SeaweedNode, free_port
 
 
-async def test_create_upload_submit_stores_the_files_in_the_bucket(s3_intake: RunningIntake
-                                                                   ) -> None:
+async def test_create_upload_submit_stores_the_files_in_the_bucket(s3_intake: RunningIntake) -> None:
     case_id = (await s3_intake.stub.CreateApplication(create_request())).application.case_id
     files = {"id_card": JPEG, "form": PDF, "retire_cert": JPEG[:1500] + os.urandom(700)}
     for code, data in files.items():
         await s3_intake.stub.UploadMaterial(iter(upload_chunks(case_id, code, data)))
-    submitted = await s3_intake.stub.SubmitApplication(
-        intake_pb2.SubmitApplicationRequest(case_id=case_id))
+    submitted = await s3_intake.stub.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
     assert submitted.application.status == intake_pb2.APPLICATION_STATUS_SUBMITTED
     store = s3_intake.blobs
     assert isinstance(store, S3BlobStore)
@@ -42,7 +40,8 @@ async def test_create_upload_submit_stores_the_files_in_the_bucket(s3_intake: Ru
         stored = await store.get(f"{case_id}/{material.sha256}")  # the object itself
         assert stored == data
         served = await s3_intake.stub.GetMaterial(
-            intake_pb2.GetMaterialRequest(case_id=case_id, material_id=material.id))
+            intake_pb2.GetMaterialRequest(case_id=case_id, material_id=material.id)
+        )
         assert served.data == data
 
 
@@ -56,8 +55,7 @@ async def test_an_upload_refused_by_the_rules_leaves_no_object(s3_intake: Runnin
         await s3_intake.blobs.get(f"{case_id}/{hashlib.sha256(JPEG).hexdigest()}")
 
 
-async def test_a_wrong_secret_is_refused_by_the_server(s3_store: S3BlobStore,
-                                                       s3_node: SeaweedNode) -> None:
+async def test_a_wrong_secret_is_refused_by_the_server(s3_store: S3BlobStore, s3_node: SeaweedNode) -> None:
     forged = store_for(s3_node, s3_store.bucket, secret_key=s3_node.secret_key + "x")
     with pytest.raises(BlobStoreError) as refused:
         await forged.put("case/one", b"%PDF-1.7 forged")
@@ -67,15 +65,21 @@ async def test_a_wrong_secret_is_refused_by_the_server(s3_store: S3BlobStore,
         await s3_store.get("case/one")
 
 
-async def test_unsigned_and_tampered_requests_are_refused(s3_store: S3BlobStore,
-                                                          s3_node: SeaweedNode) -> None:
+async def test_unsigned_and_tampered_requests_are_refused(
+    s3_store: S3BlobStore, s3_node: SeaweedNode
+) -> None:
     path = f"/{s3_store.bucket}/case/two"
     body = b"%PDF-1.7 tampered"
     async with httpx.AsyncClient(base_url=s3_node.endpoint) as client:
         unsigned = await client.put(path, content=body)
         assert unsigned.status_code == 403
-        headers = sigv4.sign(s3_store.credentials, "PUT", f"127.0.0.1:{s3_node.s3_port}", path,
-                             payload_sha256=hashlib.sha256(body).hexdigest())
+        headers = sigv4.sign(
+            s3_store.credentials,
+            "PUT",
+            f"127.0.0.1:{s3_node.s3_port}",
+            path,
+            payload_sha256=hashlib.sha256(body).hexdigest(),
+        )
         last = headers["authorization"][-1]
         headers["authorization"] = headers["authorization"][:-1] + ("0" if last != "0" else "1")
         tampered = await client.put(path, content=body, headers=headers)
@@ -84,12 +88,18 @@ async def test_unsigned_and_tampered_requests_are_refused(s3_store: S3BlobStore,
         await s3_store.get("case/two")
 
 
-async def test_a_body_that_is_not_the_signed_one_is_not_stored(s3_store: S3BlobStore,
-                                                               s3_node: SeaweedNode) -> None:
+async def test_a_body_that_is_not_the_signed_one_is_not_stored(
+    s3_store: S3BlobStore, s3_node: SeaweedNode
+) -> None:
     path = f"/{s3_store.bucket}/case/three"
     signed_for = b"%PDF-1.7 the file that was signed"
-    headers = sigv4.sign(s3_store.credentials, "PUT", f"127.0.0.1:{s3_node.s3_port}", path,
-                         payload_sha256=hashlib.sha256(signed_for).hexdigest())
+    headers = sigv4.sign(
+        s3_store.credentials,
+        "PUT",
+        f"127.0.0.1:{s3_node.s3_port}",
+        path,
+        payload_sha256=hashlib.sha256(signed_for).hexdigest(),
+    )
     async with httpx.AsyncClient(base_url=s3_node.endpoint) as client:
         swapped = await client.put(path, content=b"%PDF-1.7 another file, same size!", headers=headers)
     assert swapped.status_code == 400 and "XAmzContentSHA256Mismatch" in swapped.text
@@ -97,13 +107,13 @@ async def test_a_body_that_is_not_the_signed_one_is_not_stored(s3_store: S3BlobS
         await s3_store.get("case/three")
 
 
-async def test_a_put_cut_off_midway_leaves_no_object(s3_store: S3BlobStore,
-                                                     s3_node: SeaweedNode) -> None:
+async def test_a_put_cut_off_midway_leaves_no_object(s3_store: S3BlobStore, s3_node: SeaweedNode) -> None:
     path = f"/{s3_store.bucket}/case/four"
     body = b"%PDF-1.7\n" + os.urandom(256 * 1024)
     host = f"127.0.0.1:{s3_node.s3_port}"
-    headers = sigv4.sign(s3_store.credentials, "PUT", host, path,
-                         payload_sha256=hashlib.sha256(body).hexdigest())
+    headers = sigv4.sign(
+        s3_store.credentials, "PUT", host, path, payload_sha256=hashlib.sha256(body).hexdigest()
+    )
     head = f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     head += f"content-length: {len(body)}\r\n\r\n"
 
@@ -156,8 +166,12 @@ async def test_s3_down_during_upload_is_unavailable_and_records_nothing(
         parsed = parse_rpc_error(caught.value)
         assert "材料存储" in parsed.message_zh and "file store is unavailable" in parsed.message_en
         assert await intake.pool.fetchval("SELECT count(*) FROM materials") == 0
-        assert await intake.pool.fetchval(
-            "SELECT count(*) FROM outbox WHERE type = 'tongban.events.v1.MaterialUploaded'") == 0
+        assert (
+            await intake.pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE type = 'tongban.events.v1.MaterialUploaded'"
+            )
+            == 0
+        )
 
         await asyncio.to_thread(own_s3.start)  # back again: the client's retry goes through
         reply = await intake.stub.UploadMaterial(iter(upload_chunks(case_id, "id_card", JPEG)))

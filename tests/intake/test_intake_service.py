@@ -25,16 +25,26 @@ PHONE = "13812345678"
 
 def create_request(**overrides: object) -> intake_pb2.CreateApplicationRequest:
     fields: dict[str, object] = dict(
-        request_id=str(uuid.uuid4()), applicant_name="张三", id_number=ID_NUMBER, phone=PHONE,
-        hall_id="hall-340104-01", matter_code="HF-WITHDRAW-RETIRE", target_province="310000",
-        preferred_language="zh")
+        request_id=str(uuid.uuid4()),
+        applicant_name="张三",
+        id_number=ID_NUMBER,
+        phone=PHONE,
+        hall_id="hall-340104-01",
+        matter_code="HF-WITHDRAW-RETIRE",
+        target_province="310000",
+        preferred_language="zh",
+    )
     fields.update(overrides)
     return intake_pb2.CreateApplicationRequest(**fields)  # type: ignore[arg-type]
 
 
 def records_for(bootstrap: str, case_id: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
-    consumer = KafkaConsumer("tongban.application", bootstrap_servers=bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=2000)
+    consumer = KafkaConsumer(
+        "tongban.application",
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=2000,
+    )
     found = [(r.key, r.value, r.headers) for r in consumer if r.key == case_id.encode()]
     consumer.close()
     return found
@@ -52,17 +62,26 @@ async def test_create_upload_submit_publishes_masked_events(
         reply = await intake.stub.UploadMaterial(iter(upload_chunks(created.case_id, code, data)))
         assert reply.material.size == len(data)
     submitted = await intake.stub.SubmitApplication(
-        intake_pb2.SubmitApplicationRequest(case_id=created.case_id))
+        intake_pb2.SubmitApplicationRequest(case_id=created.case_id)
+    )
     assert submitted.application.status == intake_pb2.APPLICATION_STATUS_SUBMITTED
     assert submitted.accepted_with_deficiency  # bank card (non-key) still missing: 容缺受理
     assert list(submitted.application.missing_materials) == ["bank_card"]
 
-    records = await eventually(lambda: asyncio.to_thread(
-        lambda: (r := records_for(kafka_bootstrap, created.case_id)) and len(r) >= 5 and r),
-        timeout=30)
+    records = await eventually(
+        lambda: asyncio.to_thread(
+            lambda: (r := records_for(kafka_bootstrap, created.case_id)) and len(r) >= 5 and r
+        ),
+        timeout=30,
+    )
     types = [cloudevents.decode(*r).short_type for r in records]
-    assert types == ["ApplicationCreated", "MaterialUploaded", "MaterialUploaded",
-                     "MaterialUploaded", "ApplicationSubmitted"]
+    assert types == [
+        "ApplicationCreated",
+        "MaterialUploaded",
+        "MaterialUploaded",
+        "MaterialUploaded",
+        "ApplicationSubmitted",
+    ]
     first = cloudevents.decode(*records[0]).event
     assert first.applicant.id_number == created.applicant.id_number  # type: ignore[attr-defined]
     assert len(first.applicant.pseudonym) == 32  # type: ignore[attr-defined]
@@ -75,7 +94,8 @@ async def test_create_upload_submit_publishes_masked_events(
 async def test_personal_data_is_encrypted_at_rest(intake: RunningIntake) -> None:
     created = (await intake.stub.CreateApplication(create_request())).application
     row = await intake.pool.fetchrow(
-        "SELECT * FROM applications WHERE case_id = $1", uuid.UUID(created.case_id))
+        "SELECT * FROM applications WHERE case_id = $1", uuid.UUID(created.case_id)
+    )
     stored = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in row.values())
     assert ID_NUMBER.encode() not in stored and PHONE.encode() not in stored
     bound = created.case_id.encode()
@@ -90,8 +110,12 @@ async def test_a_retry_returns_the_same_application(intake: RunningIntake) -> No
     again = (await intake.stub.CreateApplication(request)).application
     assert first.case_id == again.case_id
     assert await intake.pool.fetchval("SELECT count(*) FROM applications") == 1
-    assert await intake.pool.fetchval(
-        "SELECT count(*) FROM outbox WHERE type = 'tongban.events.v1.ApplicationCreated'") == 1
+    assert (
+        await intake.pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE type = 'tongban.events.v1.ApplicationCreated'"
+        )
+        == 1
+    )
 
 
 def violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
@@ -110,11 +134,15 @@ async def test_bad_input_is_invalid_argument_with_fields_and_writes_nothing(
 ) -> None:
     bad_id = ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await intake.stub.CreateApplication(create_request(id_number=bad_id, phone="12345",
-                                                           target_province="340000"))
+        await intake.stub.CreateApplication(
+            create_request(id_number=bad_id, phone="12345", target_province="340000")
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert violations(caught.value) == {"id_number": "CHECK_DIGIT", "phone": "FORMAT",
-                                        "target_province": "NOT_CROSS_PROVINCE"}
+    assert violations(caught.value) == {
+        "id_number": "CHECK_DIGIT",
+        "phone": "FORMAT",
+        "target_province": "NOT_CROSS_PROVINCE",
+    }
     assert "校验位" in caught.value.details() and "check digit" in caught.value.details()
     assert await intake.pool.fetchval("SELECT count(*) FROM applications") == 0
     assert await intake.pool.fetchval("SELECT count(*) FROM outbox") == 0
@@ -145,7 +173,8 @@ async def test_oversized_upload_is_refused(intake: RunningIntake) -> None:
 async def test_cancel_and_state_rules(intake: RunningIntake) -> None:
     case_id = (await intake.stub.CreateApplication(create_request())).application.case_id
     cancelled = await intake.stub.CancelApplication(
-        intake_pb2.CancelApplicationRequest(case_id=case_id, reason="changed_mind"))
+        intake_pb2.CancelApplicationRequest(case_id=case_id, reason="changed_mind")
+    )
     assert cancelled.application.status == intake_pb2.APPLICATION_STATUS_CANCELLED
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await intake.stub.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
@@ -167,8 +196,9 @@ async def test_catalog_queries_and_paged_listing(intake: RunningIntake) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        page = await intake.stub.ListApplications(intake_pb2.ListApplicationsRequest(
-            hall_id="hall-340104-01", page_size=2, page_token=token))
+        page = await intake.stub.ListApplications(
+            intake_pb2.ListApplicationsRequest(hall_id="hall-340104-01", page_size=2, page_token=token)
+        )
         seen += [a.case_id for a in page.applications]
         token = page.next_page_token
         if not token:
@@ -190,9 +220,15 @@ async def test_supplements_requested_by_the_official_are_uploaded_and_submitted_
     for code, data in (("id_card", JPEG), ("form", PDF), ("retire_cert", JPEG)):
         await intake.stub.UploadMaterial(iter(upload_chunks(case_id, code, data)))
     await intake.stub.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
-    decision = cloudevents.stamp(events_pb2.DecisionRecorded(
-        case_id=case_id, official_id="sh-official-1", province="310000",
-        outcome=types_pb2.DECISION_OUTCOME_SUPPLEMENT_REQUESTED, supplements=["retire_cert"]))
+    decision = cloudevents.stamp(
+        events_pb2.DecisionRecorded(
+            case_id=case_id,
+            official_id="sh-official-1",
+            province="310000",
+            outcome=types_pb2.DECISION_OUTCOME_SUPPLEMENT_REQUESTED,
+            supplements=["retire_cert"],
+        )
+    )
     key, value, headers = cloudevents.encode(decision, source="results", key=case_id)
 
     def publish() -> None:
@@ -203,8 +239,9 @@ async def test_supplements_requested_by_the_official_are_uploaded_and_submitted_
     await asyncio.to_thread(publish)
 
     async def sent_back() -> intake_pb2.Application | None:
-        found = (await intake.stub.GetApplication(
-            intake_pb2.GetApplicationRequest(case_id=case_id))).application
+        found = (
+            await intake.stub.GetApplication(intake_pb2.GetApplicationRequest(case_id=case_id))
+        ).application
         return found if found.status == intake_pb2.APPLICATION_STATUS_SUPPLEMENT_REQUESTED else None
 
     back = await eventually(sent_back, timeout=30)
@@ -216,8 +253,7 @@ async def test_supplements_requested_by_the_official_are_uploaded_and_submitted_
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "Retirement certificate" in (caught.value.details() or "")
     await intake.stub.UploadMaterial(iter(upload_chunks(case_id, "retire_cert", JPEG + b"v2")))
-    again = await intake.stub.SubmitApplication(
-        intake_pb2.SubmitApplicationRequest(case_id=case_id))
+    again = await intake.stub.SubmitApplication(intake_pb2.SubmitApplicationRequest(case_id=case_id))
     assert again.application.status == intake_pb2.APPLICATION_STATUS_SUBMITTED
     assert not again.application.requested_supplements
     assert again.application.submitted_at == back.submitted_at  # the clock's first start
@@ -225,14 +261,22 @@ async def test_supplements_requested_by_the_official_are_uploaded_and_submitted_
     # the same decision redelivered changes nothing: the case stays submitted
     await asyncio.to_thread(publish)
     await asyncio.sleep(3)
-    still = (await intake.stub.GetApplication(
-        intake_pb2.GetApplicationRequest(case_id=case_id))).application
+    still = (await intake.stub.GetApplication(intake_pb2.GetApplicationRequest(case_id=case_id))).application
     assert still.status == intake_pb2.APPLICATION_STATUS_SUBMITTED
 
-    records = await eventually(lambda: asyncio.to_thread(
-        lambda: (r := records_for(kafka_bootstrap, case_id))
-        and sum(cloudevents.decode(*x).short_type == "ApplicationSubmitted" for x in r) == 2
-        and r), timeout=30)
-    submissions = [cloudevents.decode(*r).event for r in records
-                   if cloudevents.decode(*r).short_type == "ApplicationSubmitted"]
+    records = await eventually(
+        lambda: asyncio.to_thread(
+            lambda: (
+                (r := records_for(kafka_bootstrap, case_id))
+                and sum(cloudevents.decode(*x).short_type == "ApplicationSubmitted" for x in r) == 2
+                and r
+            )
+        ),
+        timeout=30,
+    )
+    submissions = [
+        cloudevents.decode(*r).event
+        for r in records
+        if cloudevents.decode(*r).short_type == "ApplicationSubmitted"
+    ]
     assert [(s.submission_round, s.resubmission) for s in submissions] == [(1, False), (2, True)]

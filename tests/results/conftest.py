@@ -36,21 +36,34 @@ async def results(fresh_database: str, kafka_bootstrap: str) -> AsyncIterator[Ru
     await start_at_the_end(pool, kafka_bootstrap, catalog.event_topics())
     store = ResultsStore(pool, catalog)
     relay = OutboxRelay(fresh_database, kafka_bootstrap, "test-results", poll_interval_s=0.2)
-    projector = Projector(TimelineWriter(pool, "results-projection"), kafka_bootstrap,
-                          catalog.event_topics(), group_id=f"test-results-{uuid.uuid4().hex[:6]}")
-    api = ResultsApi(store, load_catalog(), default_calendar(), SECRET,
-                     pii.Keyring.parse(f"t:{pii.generate_key()}"), "http://127.0.0.1:8080")
+    projector = Projector(
+        TimelineWriter(pool, "results-projection"),
+        kafka_bootstrap,
+        catalog.event_topics(),
+        group_id=f"test-results-{uuid.uuid4().hex[:6]}",
+    )
+    api = ResultsApi(
+        store,
+        load_catalog(),
+        default_calendar(),
+        SECRET,
+        pii.Keyring.parse(f"t:{pii.generate_key()}"),
+        "http://127.0.0.1:8080",
+    )
     port = free_port()
     service = Service("results", f"127.0.0.1:{port}")
-    service.add(lambda s: results_pb2_grpc.add_ResultsServiceServicer_to_server(api, s),
-                "tongban.results.v1.ResultsService")
+    service.add(
+        lambda s: results_pb2_grpc.add_ResultsServiceServicer_to_server(api, s),
+        "tongban.results.v1.ResultsService",
+    )
     await service.start()
     relay.start()
     projector.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield RunningResults(results_pb2_grpc.ResultsServiceStub(channel), f"127.0.0.1:{port}",
-                             pool, store, kafka_bootstrap)
+        yield RunningResults(
+            results_pb2_grpc.ResultsServiceStub(channel), f"127.0.0.1:{port}", pool, store, kafka_bootstrap
+        )
     finally:
         await channel.close()
         await service.stop(grace=0.5)

@@ -11,9 +11,9 @@ CAL = default_calendar()
 
 
 def test_weekends_are_off_and_weekdays_on() -> None:
-    assert CAL.is_working_day(date(2026, 11, 24))          # Tuesday
-    assert not CAL.is_working_day(date(2026, 11, 28))      # Saturday
-    assert not CAL.is_working_day(date(2026, 11, 29))      # Sunday
+    assert CAL.is_working_day(date(2026, 11, 24))  # Tuesday
+    assert not CAL.is_working_day(date(2026, 11, 28))  # Saturday
+    assert not CAL.is_working_day(date(2026, 11, 29))  # Sunday
 
 
 def test_holiday_weeks_are_off() -> None:
@@ -22,15 +22,15 @@ def test_holiday_weeks_are_off() -> None:
     spring_festival = [date(2026, 2, 15) + timedelta(days=i) for i in range(9)]
     assert not any(CAL.is_working_day(d) for d in spring_festival)
     assert not CAL.is_working_day(date(2025, 1, 1)) and CAL.is_working_day(date(2025, 1, 2))
-    assert not CAL.is_working_day(date(2026, 9, 25))       # Mid-Autumn, a Friday
+    assert not CAL.is_working_day(date(2026, 9, 25))  # Mid-Autumn, a Friday
 
 
 def test_makeup_weekend_days_are_on() -> None:
-    assert CAL.is_working_day(date(2026, 10, 10))          # Saturday after National Day
-    assert CAL.is_working_day(date(2026, 9, 20))           # Sunday before it
-    assert CAL.is_working_day(date(2026, 2, 14))           # Saturday before Spring Festival
-    assert CAL.is_working_day(date(2025, 1, 26))           # Sunday, 2025
-    assert not CAL.is_working_day(date(2026, 10, 11))      # the Sunday after: off as usual
+    assert CAL.is_working_day(date(2026, 10, 10))  # Saturday after National Day
+    assert CAL.is_working_day(date(2026, 9, 20))  # Sunday before it
+    assert CAL.is_working_day(date(2026, 2, 14))  # Saturday before Spring Festival
+    assert CAL.is_working_day(date(2025, 1, 26))  # Sunday, 2025
+    assert not CAL.is_working_day(date(2026, 10, 11))  # the Sunday after: off as usual
 
 
 def test_data_covers_both_years_with_the_official_counts() -> None:
@@ -64,7 +64,7 @@ def test_working_days_between() -> None:
     assert CAL.working_days_between(date(2026, 11, 27), date(2026, 11, 20)) == -5
     assert CAL.working_days_between(date(2026, 9, 30), date(2026, 10, 10)) == 3
     assert calendar.working_days_between(date(2026, 1, 1), date(2026, 1, 1)) == 0
-    assert calendar.is_working_day(date(2026, 1, 4))       # make-up Sunday
+    assert calendar.is_working_day(date(2026, 1, 4))  # make-up Sunday
 
 
 def test_counting_agrees_with_a_day_by_day_walk_and_inverts_add() -> None:
@@ -73,8 +73,7 @@ def test_counting_agrees_with_a_day_by_day_walk_and_inverts_add() -> None:
         start = date(2024, 12, 1) + timedelta(days=rng.randrange(800))
         end = start + timedelta(days=rng.randrange(-40, 120))
         lo, hi = min(start, end), max(start, end)
-        walked = sum(1 for i in range(1, (hi - lo).days + 1)
-                     if CAL.is_working_day(lo + timedelta(days=i)))
+        walked = sum(1 for i in range(1, (hi - lo).days + 1) if CAL.is_working_day(lo + timedelta(days=i)))
         assert CAL.working_days_between(start, end) == (walked if end >= start else -walked)
         n = rng.randrange(0, 30)
         assert CAL.working_days_between(start, CAL.add_working_days(start, n)) == n
@@ -86,15 +85,30 @@ def test_an_empty_calendar_is_weekends_only() -> None:
     assert not plain.covers(date(2026, 1, 1))
 
 
-@pytest.mark.parametrize(("festival", "error"), [
-    ({"name": "x", "holiday": {"from": date(2026, 5, 5), "to": date(2026, 5, 1)}}, "block of"),
-    ({"name": "x", "holiday": {"from": date(2026, 1, 1), "to": date(2026, 1, 30)}}, "block of"),
-    ({"name": "x"}, "holiday needs from and to"),
-    ({"name": "x", "holiday": {"from": date(2026, 5, 1), "to": date(2026, 5, 5)},
-      "makeup": [date(2026, 5, 6)]}, "is not a weekend"),
-    ({"name": "x", "holiday": {"from": date(2026, 5, 1), "to": date(2026, 5, 5)},
-      "makeup": [date(2026, 5, 2)]}, "both holiday and make-up"),
-])
+@pytest.mark.parametrize(
+    ("festival", "error"),
+    [
+        ({"name": "x", "holiday": {"from": date(2026, 5, 5), "to": date(2026, 5, 1)}}, "block of"),
+        ({"name": "x", "holiday": {"from": date(2026, 1, 1), "to": date(2026, 1, 30)}}, "block of"),
+        ({"name": "x"}, "holiday needs from and to"),
+        (
+            {
+                "name": "x",
+                "holiday": {"from": date(2026, 5, 1), "to": date(2026, 5, 5)},
+                "makeup": [date(2026, 5, 6)],
+            },
+            "is not a weekend",
+        ),
+        (
+            {
+                "name": "x",
+                "holiday": {"from": date(2026, 5, 1), "to": date(2026, 5, 5)},
+                "makeup": [date(2026, 5, 2)],
+            },
+            "both holiday and make-up",
+        ),
+    ],
+)
 def test_a_wrong_holiday_file_is_refused(festival: dict[str, object], error: str) -> None:
     with pytest.raises(ValueError, match=error):
         calendar_from_data({2026: {"festivals": [festival]}})
@@ -103,6 +117,8 @@ def test_a_wrong_holiday_file_is_refused(festival: dict[str, object], error: str
 def test_yaml_keys_are_not_read_as_booleans(tmp_path: Path) -> None:
     # YAML 1.1 reads a bare `off:` key as False; the file format avoids such words
     path = tmp_path / "h.yaml"
-    path.write_text("2030:\n  festivals:\n    - name: t\n      holiday: {from: 2030-01-01, "
-                    "to: 2030-01-01}\n", encoding="utf-8")
+    path.write_text(
+        "2030:\n  festivals:\n    - name: t\n      holiday: {from: 2030-01-01, to: 2030-01-01}\n",
+        encoding="utf-8",
+    )
     assert not calendar.load_calendar(path).is_working_day(date(2030, 1, 1))

@@ -10,10 +10,16 @@ from services.results.certificate import CertificateFields
 SECRET = b"test-secret-of-thirty-two-bytes!"
 FIELDS = CertificateFields(
     number=certificate.certificate_number("310000", date(2026, 11, 24), 123),
-    case_id="c-1", matter_code="HF-TRANSFER", matter_zh="住房公积金异地转移接续",
-    matter_en="Housing fund account transfer", holder_masked="张*",
-    holder_id_masked="340104********123X", province="310000", province_zh="上海市",
-    issued_on=date(2026, 11, 24))
+    case_id="c-1",
+    matter_code="HF-TRANSFER",
+    matter_zh="住房公积金异地转移接续",
+    matter_en="Housing fund account transfer",
+    holder_masked="张*",
+    holder_id_masked="340104********123X",
+    province="310000",
+    province_zh="上海市",
+    issued_on=date(2026, 11, 24),
+)
 BASE = "http://127.0.0.1:8080"
 
 
@@ -26,8 +32,9 @@ def pdf_texts(pdf: bytes) -> list[str]:
         if match[1]:
             font = match[1]  # the font stays set until the next Tf
             continue
-        data = re.sub(rb"\\([0-7]{3}|.)",
-                      lambda m: bytes([int(m[1], 8)]) if len(m[1]) == 3 else m[1], match[2])
+        data = re.sub(
+            rb"\\([0-7]{3}|.)", lambda m: bytes([int(m[1], 8)]) if len(m[1]) == 3 else m[1], match[2]
+        )
         texts.append(data.decode("utf-16-be" if font in cid_fonts else "latin-1"))
     return texts
 
@@ -35,9 +42,17 @@ def pdf_texts(pdf: bytes) -> list[str]:
 def test_number_format_and_parsing() -> None:
     assert FIELDS.number == "TB-310000-20261124-000123"
     assert certificate.parse_certificate_number(" TB-310000-20261124-000123 ") == (
-        "310000", date(2026, 11, 24), 123)
-    for bad in ["TB-31000-20261124-000123", "TB-310000-20261332-000123",
-                "TB-310000-20261124-000000", "tb-310000-20261124-000123", ""]:
+        "310000",
+        date(2026, 11, 24),
+        123,
+    )
+    for bad in [
+        "TB-31000-20261124-000123",
+        "TB-310000-20261332-000123",
+        "TB-310000-20261124-000000",
+        "tb-310000-20261124-000123",
+        "",
+    ]:
         assert certificate.parse_certificate_number(bad) is None
     for province, sequence in [("31", 1), ("310000", 0), ("310000", 1_000_000)]:
         with pytest.raises(ValueError):
@@ -56,17 +71,20 @@ def test_genuine_hash_verifies() -> None:
 def test_a_forged_hash_or_a_changed_field_is_rejected() -> None:
     digest = certificate.verification_hash(SECRET, FIELDS)
     for i in (0, 15, 31):
-        forged = digest[:i] + ("0" if digest[i] != "0" else "1") + digest[i + 1:]
+        forged = digest[:i] + ("0" if digest[i] != "0" else "1") + digest[i + 1 :]
         assert not certificate.verify(SECRET, FIELDS, forged)
     assert not certificate.verify(SECRET, FIELDS, digest[:-1])
     assert not certificate.verify(SECRET, FIELDS, "")
     assert not certificate.verify(SECRET, FIELDS, "校验码" + digest)  # non-ASCII: no TypeError
-    for changed in [replace(FIELDS, number="TB-310000-20261124-000124"),
-                    replace(FIELDS, case_id="c-2"), replace(FIELDS, matter_code="HF-WITHDRAW"),
-                    replace(FIELDS, holder_masked="李*"),
-                    replace(FIELDS, holder_id_masked="340104********1230"),
-                    replace(FIELDS, province="320000"),
-                    replace(FIELDS, issued_on=date(2026, 11, 25))]:
+    for changed in [
+        replace(FIELDS, number="TB-310000-20261124-000124"),
+        replace(FIELDS, case_id="c-2"),
+        replace(FIELDS, matter_code="HF-WITHDRAW"),
+        replace(FIELDS, holder_masked="李*"),
+        replace(FIELDS, holder_id_masked="340104********1230"),
+        replace(FIELDS, province="320000"),
+        replace(FIELDS, issued_on=date(2026, 11, 25)),
+    ]:
         assert not certificate.verify(SECRET, changed, digest), changed
     assert not certificate.verify(b"other-secret", FIELDS, digest)
 

@@ -58,9 +58,9 @@ def test_supplements_asked_after_the_deadline_do_not_buy_time() -> None:
 
 
 def test_warning_exactly_when_one_working_day_is_left() -> None:
-    deadline = Deadline(MON, 5)                             # due Mon 23
+    deadline = Deadline(MON, 5)  # due Mon 23
     assert not deadline.warning_due(CAL, date(2026, 11, 19))  # Thu: two left
-    assert deadline.warning_due(CAL, date(2026, 11, 20))      # Fri: one left
+    assert deadline.warning_due(CAL, date(2026, 11, 20))  # Fri: one left
     assert deadline.warning_due(CAL, date(2026, 11, 19), warn_days=2)
     assert not deadline.warning_due(CAL, date(2026, 11, 18), warn_days=2)
     # a sweep that missed Friday still warns before the deadline passes (sent once per due
@@ -72,8 +72,8 @@ def test_warning_exactly_when_one_working_day_is_left() -> None:
 
 def test_no_warning_while_paused() -> None:
     deadline = Deadline(MON, 5, (Pause(date(2026, 11, 19), date(2026, 11, 24)),))  # due Thu 26
-    assert not deadline.warning_due(CAL, date(2026, 11, 24))   # paused: nothing is running
-    assert deadline.warning_due(CAL, date(2026, 11, 25))       # one left again
+    assert not deadline.warning_due(CAL, date(2026, 11, 24))  # paused: nothing is running
+    assert deadline.warning_due(CAL, date(2026, 11, 25))  # one left again
 
 
 def test_overdue_the_day_after_the_due_day() -> None:
@@ -84,12 +84,13 @@ def test_overdue_the_day_after_the_due_day() -> None:
 
 def test_odd_stored_data_does_not_raise() -> None:
     reversed_pause = Deadline(MON, 5, (Pause(date(2026, 11, 20), date(2026, 11, 18)),))
-    assert reversed_pause.due(CAL) == date(2026, 11, 23)    # an empty pause
+    assert reversed_pause.due(CAL) == date(2026, 11, 23)  # an empty pause
     assert Deadline(MON, 0).due(CAL) == MON
     assert Deadline(MON, -3).due(CAL) == MON
-    overlapping = Deadline(MON, 5, (Pause(date(2026, 11, 17), date(2026, 11, 19)),
-                                    Pause(date(2026, 11, 18), date(2026, 11, 20))))
-    assert overlapping.due(CAL) == date(2026, 11, 26)       # Wed 18 … Fri 20 paused once
+    overlapping = Deadline(
+        MON, 5, (Pause(date(2026, 11, 17), date(2026, 11, 19)), Pause(date(2026, 11, 18), date(2026, 11, 20)))
+    )
+    assert overlapping.due(CAL) == date(2026, 11, 26)  # Wed 18 … Fri 20 paused once
 
 
 def test_due_date_uses_up_exactly_the_limit() -> None:

@@ -6,7 +6,12 @@ from services.shared.errors import ValidationFailed
 
 def test_five_levels_with_zh_and_en_labels() -> None:
     assert [evaluation.label(level) for level in (5, 4, 3, 2, 1)] == [
-        "非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+        "非常满意",
+        "满意",
+        "基本满意",
+        "不满意",
+        "非常不满意",
+    ]
     assert evaluation.label(1, "en") == "very dissatisfied"
     assert evaluation.label(0) == ""
 
@@ -31,12 +36,16 @@ def test_every_problem_is_reported_at_once() -> None:
     assert all(v.message_zh and v.message_en for v in failed.value.violations)
 
 
-@pytest.mark.parametrize(("level", "tags", "code"), [
-    (0, [], "RANGE"), (True, [], "RANGE"),
-    (4, ["态度好"], "UNKNOWN"),  # labels are for display; keys are stored
-    (4, ["fast", "fast"], "DUPLICATE"),
-    (4, ["friendly", "fast", "clear", "no_travel", "professional", "long_wait"], "TOO_MANY"),
-])
+@pytest.mark.parametrize(
+    ("level", "tags", "code"),
+    [
+        (0, [], "RANGE"),
+        (True, [], "RANGE"),
+        (4, ["态度好"], "UNKNOWN"),  # labels are for display; keys are stored
+        (4, ["fast", "fast"], "DUPLICATE"),
+        (4, ["friendly", "fast", "clear", "no_travel", "professional", "long_wait"], "TOO_MANY"),
+    ],
+)
 def test_invalid_levels_and_tags(level: int, tags: list[str], code: str) -> None:
     with pytest.raises(ValidationFailed) as failed:
         evaluation.validate(level, tags, "")
@@ -45,6 +54,10 @@ def test_invalid_levels_and_tags(level: int, tags: list[str], code: str) -> None
 
 def test_bad_ratings_need_rectification_and_satisfaction_counts_three_and_up() -> None:
     assert [evaluation.needs_rectification(level) for level in (1, 2, 3, 4, 5)] == [
-        True, True, False, False, False]
-    assert [evaluation.is_satisfied(level) for level in (1, 2, 3, 4, 5)] == [
-        False, False, True, True, True]
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert [evaluation.is_satisfied(level) for level in (1, 2, 3, 4, 5)] == [False, False, True, True, True]

@@ -31,25 +31,31 @@ def fresh_topic(bootstrap: str, partitions: int = 3) -> str:
 
 def journey(case_id: str) -> list[object]:
     return [
-        events_pb2.ApplicationCreated(case_id=case_id, hall_province="340000",
-                                      target_province="310000", matter_code="HF-TRANSFER",
-                                      applicant=types_pb2.MaskedApplicant(name="张*")),
-        events_pb2.ApplicationSubmitted(case_id=case_id, target_province="310000",
-                                        time_limit_working_days=5),
+        events_pb2.ApplicationCreated(
+            case_id=case_id,
+            hall_province="340000",
+            target_province="310000",
+            matter_code="HF-TRANSFER",
+            applicant=types_pb2.MaskedApplicant(name="张*"),
+        ),
+        events_pb2.ApplicationSubmitted(case_id=case_id, target_province="310000", time_limit_working_days=5),
         events_pb2.CaseQueued(case_id=case_id, province="310000"),
         events_pb2.CaseReserved(case_id=case_id, province="310000", official_id="sh-1"),
         events_pb2.CaseAssigned(case_id=case_id, province="310000", official_id="sh-1"),
     ]
 
 
-def publish(bootstrap: str, topic: str, events: Sequence[object], repeat_ids: bool = False
-            ) -> list[str]:
+def publish(bootstrap: str, topic: str, events: Sequence[object], repeat_ids: bool = False) -> list[str]:
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     ids: list[str] = []
     for event in events:
         event_id = str(uuid.uuid4())
-        key, value, headers = cloudevents.encode(event, source="test",  # type: ignore[arg-type]
-                                                 key=event.case_id, event_id=event_id)  # type: ignore[attr-defined]
+        key, value, headers = cloudevents.encode(
+            event,
+            source="test",  # type: ignore[arg-type]
+            key=event.case_id,
+            event_id=event_id,
+        )  # type: ignore[attr-defined]
         for _ in range(2 if repeat_ids else 1):  # the same event delivered twice
             producer.send(topic, key=key, value=value, headers=headers)
         ids.append(event_id)
@@ -64,15 +70,18 @@ async def test_the_same_event_twice_lands_once(fresh_database: str, kafka_bootst
     topic = fresh_topic(kafka_bootstrap)
     case_id = str(uuid.uuid4())
     ids = await asyncio.to_thread(publish, kafka_bootstrap, topic, journey(case_id), True)
-    projector = Projector(TimelineWriter(pool, "test"), kafka_bootstrap, [topic],
-                          group_id=f"g-{uuid.uuid4().hex[:6]}")
+    projector = Projector(
+        TimelineWriter(pool, "test"), kafka_bootstrap, [topic], group_id=f"g-{uuid.uuid4().hex[:6]}"
+    )
     projector.start()
     try:
-        await eventually(lambda: pool.fetchval(
-            "SELECT count(*) = 5 FROM timeline WHERE case_id = $1", case_id), timeout=30)
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) = 5 FROM timeline WHERE case_id = $1", case_id), timeout=30
+        )
         await asyncio.sleep(1)  # the duplicates have been read too by now
         rows = await pool.fetch(
-            "SELECT event_id::text FROM timeline WHERE case_id = $1 ORDER BY time, seq", case_id)
+            "SELECT event_id::text FROM timeline WHERE case_id = $1 ORDER BY time, seq", case_id
+        )
         assert [r["event_id"] for r in rows] == ids
         case = await pool.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
         assert case["status"] == "ASSIGNED" and case["official_id"] == "sh-1"
@@ -94,9 +103,12 @@ class CrashingWriter(TimelineWriter):
         self.batches += 1
         if self.batches == 3:
             async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute("INSERT INTO timeline (event_id, case_id, type, source, time,"
-                                   " topic, partition, \"offset\", data) VALUES ($1, 'x', 'x', 'x',"
-                                   " now(), 'x', 0, 0, '{}')", uuid.uuid4())
+                await conn.execute(
+                    "INSERT INTO timeline (event_id, case_id, type, source, time,"
+                    " topic, partition, \"offset\", data) VALUES ($1, 'x', 'x', 'x',"
+                    " now(), 'x', 0, 0, '{}')",
+                    uuid.uuid4(),
+                )
                 raise RuntimeError("killed mid-batch")
         return await super().write(items, next_offsets)
 
@@ -112,18 +124,15 @@ async def test_a_projector_killed_mid_batch_resumes_exactly_once(
     events = [e for case in cases for e in journey(case)]
     ids = await asyncio.to_thread(publish, kafka_bootstrap, topic, events)
     group = f"g-{uuid.uuid4().hex[:6]}"
-    crashing = Projector(CrashingWriter(pool, "test"), kafka_bootstrap, [topic], group_id=group,
-                         max_batch=20)
+    crashing = Projector(CrashingWriter(pool, "test"), kafka_bootstrap, [topic], group_id=group, max_batch=20)
     crashing.start()
-    await eventually(lambda: crashing._thread is not None and not crashing._thread.is_alive(),
-                     timeout=30)
+    await eventually(lambda: crashing._thread is not None and not crashing._thread.is_alive(), timeout=30)
     partial = await pool.fetchval("SELECT count(*) FROM timeline")
     assert 0 < partial < len(ids)  # it died part way, and its half batch was rolled back
     restarted = Projector(TimelineWriter(pool, "test"), kafka_bootstrap, [topic], group_id=group)
     restarted.start()
     try:
-        await eventually(lambda: pool.fetchval(
-            "SELECT count(*) = $1 FROM timeline", len(ids)), timeout=40)
+        await eventually(lambda: pool.fetchval("SELECT count(*) = $1 FROM timeline", len(ids)), timeout=40)
         await asyncio.sleep(1)
         stored = [r["event_id"] for r in await pool.fetch("SELECT event_id::text FROM timeline")]
         assert sorted(stored) == sorted(ids)  # every event, exactly once
@@ -150,12 +159,14 @@ async def test_poison_records_go_to_dead_letter_and_the_projection_carries_on(
     producer.close()
     case_id = str(uuid.uuid4())
     await asyncio.to_thread(publish, kafka_bootstrap, topic, journey(case_id)[:1])
-    projector = Projector(TimelineWriter(pool, "test"), kafka_bootstrap, [topic],
-                          group_id=f"g-{uuid.uuid4().hex[:6]}")
+    projector = Projector(
+        TimelineWriter(pool, "test"), kafka_bootstrap, [topic], group_id=f"g-{uuid.uuid4().hex[:6]}"
+    )
     projector.start()
     try:
-        await eventually(lambda: pool.fetchval(
-            "SELECT count(*) = 1 FROM timeline WHERE case_id = $1", case_id), timeout=30)
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) = 1 FROM timeline WHERE case_id = $1", case_id), timeout=30
+        )
     finally:
         await projector.stop()
         await pool.close()

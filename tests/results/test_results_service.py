@@ -19,10 +19,16 @@ from tongban.types.v1 import types_pb2
 D = types_pb2
 
 
-def decision(case_id: str, official: str = "sh-official-1", province: str = "310000",
-             **fields: object) -> results_pb2.RecordDecisionRequest:
-    values: dict[str, object] = dict(case_id=case_id, official_id=official, province=province,
-                                     outcome=D.DECISION_OUTCOME_APPROVED, result_kind="certificate")
+def decision(
+    case_id: str, official: str = "sh-official-1", province: str = "310000", **fields: object
+) -> results_pb2.RecordDecisionRequest:
+    values: dict[str, object] = dict(
+        case_id=case_id,
+        official_id=official,
+        province=province,
+        outcome=D.DECISION_OUTCOME_APPROVED,
+        result_kind="certificate",
+    )
     values.update(fields)
     return results_pb2.RecordDecisionRequest(**values)  # type: ignore[arg-type]
 
@@ -54,17 +60,25 @@ async def test_approval_issues_a_verifiable_certificate_and_a_forgery_fails(
     assert reply.case.status == "DECIDED"
     number = reply.case.certificate_number
     assert number == await results.pool.fetchval(
-        "SELECT number FROM certificates WHERE case_id = $1", case_id)
+        "SELECT number FROM certificates WHERE case_id = $1", case_id
+    )
     assert number.startswith("TB-310000-")
     digest = await results.pool.fetchval("SELECT hash FROM certificates WHERE number = $1", number)
     genuine = await results.stub.VerifyCertificate(
-        results_pb2.VerifyCertificateRequest(certificate_number=number, hash=digest))
+        results_pb2.VerifyCertificateRequest(certificate_number=number, hash=digest)
+    )
     assert genuine.genuine and genuine.holder == "张*" and genuine.province == "310000"
     forged = digest[:-1] + ("0" if digest[-1] != "0" else "1")
-    assert not (await results.stub.VerifyCertificate(results_pb2.VerifyCertificateRequest(
-        certificate_number=number, hash=forged))).genuine
-    assert not (await results.stub.VerifyCertificate(results_pb2.VerifyCertificateRequest(
-        certificate_number="TB-310000-20000101-000001", hash=digest))).genuine
+    assert not (
+        await results.stub.VerifyCertificate(
+            results_pb2.VerifyCertificateRequest(certificate_number=number, hash=forged)
+        )
+    ).genuine
+    assert not (
+        await results.stub.VerifyCertificate(
+            results_pb2.VerifyCertificateRequest(certificate_number="TB-310000-20000101-000001", hash=digest)
+        )
+    ).genuine
     pdf = (await results.stub.GetCertificate(results_pb2.GetCertificateRequest(case_id=case_id))).pdf
     assert pdf.startswith(b"%PDF") and number.encode() in pdf
     # the result events come back through Kafka into the timeline
@@ -88,60 +102,82 @@ async def test_bad_decisions_are_invalid_argument_with_fields(results: RunningRe
 async def test_rating_once_and_a_bad_rating_opens_a_rectification(results: RunningResults) -> None:
     case_id = await ready_case(results)
     with pytest.raises(grpc.aio.AioRpcError) as caught:  # not decided yet
-        await results.stub.SubmitEvaluation(results_pb2.SubmitEvaluationRequest(case_id=case_id,
-                                                                                level=5))
+        await results.stub.SubmitEvaluation(results_pb2.SubmitEvaluationRequest(case_id=case_id, level=5))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    await results.stub.RecordDecision(decision(case_id, outcome=D.DECISION_OUTCOME_REJECTED,
-                                               reason_code="NOT_ELIGIBLE",
-                                               legal_basis="《住房公积金管理条例》第二十四条"))
+    await results.stub.RecordDecision(
+        decision(
+            case_id,
+            outcome=D.DECISION_OUTCOME_REJECTED,
+            reason_code="NOT_ELIGIBLE",
+            legal_basis="《住房公积金管理条例》第二十四条",
+        )
+    )
     await results.wait_status(case_id, "DECIDED")
-    reply = await results.stub.SubmitEvaluation(results_pb2.SubmitEvaluationRequest(
-        case_id=case_id, level=1, tags=["long_wait"], comment="等了很久"))
+    reply = await results.stub.SubmitEvaluation(
+        results_pb2.SubmitEvaluationRequest(case_id=case_id, level=1, tags=["long_wait"], comment="等了很久")
+    )
     assert reply.rectification_id
-    due = await results.pool.fetchval("SELECT due_on FROM rectifications WHERE id = $1",
-                                      uuid.UUID(reply.rectification_id))
+    due = await results.pool.fetchval(
+        "SELECT due_on FROM rectifications WHERE id = $1", uuid.UUID(reply.rectification_id)
+    )
     assert default_calendar().working_days_between(date.today(), due) == 15
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await results.stub.SubmitEvaluation(results_pb2.SubmitEvaluationRequest(case_id=case_id,
-                                                                                level=4))
+        await results.stub.SubmitEvaluation(results_pb2.SubmitEvaluationRequest(case_id=case_id, level=4))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    await results.stub.CloseRectification(results_pb2.CloseRectificationRequest(
-        rectification_id=reply.rectification_id, callback_note="已电话回访，解释原因",
-        closed_by="supervisor-1"))
+    await results.stub.CloseRectification(
+        results_pb2.CloseRectificationRequest(
+            rectification_id=reply.rectification_id,
+            callback_note="已电话回访，解释原因",
+            closed_by="supervisor-1",
+        )
+    )
     await results.wait_status(case_id, "CLOSED")
 
     async def full_timeline() -> list[results_pb2.TimelineEvent]:
-        events = (await results.stub.GetCaseTimeline(
-            results_pb2.GetCaseTimelineRequest(case_id=case_id))).events
+        events = (
+            await results.stub.GetCaseTimeline(results_pb2.GetCaseTimelineRequest(case_id=case_id))
+        ).events
         return list(events) if any(e.type.endswith("RectificationClosed") for e in events) else []
 
     timeline = await eventually(full_timeline, timeout=30)
     kinds = [e.type.rsplit(".", 1)[1] for e in timeline]
-    assert kinds[:5] == ["ApplicationCreated", "ApplicationSubmitted", "CaseQueued",
-                         "CaseReserved", "CaseAssigned"]
-    assert {"DecisionRecorded", "EvaluationSubmitted", "RectificationOpened",
-            "RectificationClosed", "CaseClosed"} <= set(kinds)
+    assert kinds[:5] == [
+        "ApplicationCreated",
+        "ApplicationSubmitted",
+        "CaseQueued",
+        "CaseReserved",
+        "CaseAssigned",
+    ]
+    assert {
+        "DecisionRecorded",
+        "EvaluationSubmitted",
+        "RectificationOpened",
+        "RectificationClosed",
+        "CaseClosed",
+    } <= set(kinds)
     assert {e.source for e in timeline} == {"test", "results"}
 
 
 async def test_invalid_rating_fields(results: RunningResults) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await results.stub.SubmitEvaluation(results_pb2.SubmitEvaluationRequest(
-            case_id="x", level=9, tags=["amazing"]))
+        await results.stub.SubmitEvaluation(
+            results_pb2.SubmitEvaluationRequest(case_id="x", level=9, tags=["amazing"])
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_deadline_warning_and_overdue_are_sent_once(results: RunningResults) -> None:
     case_id = await ready_case(results)
     await results.pool.execute(
-        "UPDATE cases SET submitted_at = submitted_at - interval '30 days' WHERE case_id = $1",
-        case_id)
+        "UPDATE cases SET submitted_at = submitted_at - interval '30 days' WHERE case_id = $1", case_id
+    )
     watch = DeadlineWatch(results.store, default_calendar(), 60, 1)
     _, overdue = await watch.sweep(date.today())
     assert overdue == 1
     assert await watch.sweep(date.today()) == (0, 0)
-    assert await results.pool.fetchval("SELECT due_date FROM cases WHERE case_id = $1", case_id) \
-        < date.today()
+    assert (
+        await results.pool.fetchval("SELECT due_date FROM cases WHERE case_id = $1", case_id) < date.today()
+    )
     # a case accepted today warns on the working day one day before its due date
     fresh = await ready_case(results)
     due = await results.pool.fetchval("SELECT due_date FROM cases WHERE case_id = $1", fresh)
@@ -149,20 +185,25 @@ async def test_deadline_warning_and_overdue_are_sent_once(results: RunningResult
     await watch.sweep(date.today())
     due = await results.pool.fetchval("SELECT due_date FROM cases WHERE case_id = $1", fresh)
     day = date.today()
-    while default_calendar().working_days_between(day, due) != 1 or \
-            not default_calendar().is_working_day(day):
+    while default_calendar().working_days_between(day, due) != 1 or not default_calendar().is_working_day(
+        day
+    ):
         day += timedelta(days=1)
     assert (await watch.sweep(day))[0] >= 1
-    await eventually(lambda: results.pool.fetchval(
-        "SELECT count(*) FROM timeline WHERE case_id = $1 AND type LIKE '%CaseOverdue'", case_id))
+    await eventually(
+        lambda: results.pool.fetchval(
+            "SELECT count(*) FROM timeline WHERE case_id = $1 AND type LIKE '%CaseOverdue'", case_id
+        )
+    )
 
 
 async def test_queries_search_stats_and_anomalies(results: RunningResults) -> None:
     case_id = await ready_case(results)
     await results.stub.RecordDecision(decision(case_id))
     await results.wait_status(case_id, "DELIVERED")
-    found = await results.stub.SearchCases(results_pb2.SearchCasesRequest(
-        hall_province="340000", target_province="310000"))
+    found = await results.stub.SearchCases(
+        results_pb2.SearchCasesRequest(hall_province="340000", target_province="310000")
+    )
     assert case_id in [c.case_id for c in found.cases]
     assert all(c.applicant.id_number.count("*") == 8 for c in found.cases)  # masked only
     delivered = await results.stub.SearchCases(results_pb2.SearchCasesRequest(status="DELIVERED"))
@@ -191,17 +232,20 @@ async def test_hall_print_jobs_wait_at_the_applicants_hall_until_printed(
     results: RunningResults,
 ) -> None:
     case_id = await ready_case(results)
-    await results.stub.RecordDecision(decision(
-        case_id, delivery_method=D.DELIVERY_METHOD_HALL_PRINT))
-    jobs = (await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(
-        hall_id="hall-340104-01"))).jobs
+    await results.stub.RecordDecision(decision(case_id, delivery_method=D.DELIVERY_METHOD_HALL_PRINT))
+    jobs = (await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(hall_id="hall-340104-01"))).jobs
     assert [j.case_id for j in jobs] == [case_id] and jobs[0].holder == "张*"
     await results.wait_status(case_id, "RESULT_ISSUED")
-    await results.stub.RecordDelivery(results_pb2.RecordDeliveryRequest(
-        case_id=case_id, reference="print-0001"))
-    assert not (await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(
-        hall_id="hall-340104-01"))).jobs
-    done = (await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(
-        hall_id="hall-340104-01", include_done=True))).jobs
+    await results.stub.RecordDelivery(
+        results_pb2.RecordDeliveryRequest(case_id=case_id, reference="print-0001")
+    )
+    assert not (
+        await results.stub.ListPrintJobs(results_pb2.ListPrintJobsRequest(hall_id="hall-340104-01"))
+    ).jobs
+    done = (
+        await results.stub.ListPrintJobs(
+            results_pb2.ListPrintJobsRequest(hall_id="hall-340104-01", include_done=True)
+        )
+    ).jobs
     assert done[0].HasField("printed_at")
     await results.wait_status(case_id, "DELIVERED")

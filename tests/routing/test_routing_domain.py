@@ -15,16 +15,28 @@ def router(**config: float) -> ProvinceRouter:
     return ProvinceRouter(SH, RoutingConfig(**config))  # type: ignore[arg-type]
 
 
-def official(r: ProvinceRouter, oid: str, now: float = 0.0, dept: str = "housing_fund",
-             skills: tuple[str, ...] = ("housing_fund",), languages: tuple[str, ...] = ("zh",),
-             available: bool = True) -> None:
+def official(
+    r: ProvinceRouter,
+    oid: str,
+    now: float = 0.0,
+    dept: str = "housing_fund",
+    skills: tuple[str, ...] = ("housing_fund",),
+    languages: tuple[str, ...] = ("zh",),
+    available: bool = True,
+) -> None:
     r.register(oid, dept, list(skills), list(languages), now)
     if available:
         r.set_presence(oid, "AVAILABLE", "", now)
 
 
-def enqueue(r: ProvinceRouter, case: str, now: float, priority: bool = False,
-            language: str = "zh", matter: str = "HF-TRANSFER") -> list[object]:
+def enqueue(
+    r: ProvinceRouter,
+    case: str,
+    now: float,
+    priority: bool = False,
+    language: str = "zh",
+    matter: str = "HF-TRANSFER",
+) -> list[object]:
     return r.enqueue(case, "housing_fund", matter, priority, language, now)
 
 
@@ -59,8 +71,13 @@ def test_accept_assigns_and_finish_wraps_up_before_the_next_offer() -> None:
 
 def test_priority_first_then_fifo_with_aging() -> None:
     r = router(priority_bonus_s=300)
-    for case, at, priority in [("old", 0, False), ("p1", 100, True), ("n1", 101, False),
-                               ("p2", 200, True), ("veryold", -400, False)]:
+    for case, at, priority in [
+        ("old", 0, False),
+        ("p1", 100, True),
+        ("n1", 101, False),
+        ("p2", 200, True),
+        ("veryold", -400, False),
+    ]:
         enqueue(r, case, at, priority)
     official(r, "a", now=1000)
     order = []
@@ -184,10 +201,13 @@ def test_a_resubmission_after_supplements_queues_the_finished_case_again() -> No
     r.accept("a", reserved_for(r, "a"), 13)
     r.finish("a", "c1", 14)
     r.tick(15)
-    assert r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 16,
-                     submission_round=2) == []  # that round is done
-    assert kinds(r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 17,
-                           submission_round=3))[0] == "CaseQueued"  # a second 补正 round
+    assert (
+        r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 16, submission_round=2) == []
+    )  # that round is done
+    assert (
+        kinds(r.enqueue("c1", "housing_fund", "HF-TRANSFER", False, "zh", 17, submission_round=3))[0]
+        == "CaseQueued"
+    )  # a second 补正 round
 
 
 def test_state_round_trips_through_a_dict() -> None:
@@ -199,7 +219,8 @@ def test_state_round_trips_through_a_dict() -> None:
     copy = ProvinceRouter.from_dict(r.to_dict(), r.config)
     assert copy.to_dict() == r.to_dict()
     assert kinds(copy.set_presence("b", "AVAILABLE", "", 10)) == kinds(
-        r.set_presence("b", "AVAILABLE", "", 10))
+        r.set_presence("b", "AVAILABLE", "", 10)
+    )
     assert copy.to_dict() == r.to_dict()
 
 
@@ -220,8 +241,13 @@ def test_invariants_under_random_commands(seed: int) -> None:
     r = router(reservation_timeout_s=20, wrap_up_s=5, widen_after_s=60, sla_after_s=200)
     officials = [f"o{i}" for i in range(6)]
     for oid in officials:
-        official(r, oid, skills=rng.choice([("housing_fund",), ("HF-TRANSFER",), ("*",)]),
-                 languages=rng.choice([("zh",), ("zh", "sign")]), available=False)
+        official(
+            r,
+            oid,
+            skills=rng.choice([("housing_fund",), ("HF-TRANSFER",), ("*",)]),
+            languages=rng.choice([("zh",), ("zh", "sign")]),
+            available=False,
+        )
     alive: set[str] = set()
     gone: set[str] = set()
     now = 0.0
@@ -231,8 +257,9 @@ def test_invariants_under_random_commands(seed: int) -> None:
         try:
             if action < 0.3:
                 case = f"c{step}"
-                enqueue(r, case, now, priority=rng.random() < 0.3,
-                        language=rng.choice(["zh", "zh", "en", "sign"]))
+                enqueue(
+                    r, case, now, priority=rng.random() < 0.3, language=rng.choice(["zh", "zh", "en", "sign"])
+                )
                 alive.add(case)
             elif action < 0.4 and alive:
                 case = rng.choice(sorted(alive))
@@ -240,8 +267,9 @@ def test_invariants_under_random_commands(seed: int) -> None:
                 alive.discard(case)
                 gone.add(case)
             elif action < 0.55:
-                r.set_presence(rng.choice(officials), rng.choice(["AVAILABLE", "AVAILABLE", "AWAY"]),
-                               "break", now)
+                r.set_presence(
+                    rng.choice(officials), rng.choice(["AVAILABLE", "AVAILABLE", "AWAY"]), "break", now
+                )
             elif action < 0.75:
                 oid = rng.choice(officials)
                 if r.officials[oid].reservation_id:

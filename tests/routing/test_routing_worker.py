@@ -30,20 +30,30 @@ OFFICIALS = {"310000": ["sh-a", "sh-b", "sh-c"], "340000": ["ah-a"]}
 class WorkerProcess:
     def __init__(self, bootstrap: str, app_id: str, data_dir: Path) -> None:
         self.port = free_port()
-        self.env = dict(os.environ, TONGBAN_KAFKA_BOOTSTRAP=bootstrap,
-                        TONGBAN_GRPC_LISTEN=f"127.0.0.1:{self.port}",
-                        TONGBAN_METRICS_LISTEN=f"127.0.0.1:{free_port()}",
-                        TONGBAN_WORKER_NAME=app_id, TONGBAN_ROUTING_DATA_DIR=str(data_dir),
-                        TONGBAN_WRAP_UP_S="0.2", TONGBAN_RESERVATION_TIMEOUT_S="5",
-                        TONGBAN_TICK_INTERVAL_S="0.5", TONGBAN_LOG_LEVEL="WARNING")
+        self.env = dict(
+            os.environ,
+            TONGBAN_KAFKA_BOOTSTRAP=bootstrap,
+            TONGBAN_GRPC_LISTEN=f"127.0.0.1:{self.port}",
+            TONGBAN_METRICS_LISTEN=f"127.0.0.1:{free_port()}",
+            TONGBAN_WORKER_NAME=app_id,
+            TONGBAN_ROUTING_DATA_DIR=str(data_dir),
+            TONGBAN_WRAP_UP_S="0.2",
+            TONGBAN_RESERVATION_TIMEOUT_S="5",
+            TONGBAN_TICK_INTERVAL_S="0.5",
+            TONGBAN_LOG_LEVEL="WARNING",
+        )
         self.log = data_dir / f"worker-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen([sys.executable, "-m", "services.routing"],  # noqa: ASYNC220
-                                            cwd=REPO_ROOT, env=self.env, stdout=out,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(  # noqa: ASYNC220
+                [sys.executable, "-m", "services.routing"],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         await eventually(lambda: check_health(f"127.0.0.1:{self.port}", 1.0), timeout=60)
 
     def kill(self) -> None:
@@ -69,9 +79,15 @@ def worker_dir(tmp_path: Path) -> Iterator[Path]:
 def submit(bootstrap: str, cases: list[tuple[str, str]], department: str) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     for case_id, province in cases:
-        event = cloudevents.stamp(events_pb2.ApplicationSubmitted(
-            case_id=case_id, target_province=province, department=department,
-            matter_code="HF-TRANSFER", needs=types_pb2.SpecialNeeds(elderly=len(case_id) % 2 == 0)))
+        event = cloudevents.stamp(
+            events_pb2.ApplicationSubmitted(
+                case_id=case_id,
+                target_province=province,
+                department=department,
+                matter_code="HF-TRANSFER",
+                needs=types_pb2.SpecialNeeds(elderly=len(case_id) % 2 == 0),
+            )
+        )
         key, value, headers = cloudevents.encode(event, source="test", key=case_id)
         producer.send("tongban.application", key=key, value=value, headers=headers)
     producer.flush()
@@ -79,8 +95,9 @@ def submit(bootstrap: str, cases: list[tuple[str, str]], department: str) -> Non
 
 
 def routing_events(bootstrap: str, wanted: set[str]) -> list[cloudevents.Envelope]:
-    consumer = KafkaConsumer("tongban.routing", bootstrap_servers=bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        "tongban.routing", bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000
+    )
     found = []
     for record in consumer:
         envelope = cloudevents.decode(record.key, record.value, record.headers)
@@ -90,8 +107,7 @@ def routing_events(bootstrap: str, wanted: set[str]) -> list[cloudevents.Envelop
     return found
 
 
-async def officials_bot(port_of: list[int], handled: dict[str, str], stop: asyncio.Event
-                        ) -> None:
+async def officials_bot(port_of: list[int], handled: dict[str, str], stop: asyncio.Event) -> None:
     """Officials who accept every offer and finish at once; they ride out a worker restart."""
     while not stop.is_set():
         try:
@@ -100,24 +116,36 @@ async def officials_bot(port_of: list[int], handled: dict[str, str], stop: async
                 while not stop.is_set():
                     for province, ids in OFFICIALS.items():
                         for oid in ids:
-                            o = (await stub.GetOfficial(routing_pb2.GetOfficialRequest(
-                                official_id=oid, province=province), timeout=5)).official
+                            o = (
+                                await stub.GetOfficial(
+                                    routing_pb2.GetOfficialRequest(official_id=oid, province=province),
+                                    timeout=5,
+                                )
+                            ).official
                             if o.presence == types_pb2.PRESENCE_BUSY and o.case_id:
                                 # accepted, but the answer was lost with the killed worker:
                                 # the console shows the assigned case after reconnecting
                                 handled.setdefault(o.case_id, oid)
-                                await stub.FinishCase(routing_pb2.FinishCaseRequest(
-                                    official_id=oid, province=province, case_id=o.case_id),
-                                    timeout=5)
+                                await stub.FinishCase(
+                                    routing_pb2.FinishCaseRequest(
+                                        official_id=oid, province=province, case_id=o.case_id
+                                    ),
+                                    timeout=5,
+                                )
                             elif o.reservation_id:
                                 reply = await stub.AcceptReservation(
                                     routing_pb2.AcceptReservationRequest(
-                                        official_id=oid, province=province,
-                                        reservation_id=o.reservation_id), timeout=5)
+                                        official_id=oid, province=province, reservation_id=o.reservation_id
+                                    ),
+                                    timeout=5,
+                                )
                                 handled.setdefault(reply.case_id, oid)
-                                await stub.FinishCase(routing_pb2.FinishCaseRequest(
-                                    official_id=oid, province=province, case_id=reply.case_id),
-                                    timeout=5)
+                                await stub.FinishCase(
+                                    routing_pb2.FinishCaseRequest(
+                                        official_id=oid, province=province, case_id=reply.case_id
+                                    ),
+                                    timeout=5,
+                                )
                     await asyncio.sleep(0.05)
         except grpc.aio.AioRpcError:
             await asyncio.sleep(0.5)  # the worker is away or refused a stale offer: try again
@@ -139,11 +167,16 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
         stub = routing_pb2_grpc.RoutingServiceStub(channel)
         for province, ids in OFFICIALS.items():
             for oid in ids:
-                await stub.RegisterOfficial(routing_pb2.RegisterOfficialRequest(
-                    official=routing_pb2.Official(id=oid, province=province,
-                                                  department=department)))
-                await stub.SetPresence(routing_pb2.SetPresenceRequest(
-                    official_id=oid, province=province, presence=types_pb2.PRESENCE_AVAILABLE))
+                await stub.RegisterOfficial(
+                    routing_pb2.RegisterOfficialRequest(
+                        official=routing_pb2.Official(id=oid, province=province, department=department)
+                    )
+                )
+                await stub.SetPresence(
+                    routing_pb2.SetPresenceRequest(
+                        official_id=oid, province=province, presence=types_pb2.PRESENCE_AVAILABLE
+                    )
+                )
     cases = [(str(uuid.uuid4()), "310000" if i % 4 else "340000") for i in range(60)]
     handled: dict[str, str] = {}
     stop = asyncio.Event()
@@ -184,7 +217,7 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
         if envelope.short_type == "CaseAssigned":
             assigned[envelope.case_id].append(envelope.event.official_id)  # type: ignore[attr-defined]
             assert envelope.key == province_of[envelope.case_id]
-    assert set(assigned) == set(province_of)           # no submitted case lost
+    assert set(assigned) == set(province_of)  # no submitted case lost
     assert all(len(v) == 1 for v in assigned.values())  # none assigned twice
 
 
@@ -194,8 +227,7 @@ async def test_order_priority_aging_fifo_through_the_real_broker(
     """Cases wait while nobody is available; then one official takes them one by one, and
     the order of the offers is the queue order (priority first, FIFO among equals)."""
     topics.ensure_topics(kafka_bootstrap, topics.load())
-    worker = WorkerProcess(kafka_bootstrap, f"tongban-routing-order-{uuid.uuid4().hex[:6]}",
-                           worker_dir)
+    worker = WorkerProcess(kafka_bootstrap, f"tongban-routing-order-{uuid.uuid4().hex[:6]}", worker_dir)
     await worker.start()
     province = "320000"
     department = f"dept-{uuid.uuid4().hex[:6]}"  # a queue of its own on the shared topics
@@ -203,9 +235,15 @@ async def test_order_priority_aging_fifo_through_the_real_broker(
     try:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
         for case_id, priority in cases:
-            event = cloudevents.stamp(events_pb2.ApplicationSubmitted(
-                case_id=case_id, target_province=province, department=department,
-                matter_code="X", needs=types_pb2.SpecialNeeds(elderly=priority)))
+            event = cloudevents.stamp(
+                events_pb2.ApplicationSubmitted(
+                    case_id=case_id,
+                    target_province=province,
+                    department=department,
+                    matter_code="X",
+                    needs=types_pb2.SpecialNeeds(elderly=priority),
+                )
+            )
             key, value, headers = cloudevents.encode(event, source="test", key=case_id)
             producer.send("tongban.application", key=key, value=value, headers=headers)
             producer.flush()
@@ -216,31 +254,55 @@ async def test_order_priority_aging_fifo_through_the_real_broker(
             stub = routing_pb2_grpc.RoutingServiceStub(channel)
 
             async def all_queued() -> bool:
-                states = [(await stub.GetQueuePosition(routing_pb2.GetQueuePositionRequest(
-                    case_id=c, province=province))).state for c, _ in cases]
+                states = [
+                    (
+                        await stub.GetQueuePosition(
+                            routing_pb2.GetQueuePositionRequest(case_id=c, province=province)
+                        )
+                    ).state
+                    for c, _ in cases
+                ]
                 return all(s == "queued" for s in states)
 
             await eventually(all_queued, timeout=60)
-            await stub.RegisterOfficial(routing_pb2.RegisterOfficialRequest(
-                official=routing_pb2.Official(id="js-1", province=province,
-                                              department=department)))
-            await stub.SetPresence(routing_pb2.SetPresenceRequest(
-                official_id="js-1", province=province, presence=types_pb2.PRESENCE_AVAILABLE))
+            await stub.RegisterOfficial(
+                routing_pb2.RegisterOfficialRequest(
+                    official=routing_pb2.Official(id="js-1", province=province, department=department)
+                )
+            )
+            await stub.SetPresence(
+                routing_pb2.SetPresenceRequest(
+                    official_id="js-1", province=province, presence=types_pb2.PRESENCE_AVAILABLE
+                )
+            )
             while len(offered) < len(cases):
+
                 async def offer() -> str:
-                    o = (await stub.GetOfficial(routing_pb2.GetOfficialRequest(
-                        official_id="js-1", province=province))).official
+                    o = (
+                        await stub.GetOfficial(
+                            routing_pb2.GetOfficialRequest(official_id="js-1", province=province)
+                        )
+                    ).official
                     return str(o.reservation_id) if o.reservation_id else ""
 
                 reservation = await eventually(offer, timeout=30)
-                case_id = (await stub.AcceptReservation(routing_pb2.AcceptReservationRequest(
-                    official_id="js-1", province=province, reservation_id=reservation))).case_id
+                case_id = (
+                    await stub.AcceptReservation(
+                        routing_pb2.AcceptReservationRequest(
+                            official_id="js-1", province=province, reservation_id=reservation
+                        )
+                    )
+                ).case_id
                 offered.append(case_id)
-                holding = (await stub.GetOfficial(routing_pb2.GetOfficialRequest(
-                    official_id="js-1", province=province))).official
+                holding = (
+                    await stub.GetOfficial(
+                        routing_pb2.GetOfficialRequest(official_id="js-1", province=province)
+                    )
+                ).official
                 assert holding.case_id == case_id and not holding.reservation_id  # one at a time
-                await stub.FinishCase(routing_pb2.FinishCaseRequest(
-                    official_id="js-1", province=province, case_id=case_id))
+                await stub.FinishCase(
+                    routing_pb2.FinishCaseRequest(official_id="js-1", province=province, case_id=case_id)
+                )
     finally:
         worker.stop()
     expected = [c for c, p in cases if p] + [c for c, p in cases if not p]

@@ -43,8 +43,7 @@ def test_division_codes() -> None:
 
 def raw_data() -> tuple[object, object, object, object]:
     read = catalog_module._read
-    return (read("provinces.yaml"), read("divisions.yaml"), read("matters.yaml"),
-            read("halls.yaml"))
+    return (read("provinces.yaml"), read("divisions.yaml"), read("matters.yaml"), read("halls.yaml"))
 
 
 def test_a_hall_in_an_unknown_province_stops_loading() -> None:

@@ -15,9 +15,7 @@ def sample() -> events_pb2.CaseQueued:
 
 def test_round_trip_carries_every_attribute() -> None:
     at = datetime(2026, 11, 24, 8, 0, 1, tzinfo=UTC)
-    key, value, headers = cloudevents.encode(
-        sample(), source="routing", key="310000", event_id="e-1", at=at
-    )
+    key, value, headers = cloudevents.encode(sample(), source="routing", key="310000", event_id="e-1", at=at)
     names = dict(headers)
     assert names["ce_type"] == b"tongban.events.v1.CaseQueued"
     assert names["ce_specversion"] == b"1.0"
@@ -41,10 +39,11 @@ def test_every_event_type_is_registered() -> None:
     [
         (lambda h: [x for x in h if x[0] != "ce_id"], "missing CloudEvents headers: ce_id"),
         (lambda h: [(k, b"0.3" if k == "ce_specversion" else v) for k, v in h], "ce_specversion"),
-        (lambda h: [(k, b"tongban.events.v1.Nope" if k == "ce_type" else v) for k, v in h],
-         "unknown ce_type"),
-        (lambda h: [(k, b"application/json" if k == "content-type" else v) for k, v in h],
-         "content-type"),
+        (
+            lambda h: [(k, b"tongban.events.v1.Nope" if k == "ce_type" else v) for k, v in h],
+            "unknown ce_type",
+        ),
+        (lambda h: [(k, b"application/json" if k == "content-type" else v) for k, v in h], "content-type"),
         (lambda h: [(k, b"yesterday" if k == "ce_time" else v) for k, v in h], "bad ce_time"),
     ],
 )

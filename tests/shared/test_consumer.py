@@ -22,8 +22,12 @@ def fresh_topic(bootstrap: str) -> str:
 
 
 def dead_letters_for(bootstrap: str, topic: str) -> list[dict[str, bytes]]:
-    consumer = KafkaConsumer(topics.DEAD_LETTER, bootstrap_servers=bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=2000)
+    consumer = KafkaConsumer(
+        topics.DEAD_LETTER,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=2000,
+    )
     found = [dict(r.headers) for r in consumer if dict(r.headers).get("dlq_topic") == topic.encode()]
     consumer.close()
     return found
@@ -39,8 +43,9 @@ async def test_good_records_reach_the_handler_and_poison_goes_to_dead_letter(
     async def handle(envelope: cloudevents.Envelope) -> None:
         received.append(envelope)
 
-    consumer = EventConsumer(kafka_bootstrap, [topic], f"g-{uuid.uuid4().hex[:6]}", handle,
-                             "test", types={"CaseAssigned"})
+    consumer = EventConsumer(
+        kafka_bootstrap, [topic], f"g-{uuid.uuid4().hex[:6]}", handle, "test", types={"CaseAssigned"}
+    )
     consumer.start()
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     try:
@@ -69,11 +74,16 @@ async def test_publisher_routes_by_catalog_and_keys_by_the_topic_key(kafka_boots
     case_id = uuid.uuid4().hex
     try:
         event_id = await publisher.publish(
-            events_pb2.WindowOpened(case_id=case_id, window_id="w1"), wait=True)
+            events_pb2.WindowOpened(case_id=case_id, window_id="w1"), wait=True
+        )
     finally:
         await publisher.close()
-    consumer = KafkaConsumer("tongban.window", bootstrap_servers=kafka_bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        "tongban.window",
+        bootstrap_servers=kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
     matches = [r for r in consumer if r.key == case_id.encode()]
     consumer.close()
     assert len(matches) == 1

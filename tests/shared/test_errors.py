@@ -6,10 +6,12 @@ from services.shared import errors
 
 
 def test_invalid_argument_carries_fields_in_both_languages() -> None:
-    error = errors.invalid_argument([
-        errors.FieldViolation("id_number", "CHECK_DIGIT", "校验位错误", "wrong check digit"),
-        errors.FieldViolation("phone", "FORMAT", "手机号格式错误", "bad mobile number"),
-    ])
+    error = errors.invalid_argument(
+        [
+            errors.FieldViolation("id_number", "CHECK_DIGIT", "校验位错误", "wrong check digit"),
+            errors.FieldViolation("phone", "FORMAT", "手机号格式错误", "bad mobile number"),
+        ]
+    )
     status = errors.to_status(error)
     assert status.code == grpc.StatusCode.INVALID_ARGUMENT
     assert "校验位错误" in status.details and "wrong check digit" in status.details
@@ -30,10 +32,13 @@ def test_nul_characters_are_found_in_nested_and_repeated_text() -> None:
 
     clean = results_pb2.SearchCasesRequest(status="QUEUED", target_province="310000")
     assert errors.nul_fields(clean) == []
-    assert errors.nul_fields(results_pb2.SearchCasesRequest(status="\x00", matter_code="a\x00b")
-                             ) == ["matter_code", "status"]
-    nested = intake_pb2.UploadMaterialRequest(header=intake_pb2.UploadHeader(
-        case_id="c", file_name="id\x00.jpg"), data=b"\x00 bytes are fine")
+    assert errors.nul_fields(results_pb2.SearchCasesRequest(status="\x00", matter_code="a\x00b")) == [
+        "matter_code",
+        "status",
+    ]
+    nested = intake_pb2.UploadMaterialRequest(
+        header=intake_pb2.UploadHeader(case_id="c", file_name="id\x00.jpg"), data=b"\x00 bytes are fine"
+    )
     assert errors.nul_fields(nested) == ["header.file_name"]
     repeated = results_pb2.RecordDecisionRequest(supplements=["ok", "bad\x00", "bad\x00 too"])
     assert errors.nul_fields(repeated) == ["supplements"]

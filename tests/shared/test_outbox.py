@@ -25,8 +25,11 @@ def catalog_with_fresh_topic() -> topics.Catalog:
 
 def read_all(bootstrap: str, topic: str, expected: int) -> list[cloudevents.Envelope]:
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, consumer_timeout_ms=3000,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
     )
     seen: list[cloudevents.Envelope] = []
     try:
@@ -56,8 +59,10 @@ async def write_events(url: str, catalog: topics.Catalog, cases: list[str], per_
 
 
 def test_prefix_marking_keeps_key_order() -> None:
-    rows = [Row(i, f"e{i}", "t", key, "x", "s", None, b"", 0)  # type: ignore[arg-type]
-            for i, key in enumerate(["a", "b", "a", "b", "a"])]
+    rows = [
+        Row(i, f"e{i}", "t", key, "x", "s", None, b"", 0)  # type: ignore[arg-type]
+        for i, key in enumerate(["a", "b", "a", "b", "a"])
+    ]
     sent, retry = sendable_prefix(rows, [True, True, False, True, True])
     assert sent == [0, 1, 3]  # a's later row waits behind its failed one; b carries on
     assert retry == [2, 4]
@@ -68,9 +73,7 @@ def test_backoff_grows_and_caps() -> None:
     assert outbox.backoff_seconds(50) == 30.0
 
 
-async def test_published_once_in_order_after_a_normal_run(
-    fresh_database: str, kafka_bootstrap: str
-) -> None:
+async def test_published_once_in_order_after_a_normal_run(fresh_database: str, kafka_bootstrap: str) -> None:
     catalog = catalog_with_fresh_topic()
     topics.ensure_topics(kafka_bootstrap, catalog)
     await migrations.prepare(fresh_database, None)
@@ -79,8 +82,9 @@ async def test_published_once_in_order_after_a_normal_run(
     try:
         ids = await write_events(fresh_database, catalog, ["c1", "c2"], 20)
         conn = await asyncpg.connect(fresh_database)
-        await eventually(lambda: conn.fetchval(
-            "SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"), timeout=30)
+        await eventually(
+            lambda: conn.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"), timeout=30
+        )
         await conn.close()
     finally:
         await relay.stop()
@@ -102,23 +106,28 @@ async def test_rows_written_while_the_broker_is_down_arrive_once_in_order(
     try:
         first = await write_events(fresh_database, catalog, ["k1", "k2", "k3"], 5)
         conn = await asyncpg.connect(fresh_database)
-        await eventually(lambda: conn.fetchval(
-            "SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"), timeout=30)
+        await eventually(
+            lambda: conn.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"), timeout=30
+        )
 
         await asyncio.to_thread(kafka_node.stop)
         during = await write_events(fresh_database, catalog, ["k1", "k2", "k3"], 10)
         # the relay tries and fails while the broker is away
-        await eventually(lambda: conn.fetchval(
-            "SELECT count(*) > 0 FROM outbox WHERE attempts > 0"), timeout=40)
+        await eventually(
+            lambda: conn.fetchval("SELECT count(*) > 0 FROM outbox WHERE attempts > 0"), timeout=40
+        )
         assert await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == len(during)
 
         await asyncio.to_thread(kafka_node.start)
-        await eventually(lambda: conn.fetchval(
-            "SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"), timeout=90, interval=0.5)
-        order = [r["event_id"] for r in await conn.fetch(
-            "SELECT event_id::text, key FROM outbox ORDER BY id")]
-        keys = {r["event_id"]: r["key"] for r in await conn.fetch(
-            "SELECT event_id::text, key FROM outbox")}
+        await eventually(
+            lambda: conn.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"),
+            timeout=90,
+            interval=0.5,
+        )
+        order = [
+            r["event_id"] for r in await conn.fetch("SELECT event_id::text, key FROM outbox ORDER BY id")
+        ]
+        keys = {r["event_id"]: r["key"] for r in await conn.fetch("SELECT event_id::text, key FROM outbox")}
         await conn.close()
     finally:
         await relay.stop()
@@ -130,7 +139,7 @@ async def test_rows_written_while_the_broker_is_down_arrive_once_in_order(
         if envelope.id not in unique_in_arrival:
             unique_in_arrival.append(envelope.id)
     assert sorted(unique_in_arrival) == sorted(expected)  # every row, none lost
-    assert len(unique_in_arrival) == len(expected)        # each once after dedupe by ce_id
+    assert len(unique_in_arrival) == len(expected)  # each once after dedupe by ce_id
     per_key_sent: dict[str, list[str]] = defaultdict(list)
     per_key_seen: dict[str, list[str]] = defaultdict(list)
     for event_id in order:

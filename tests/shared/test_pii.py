@@ -4,19 +4,35 @@ from services.shared import pii
 from services.shared.pii import CryptoError, Keyring
 
 
-@pytest.mark.parametrize(("raw", "masked"), [
-    ("34010419900101123X", "340104********123X"), ("11010519491231002X", "110105********002X"),
-    ("", ""), ("12345", "*****"), ("12345678901234", "*" * 14),
-    ("340104900101123", "340104*****1123"),  # first-generation 15-digit number
-])
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("34010419900101123X", "340104********123X"),
+        ("11010519491231002X", "110105********002X"),
+        ("", ""),
+        ("12345", "*****"),
+        ("12345678901234", "*" * 14),
+        ("340104900101123", "340104*****1123"),  # first-generation 15-digit number
+    ],
+)
 def test_mask_id_number(raw: str, masked: str) -> None:
     assert pii.mask_id_number(raw) == masked
 
 
-@pytest.mark.parametrize(("raw", "masked"), [
-    ("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "*"), ("Li Wei", "L* W**"), ("  ", ""),
-    ("", ""), ("Li", "L*"), ("A B", "* *"), ("阿依古丽·买买提", "阿*******"),
-])
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("张三", "张*"),
+        ("欧阳娜娜", "欧***"),
+        ("李", "*"),
+        ("Li Wei", "L* W**"),
+        ("  ", ""),
+        ("", ""),
+        ("Li", "L*"),
+        ("A B", "* *"),
+        ("阿依古丽·买买提", "阿*******"),
+    ],
+)
 def test_mask_name(raw: str, masked: str) -> None:
     assert pii.mask_name(raw) == masked
 
@@ -70,11 +86,18 @@ def test_keys_never_appear_in_a_repr() -> None:
     assert "keys" not in repr(ring) and str(ring.keys["k1"]) not in repr(ring)
 
 
-@pytest.mark.parametrize(("text", "error"), [
-    ("", "no keys"), (" , ", "no keys"), ("k1", "kid:base64key"), (":QUJD", "kid:base64key"),
-    ("k1:not*base64", "base64"), ("k1:" + "QUJD", "32 bytes"),
-    (f"k1:{KEYS['k1']},k1:{KEYS['k2']}", "appears twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("", "no keys"),
+        (" , ", "no keys"),
+        ("k1", "kid:base64key"),
+        (":QUJD", "kid:base64key"),
+        ("k1:not*base64", "base64"),
+        ("k1:" + "QUJD", "32 bytes"),
+        (f"k1:{KEYS['k1']},k1:{KEYS['k2']}", "appears twice"),
+    ],
+)
 def test_bad_keyrings_are_refused(text: str, error: str) -> None:
     with pytest.raises(CryptoError, match=error):
         Keyring.parse(text)

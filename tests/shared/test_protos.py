@@ -9,7 +9,8 @@ def test_generated_code_is_current() -> None:
     """gen/ must match protos/: edit a contract, run `make proto`."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "gen_protos.py"), "--check"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
 
@@ -42,15 +43,24 @@ def test_every_message_field_and_enum_value_is_commented(tmp_path: Path) -> None
     out = tmp_path / "set.pb"
     protos = sorted(str(p.relative_to(ROOT / "protos")) for p in (ROOT / "protos").rglob("*.proto"))
     subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", f"-I{ROOT / 'protos'}", "--include_source_info",
-         f"--descriptor_set_out={out}", *protos],
-        check=True, cwd=ROOT / "protos",
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{ROOT / 'protos'}",
+            "--include_source_info",
+            f"--descriptor_set_out={out}",
+            *protos,
+        ],
+        check=True,
+        cwd=ROOT / "protos",
     )
     files = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file
     missing: list[str] = []
     for file in files:
         commented = {
-            tuple(loc.path) for loc in file.source_code_info.location
+            tuple(loc.path)
+            for loc in file.source_code_info.location
             if loc.leading_comments.strip() or loc.trailing_comments.strip()
         }
         for m, message in enumerate(file.message_type):

@@ -19,15 +19,22 @@ def test_the_shipped_catalog_places_every_event_once() -> None:
     ("text", "error"),
     [
         ("topics: [{name: a, partitions: 1}]", "missing or bad field"),
-        ("topics: [{name: a, partitions: 0, retention_ms: 1, cleanup_policy: delete, key: k}]",
-         "partitions"),
-        ("topics: [{name: a, partitions: 1, retention_ms: 1, cleanup_policy: shred, key: k}]",
-         "cleanup policy"),
-        ("topics: [{name: a, partitions: 1, retention_ms: 1, cleanup_policy: delete, key: k},"
-         " {name: a, partitions: 1, retention_ms: 1, cleanup_policy: delete, key: k}]", "twice"),
-        ("topics: [{name: a, partitions: 1, retention_ms: 1, cleanup_policy: delete, key: k,"
-         " events: [X]}, {name: b, partitions: 1, retention_ms: 1, cleanup_policy: delete,"
-         " key: k, events: [X]}]", "event X on both"),
+        ("topics: [{name: a, partitions: 0, retention_ms: 1, cleanup_policy: delete, key: k}]", "partitions"),
+        (
+            "topics: [{name: a, partitions: 1, retention_ms: 1, cleanup_policy: shred, key: k}]",
+            "cleanup policy",
+        ),
+        (
+            "topics: [{name: a, partitions: 1, retention_ms: 1, cleanup_policy: delete, key: k},"
+            " {name: a, partitions: 1, retention_ms: 1, cleanup_policy: delete, key: k}]",
+            "twice",
+        ),
+        (
+            "topics: [{name: a, partitions: 1, retention_ms: 1, cleanup_policy: delete, key: k,"
+            " events: [X]}, {name: b, partitions: 1, retention_ms: 1, cleanup_policy: delete,"
+            " key: k, events: [X]}]",
+            "event X on both",
+        ),
     ],
 )
 def test_malformed_catalogs_are_refused(text: str, error: str) -> None:

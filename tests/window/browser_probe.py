@@ -75,14 +75,24 @@ async def main() -> int:
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                 "--allow-loopback-in-peer-connection", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 f"--user-data-dir={tempfile.mkdtemp()}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        "--allow-loopback-in-peer-connection",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+    ):
         options.add_argument(flag)
-    driver = await asyncio.to_thread(webdriver.Chrome, options=options,
-                                     service=DriverService("/usr/bin/chromedriver"))
+    driver = await asyncio.to_thread(
+        webdriver.Chrome, options=options, service=DriverService("/usr/bin/chromedriver")
+    )
     result: dict[str, Any] = {}
     try:
         await asyncio.to_thread(driver.get, f"http://127.0.0.1:{port}/")
@@ -95,8 +105,9 @@ async def main() -> int:
             if browser.get("frames", 0) >= 20 and aiortc_frames >= 20:
                 break
             await asyncio.sleep(0.5)
-        await asyncio.to_thread(driver.save_screenshot, sys.argv[1] if len(sys.argv) > 1
-                                else "/tmp/window-browser.png")
+        await asyncio.to_thread(
+            driver.save_screenshot, sys.argv[1] if len(sys.argv) > 1 else "/tmp/window-browser.png"
+        )
     finally:
         await asyncio.to_thread(driver.quit)
         await official.close()

@@ -14,8 +14,7 @@ from services.window.media import WindowMedia
 async def media(tmp_path: Path) -> AsyncIterator[tuple[WindowMedia, EventLog]]:
     use_loopback_ice()
     log = EventLog()
-    manager = WindowMedia(tmp_path / "recordings", on_event=log, grace_s=3.0,
-                          stats_interval_s=1.0)
+    manager = WindowMedia(tmp_path / "recordings", on_event=log, grace_s=3.0, stats_interval_s=1.0)
     try:
         yield manager, log
     finally:

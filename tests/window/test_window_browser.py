@@ -16,9 +16,11 @@ def test_chromium_and_aiortc_receive_each_others_video(tmp_path: Path) -> None:
     screenshot = tmp_path / "window-browser.png"
     probe = ROOT / "tests" / "window" / "browser_probe.py"
     result = subprocess.run(
-        ["unshare", "-n", "sh", "-c",
-         f"ip link set lo up && exec {sys.executable} {probe} {screenshot}"],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {sys.executable} {probe} {screenshot}"],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
         timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]

@@ -22,8 +22,7 @@ JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
 
 def receiving(peer: TestPeer, seat: str, tag: int, frames: int = 15) -> bool:
     video, audio = peer.track(seat, "video"), peer.track(seat, "audio")
-    return video.frames >= frames and tag in video.tags and audio.frames >= frames \
-        and audio.peak > 1000
+    return video.frames >= frames and tag in video.tags and audio.frames >= frames and audio.peak > 1000
 
 
 async def test_two_parties_exchange_media_and_messages_and_the_window_is_recorded(
@@ -35,37 +34,46 @@ async def test_two_parties_exchange_media_and_messages_and_the_window_is_recorde
         await applicant.join(offer_to(manager, window.id, "applicant"))
         await asyncio.sleep(0.5)  # the applicant waits alone for a moment (recorded too)
         await official.join(offer_to(manager, window.id, "official"))
-        await eventually(lambda: receiving(applicant, "official", 2)
-                         and receiving(official, "applicant", 1), timeout=20)
+        await eventually(
+            lambda: receiving(applicant, "official", 2) and receiving(official, "applicant", 1), timeout=20
+        )
         assert window.state == "connected"
         for peer in (applicant, official):
             for track in peer.received.values():
                 assert track.out_of_order == 0, track
-            assert len(peer.track("applicant" if peer is official else "official",
-                                  "video").tags) == 1
+            assert len(peer.track("applicant" if peer is official else "official", "video").tags) == 1
 
         # the official pushes a summary; the applicant confirms exactly that summary
         await official.send({"type": "summary", "text": "公积金提取：材料齐全，同意受理"})
         ack = await eventually(lambda: [m for m in official.messages if m.get("type") == "ack"])
-        summary = await eventually(lambda: [m for m in applicant.messages
-                                            if m.get("type") == "summary"])
+        summary = await eventually(lambda: [m for m in applicant.messages if m.get("type") == "summary"])
         assert summary[0]["from"] == "official" and summary[0]["id"] == ack[0]["id"]
         await applicant.send({"type": "confirm", "summary_id": summary[0]["id"]})
         await eventually(lambda: [m for m in official.messages if m.get("type") == "confirm"])
         # a document-camera image, in two parts, is surfaced to the service
         encoded = base64.b64encode(JPEG).decode()
         for part, chunk in enumerate((encoded[:600], encoded[600:])):
-            await applicant.send({"type": "snapshot", "id": "doc-1", "part": part, "parts": 2,
-                                  "content_type": "image/jpeg", "data": chunk})
+            await applicant.send(
+                {
+                    "type": "snapshot",
+                    "id": "doc-1",
+                    "part": part,
+                    "parts": 2,
+                    "content_type": "image/jpeg",
+                    "data": chunk,
+                }
+            )
         snapshot = await eventually(lambda: log.of(hooks.DocumentSnapshot, window.id))
         assert snapshot[0].snapshot.data == JPEG and snapshot[0].seat == "applicant"
         assert snapshot[0].snapshot.sha256 == hashlib.sha256(JPEG).hexdigest()
-        await eventually(lambda: [m for m in applicant.messages
-                                  if m.get("type") == "snapshot_received"])
+        await eventually(lambda: [m for m in applicant.messages if m.get("type") == "snapshot_received"])
         assert [e.kind for e in log.of(hooks.WindowMessage, window.id)] == ["summary", "confirm"]
 
-        stats = await eventually(lambda: [e for e in log.of(hooks.MediaStats, window.id)
-                                          if e.frame_rate > 5 and e.delivered_frame_rate])
+        stats = await eventually(
+            lambda: [
+                e for e in log.of(hooks.MediaStats, window.id) if e.frame_rate > 5 and e.delivered_frame_rate
+            ]
+        )
         assert stats[0].bitrate_kbps > 10 and 0 <= stats[0].packet_loss <= 1
         await asyncio.sleep(1.0)
     recording = await manager.close(window.id, "completed")
@@ -105,13 +113,13 @@ async def test_three_parties_each_receive_the_other_two(
         for seat, peer in zip(window.seats, peers, strict=True):
             for other in window.seats:
                 if other != seat:
-                    await eventually(lambda p=peer, o=other: receiving(p, o, tags[o]),
-                                     timeout=20)
+                    await eventually(lambda p=peer, o=other: receiving(p, o, tags[o]), timeout=20)
         assert window.connected_seats == ["applicant", "official", "interpreter"]
         assert log.kinds(window.id).count("PartyJoined") == 3
         for seat, peer in zip(window.seats, peers, strict=True):
-            assert {f"{o}-{k}" for o in window.seats if o != seat for k in ("audio", "video")} \
-                == set(peer.received)
+            assert {f"{o}-{k}" for o in window.seats if o != seat for k in ("audio", "video")} == set(
+                peer.received
+            )
     recording = await manager.close(window.id)
     assert recording is not None
     with av.open(str(recording.path)) as container:
@@ -123,9 +131,11 @@ async def test_a_dropped_party_rejoins_within_the_grace_period(
 ) -> None:
     manager, log = media
     window = manager.open(window_id="w-rejoin")
-    async with parties(TestPeer(tag=1, width=160, height=120),
-                       TestPeer(tag=2, width=160, height=120),
-                       TestPeer(tag=3, width=160, height=120)) as (applicant, official, again):
+    async with parties(
+        TestPeer(tag=1, width=160, height=120),
+        TestPeer(tag=2, width=160, height=120),
+        TestPeer(tag=3, width=160, height=120),
+    ) as (applicant, official, again):
         await applicant.join(offer_to(manager, window.id, "applicant"))
         await official.join(offer_to(manager, window.id, "official"))
         await eventually(lambda: receiving(official, "applicant", 1, frames=5))
@@ -147,9 +157,11 @@ async def test_a_new_offer_replaces_a_connected_party(
 ) -> None:
     manager, log = media
     window = manager.open(window_id="w-replace")
-    async with parties(TestPeer(tag=1, width=160, height=120),
-                       TestPeer(tag=2, width=160, height=120),
-                       TestPeer(tag=4, width=160, height=120)) as (applicant, official, reload):
+    async with parties(
+        TestPeer(tag=1, width=160, height=120),
+        TestPeer(tag=2, width=160, height=120),
+        TestPeer(tag=4, width=160, height=120),
+    ) as (applicant, official, reload):
         await applicant.join(offer_to(manager, window.id, "applicant"))
         await official.join(offer_to(manager, window.id, "official"))
         await reload.join(offer_to(manager, window.id, "applicant"))  # a reloaded kiosk page
@@ -164,8 +176,10 @@ async def test_grace_expiry_closes_the_window_with_a_reason(
 ) -> None:
     manager, log = media
     window = manager.open(window_id="w-grace")
-    async with parties(TestPeer(width=160, height=120),
-                       TestPeer(width=160, height=120)) as (applicant, official):
+    async with parties(TestPeer(width=160, height=120), TestPeer(width=160, height=120)) as (
+        applicant,
+        official,
+    ):
         await applicant.join(offer_to(manager, window.id, "applicant"))
         await official.join(offer_to(manager, window.id, "official"))
         await eventually(lambda: window.state == "connected")
@@ -184,12 +198,19 @@ async def test_grace_expiry_closes_the_window_with_a_reason(
 async def test_a_party_that_stops_sending_media_has_left(tmp_path: object) -> None:
     use_loopback_ice()
     log = EventLog()
-    manager = WindowMedia(tmp_path / "recordings",  # type: ignore[operator]
-                          on_event=log, media_timeout_s=1.5, stats_interval_s=0, record=False)
+    manager = WindowMedia(
+        tmp_path / "recordings",  # type: ignore[operator]
+        on_event=log,
+        media_timeout_s=1.5,
+        stats_interval_s=0,
+        record=False,
+    )
     window = manager.open()
     try:
-        async with parties(TestPeer(width=160, height=120),
-                           TestPeer(width=160, height=120)) as (applicant, official):
+        async with parties(TestPeer(width=160, height=120), TestPeer(width=160, height=120)) as (
+            applicant,
+            official,
+        ):
             await applicant.join(offer_to(manager, window.id, "applicant"))
             await official.join(offer_to(manager, window.id, "official"))
             await eventually(lambda: window.state == "connected")
@@ -226,8 +247,9 @@ async def test_refused_offers_leave_the_window_intact(
         good = str(captured.value.args[0])
     spoiled = {
         **OFFERS,
-        "no ice password": "\r\n".join(line for line in good.split("\r\n")
-                                       if not line.startswith("a=ice-pwd")),
+        "no ice password": "\r\n".join(
+            line for line in good.split("\r\n") if not line.startswith("a=ice-pwd")
+        ),
         "h264 only": good.replace("VP8/90000", "H264/90000"),
     }
     for name, sdp in spoiled.items():
@@ -238,8 +260,10 @@ async def test_refused_offers_leave_the_window_intact(
     with pytest.raises(UnknownSeat):
         await manager.offer(window.id, "clerk", good)
     assert log.kinds(window.id) == []
-    async with parties(TestPeer(tag=1, width=160, height=120),
-                       TestPeer(tag=2, width=160, height=120)) as (applicant, official):
+    async with parties(TestPeer(tag=1, width=160, height=120), TestPeer(tag=2, width=160, height=120)) as (
+        applicant,
+        official,
+    ):
         await applicant.join(offer_to(manager, window.id, "applicant"))
         await official.join(offer_to(manager, window.id, "official"))
         await eventually(lambda: receiving(applicant, "official", 2, frames=5))
@@ -253,13 +277,13 @@ async def test_shutdown_closes_every_peer_connection(tmp_path: object) -> None:
         for index, peer in enumerate(peers):
             window = windows[index // 2]
             await peer.join(offer_to(manager, window.id, window.seats[index % 2]))
-        await eventually(lambda: all(p.frames("video") and min(p.frames("video")) >= 3
-                                     for p in peers))
+        await eventually(lambda: all(p.frames("video") and min(p.frames("video")) >= 3 for p in peers))
         connections = [p.pc for w in windows for p in w.parties.values()]
         assert all(pc is not None for pc in connections)
         await manager.shutdown()
         assert all(pc is not None and pc.connectionState == "closed" for pc in connections)
         assert not manager.windows
         assert all(w.close_reason == "shutdown" and w.recording for w in windows)
-        await eventually(lambda: all(p.pc is not None and p.pc.connectionState == "closed"
-                                     for p in peers), timeout=10)
+        await eventually(
+            lambda: all(p.pc is not None and p.pc.connectionState == "closed" for p in peers), timeout=10
+        )

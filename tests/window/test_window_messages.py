@@ -28,20 +28,22 @@ def test_an_official_summary_is_relayed_and_the_applicant_confirms_it_by_id() ->
     assert outcome.relay is not None and outcome.reply is not None
     assert outcome.relay["from"] == "official" and outcome.relay["sent_at"] == 5.0
     assert outcome.reply == {"type": "ack", "of": "summary", "id": outcome.relay["id"]}
-    assert reason(send(talk, "applicant", {"type": "confirm", "summary_id": "old"})) \
-        == "stale_summary"
-    assert reason(send(talk, "official", {"type": "confirm", "summary_id": talk.summary_id})) \
-        == "not_allowed"
-    confirmed = talk.receive("applicant", json.dumps({"type": "confirm",
-                                                      "summary_id": talk.summary_id}), 6.0)
+    assert reason(send(talk, "applicant", {"type": "confirm", "summary_id": "old"})) == "stale_summary"
+    assert reason(send(talk, "official", {"type": "confirm", "summary_id": talk.summary_id})) == "not_allowed"
+    confirmed = talk.receive("applicant", json.dumps({"type": "confirm", "summary_id": talk.summary_id}), 6.0)
     assert confirmed.kind == "confirm" and confirmed.relay is not None and talk.confirmed
     # a newer summary needs its own confirmation; the applicant may question it
     send(talk, "second_official", {"type": "summary", "text": "补充说明"})
     assert not talk.confirmed
-    assert reason(send(talk, "applicant", {"type": "confirm", "summary_id": talk.summary_id,
-                                           "confirmed": "yes"})) == "bad_confirmed"
-    questioned = talk.receive("applicant", json.dumps({
-        "type": "confirm", "summary_id": talk.summary_id, "confirmed": False}), 7.0)
+    assert (
+        reason(
+            send(talk, "applicant", {"type": "confirm", "summary_id": talk.summary_id, "confirmed": "yes"})
+        )
+        == "bad_confirmed"
+    )
+    questioned = talk.receive(
+        "applicant", json.dumps({"type": "confirm", "summary_id": talk.summary_id, "confirmed": False}), 7.0
+    )
     assert questioned.relay is not None and questioned.relay["confirmed"] is False
     assert not talk.confirmed
 
@@ -66,15 +68,25 @@ def test_document_camera_images_arrive_whole_or_in_parts() -> None:
     assert reason(send(talk, "clerk", {"type": "snapshot", "data": "***"})) == "bad_base64"
     encoded = base64.b64encode(PNG).decode()
     parts = [encoded[:100], encoded[100:200], encoded[200:]]
-    outcomes = [send(talk, "clerk", {"type": "snapshot", "id": "p1", "part": i, "parts": 3,
-                                     "data": parts[i]}) for i in (2, 0, 1)]
+    outcomes = [
+        send(talk, "clerk", {"type": "snapshot", "id": "p1", "part": i, "parts": 3, "data": parts[i]})
+        for i in (2, 0, 1)
+    ]
     done = outcomes[-1]
     assert getattr(done, "snapshot").data == PNG  # noqa: B009
     assert getattr(done, "reply")["type"] == "snapshot_received"  # noqa: B009
     # an image never finished is dropped after a while
-    send(talk, "clerk", {"type": "snapshot", "id": "p2", "part": 0, "parts": 2,
-                         "data": parts[0]}, now=0.0)
-    late = send(talk, "clerk", {"type": "snapshot", "id": "p2", "part": 1, "parts": 2,
-                                "data": base64.b64encode(b"\x00" * 10).decode()},
-                now=SNAPSHOT_TTL_S + 1)
+    send(talk, "clerk", {"type": "snapshot", "id": "p2", "part": 0, "parts": 2, "data": parts[0]}, now=0.0)
+    late = send(
+        talk,
+        "clerk",
+        {
+            "type": "snapshot",
+            "id": "p2",
+            "part": 1,
+            "parts": 2,
+            "data": base64.b64encode(b"\x00" * 10).decode(),
+        },
+        now=SNAPSHOT_TTL_S + 1,
+    )
     assert getattr(late, "snapshot") is None  # noqa: B009

@@ -42,8 +42,7 @@ def test_vp8_keyframes_and_their_size_are_read_from_the_bitstream() -> None:
 
 def test_tap_takes_frames_before_the_decoder_and_refuses_a_started_receiver() -> None:
     got: list[Any] = []
-    receiver = SimpleNamespace(_RTCRtpReceiver__decoder_queue=queue.Queue(),
-                               _RTCRtpReceiver__started=False)
+    receiver = SimpleNamespace(_RTCRtpReceiver__decoder_queue=queue.Queue(), _RTCRtpReceiver__started=False)
     tap_receiver(receiver, lambda codec, f: got.append(f))
     tapped = receiver._RTCRtpReceiver__decoder_queue
     tapped.put(("vp8", frame(KEY, 0)))
@@ -56,8 +55,7 @@ def test_tap_takes_frames_before_the_decoder_and_refuses_a_started_receiver() ->
         tap_receiver(SimpleNamespace(), lambda codec, f: None)
 
 
-async def test_a_forward_track_starts_at_a_keyframe_and_keeps_one_timeline_across_rejoins(
-) -> None:
+async def test_a_forward_track_starts_at_a_keyframe_and_keeps_one_timeline_across_rejoins() -> None:
     feed = Feed("applicant", "video")
     track = ForwardTrack(feed, "applicant-video")
     feed._deliver(frame(KEY, 0), source=1)  # before its sender asks: not queued
@@ -87,21 +85,24 @@ async def test_the_service_forwards_and_records_without_decoding(
 ) -> None:
     manager, _ = media
     window = manager.open(window_id="w-no-decode")
-    async with parties(TestPeer(tag=1, width=160, height=120),
-                       TestPeer(tag=2, width=160, height=120)) as (applicant, official):
+    async with parties(TestPeer(tag=1, width=160, height=120), TestPeer(tag=2, width=160, height=120)) as (
+        applicant,
+        official,
+    ):
         await applicant.join(offer_to(manager, window.id, "applicant"))
         await official.join(offer_to(manager, window.id, "official"))
-        await eventually(lambda: min(applicant.frames("video") or [0]) >= 10
-                         and min(official.frames("video") or [0]) >= 10)
+        await eventually(
+            lambda: min(applicant.frames("video") or [0]) >= 10 and min(official.frames("video") or [0]) >= 10
+        )
         for party in window.parties.values():
             assert party.pc is not None
-            receivers = [t.receiver for t in party.pc.getTransceivers()
-                         if t.receiver.track is not None]
+            receivers = [t.receiver for t in party.pc.getTransceivers() if t.receiver.track is not None]
             assert len(receivers) == 2
             for receiver in receivers:
                 assert type(receiver._RTCRtpReceiver__decoder_queue).__name__ == "_Tap"
                 assert receiver.track._queue.qsize() == 0  # no decoded frame ever made
             assert {f.id for f in party.forwards} == {
-                f"{s}-{k}" for s in window.seats if s != party.seat for k in ("audio", "video")}
+                f"{s}-{k}" for s in window.seats if s != party.seat for k in ("audio", "video")
+            }
             assert all(f.frames > 0 for f in party.forwards)
         assert window.feeds[("applicant", "video")].dimensions == (160, 120)

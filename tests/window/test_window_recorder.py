@@ -17,8 +17,9 @@ def video(loop: MediaLoop, index: int, arrival: float, source: int) -> EncodedFr
 
 
 def audio(loop: MediaLoop, index: int, arrival: float, source: int) -> EncodedFrame:
-    return EncodedFrame("audio", loop.audio[index % len(loop.audio)], index * 960, 48_000,
-                        arrival, True, source)
+    return EncodedFrame(
+        "audio", loop.audio[index % len(loop.audio)], index * 960, 48_000, arrival, True, source
+    )
 
 
 def test_a_recording_keeps_seats_in_step_and_shows_a_rejoin_as_a_gap(tmp_path: Path) -> None:
@@ -44,8 +45,14 @@ def test_a_recording_keeps_seats_in_step_and_shows_a_rejoin_as_a_gap(tmp_path: P
     assert 5.8 < recording.duration_s < 6.3
     with av.open(str(path)) as container:
         titles = [s.metadata["title"] for s in container.streams]
-        assert titles == ["applicant video", "applicant audio", "official video",
-                          "official audio", "clerk video", "clerk audio"]
+        assert titles == [
+            "applicant video",
+            "applicant audio",
+            "official video",
+            "official audio",
+            "clerk video",
+            "clerk audio",
+        ]
         sizes = [(s.codec_context.width, s.codec_context.height) for s in container.streams.video]
         assert sizes == [(160, 120), (160, 120), (640, 480)]  # the absent clerk: nominal
         times = [float(f.time) for f in container.decode(video=0)]

@@ -26,8 +26,9 @@ from tools.engines import free_port
 
 
 @pytest.fixture
-async def window_stub(kafka_bootstrap: str, tmp_path: Path
-                      ) -> AsyncIterator[window_pb2_grpc.WindowServiceStub]:
+async def window_stub(
+    kafka_bootstrap: str, tmp_path: Path
+) -> AsyncIterator[window_pb2_grpc.WindowServiceStub]:
     use_loopback_ice()
     catalog = topics.load()
     topics.ensure_topics(kafka_bootstrap, catalog)
@@ -36,8 +37,10 @@ async def window_stub(kafka_bootstrap: str, tmp_path: Path
     api = WindowService(media, publisher, os.urandom(32), 60, "127.0.0.1:1")
     port = free_port()
     service = Service("window", f"127.0.0.1:{port}")
-    service.add(lambda s: window_pb2_grpc.add_WindowServiceServicer_to_server(api, s),
-                "tongban.window.v1.WindowService")
+    service.add(
+        lambda s: window_pb2_grpc.add_WindowServiceServicer_to_server(api, s),
+        "tongban.window.v1.WindowService",
+    )
     await service.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
@@ -54,44 +57,56 @@ def token_of(window: window_pb2.Window, role: int) -> str:
 
 
 async def test_join_by_token_and_the_events_of_a_window(
-    window_stub: window_pb2_grpc.WindowServiceStub, kafka_bootstrap: str,
+    window_stub: window_pb2_grpc.WindowServiceStub,
+    kafka_bootstrap: str,
 ) -> None:
     case_id = str(uuid.uuid4())
-    opened = (await window_stub.OpenWindow(window_pb2.OpenWindowRequest(
-        case_id=case_id, official_id="sh-official-1"))).window
-    again = (await window_stub.OpenWindow(window_pb2.OpenWindowRequest(
-        case_id=case_id, official_id="sh-official-1"))).window
+    opened = (
+        await window_stub.OpenWindow(
+            window_pb2.OpenWindowRequest(case_id=case_id, official_id="sh-official-1")
+        )
+    ).window
+    again = (
+        await window_stub.OpenWindow(
+            window_pb2.OpenWindowRequest(case_id=case_id, official_id="sh-official-1")
+        )
+    ).window
     assert again.id == opened.id  # one window per case
     peers = {}
     for role in (types_pb2.SEAT_ROLE_APPLICANT, types_pb2.SEAT_ROLE_OFFICIAL):
         peer = TestPeer(width=160, height=120)
 
         async def signal(sdp: str, role: int = role) -> str:
-            reply = await window_stub.Join(window_pb2.JoinRequest(
-                window_id=opened.id, join_token=token_of(opened, role), sdp=sdp))
+            reply = await window_stub.Join(
+                window_pb2.JoinRequest(window_id=opened.id, join_token=token_of(opened, role), sdp=sdp)
+            )
             return str(reply.sdp)
 
         await peer.join(signal)
         peers[role] = peer
-    await eventually(lambda: all(min(p.frames("video") or [0]) >= 5 for p in peers.values()),
-                     timeout=30)
+    await eventually(lambda: all(min(p.frames("video") or [0]) >= 5 for p in peers.values()), timeout=30)
     await asyncio.sleep(1.5)
-    closed = (await window_stub.CloseWindow(window_pb2.CloseWindowRequest(
-        window_id=opened.id, reason="completed"))).window
+    closed = (
+        await window_stub.CloseWindow(window_pb2.CloseWindowRequest(window_id=opened.id, reason="completed"))
+    ).window
     assert closed.state == "closed"
     for peer in peers.values():
         await peer.close()
 
     def kinds() -> list[str]:
-        consumer = KafkaConsumer("tongban.window", bootstrap_servers=kafka_bootstrap,
-                                 auto_offset_reset="earliest", consumer_timeout_ms=2000)
-        found = [cloudevents.decode(r.key, r.value, r.headers) for r in consumer
-                 if r.key == case_id.encode()]
+        consumer = KafkaConsumer(
+            "tongban.window",
+            bootstrap_servers=kafka_bootstrap,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=2000,
+        )
+        found = [cloudevents.decode(r.key, r.value, r.headers) for r in consumer if r.key == case_id.encode()]
         consumer.close()
         return [e.short_type for e in found]
 
-    seen = await eventually(lambda: asyncio.to_thread(
-        lambda: (k := kinds()) and "WindowRecordingStored" in k and k), timeout=30)
+    seen = await eventually(
+        lambda: asyncio.to_thread(lambda: (k := kinds()) and "WindowRecordingStored" in k and k), timeout=30
+    )
     assert seen[0] == "WindowOpened"
     assert {"WindowPartyJoined", "WindowConnected", "WindowClosed"} <= set(seen)
 
@@ -99,19 +114,24 @@ async def test_join_by_token_and_the_events_of_a_window(
 async def test_wrong_reused_elsewhere_and_expired_tokens_are_refused(
     window_stub: window_pb2_grpc.WindowServiceStub,
 ) -> None:
-    first = (await window_stub.OpenWindow(window_pb2.OpenWindowRequest(
-        case_id=str(uuid.uuid4()), official_id="o"))).window
-    second = (await window_stub.OpenWindow(window_pb2.OpenWindowRequest(
-        case_id=str(uuid.uuid4()), official_id="o"))).window
+    first = (
+        await window_stub.OpenWindow(window_pb2.OpenWindowRequest(case_id=str(uuid.uuid4()), official_id="o"))
+    ).window
+    second = (
+        await window_stub.OpenWindow(window_pb2.OpenWindowRequest(case_id=str(uuid.uuid4()), official_id="o"))
+    ).window
     for token in ("garbage", token_of(second, types_pb2.SEAT_ROLE_APPLICANT)):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await window_stub.Join(window_pb2.JoinRequest(window_id=first.id, join_token=token,
-                                                          sdp="v=0"))
+            await window_stub.Join(window_pb2.JoinRequest(window_id=first.id, join_token=token, sdp="v=0"))
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await window_stub.Join(window_pb2.JoinRequest(
-            window_id=first.id, join_token=token_of(first, types_pb2.SEAT_ROLE_APPLICANT),
-            sdp="v=0\r\nnot an offer\r\n"))
+        await window_stub.Join(
+            window_pb2.JoinRequest(
+                window_id=first.id,
+                join_token=token_of(first, types_pb2.SEAT_ROLE_APPLICANT),
+                sdp="v=0\r\nnot an offer\r\n",
+            )
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     state = (await window_stub.GetWindow(window_pb2.GetWindowRequest(window_id=first.id))).window
     assert state.state == "open"  # the malformed offer left the window intact
@@ -122,8 +142,9 @@ async def test_wrong_reused_elsewhere_and_expired_tokens_are_refused(
     try:
         await peer.join(lambda sdp: join_sdp(window_stub, first.id, token, sdp))
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await window_stub.Join(window_pb2.JoinRequest(window_id=first.id, join_token=token,
-                                                          sdp=peer.pc.localDescription.sdp))
+            await window_stub.Join(
+                window_pb2.JoinRequest(window_id=first.id, join_token=token, sdp=peer.pc.localDescription.sdp)
+            )
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert "already used" in (caught.value.details() or "")
     finally:
@@ -131,8 +152,7 @@ async def test_wrong_reused_elsewhere_and_expired_tokens_are_refused(
         await window_stub.CloseWindow(window_pb2.CloseWindowRequest(window_id=first.id))
 
 
-async def join_sdp(stub: window_pb2_grpc.WindowServiceStub, window_id: str, token: str,
-                   sdp: str) -> str:
+async def join_sdp(stub: window_pb2_grpc.WindowServiceStub, window_id: str, token: str, sdp: str) -> str:
     reply = await stub.Join(window_pb2.JoinRequest(window_id=window_id, join_token=token, sdp=sdp))
     return str(reply.sdp)
 

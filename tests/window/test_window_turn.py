@@ -34,17 +34,34 @@ def turnserver(folder: Path) -> Iterator[str]:
     port = free_port()
     low = random.randrange(40_000, 60_000, 50)
     process = subprocess.Popen(
-        [binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-         f"--listening-port={port}", f"--min-port={low}", f"--max-port={low + 49}",
-         "--use-auth-secret", f"--static-auth-secret={SECRET}", "--realm=tongban",
-         "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint",
-         f"--pidfile={folder / 'turn.pid'}", f"--log-file={folder / 'turn.log'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        [
+            binary,
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            f"--listening-port={port}",
+            f"--min-port={low}",
+            f"--max-port={low + 49}",
+            "--use-auth-secret",
+            f"--static-auth-secret={SECRET}",
+            "--realm=tongban",
+            "--allow-loopback-peers",
+            "--no-cli",
+            "--no-tls",
+            "--no-dtls",
+            "--fingerprint",
+            f"--pidfile={folder / 'turn.pid'}",
+            f"--log-file={folder / 'turn.log'}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 15
         while not port_open(port):  # it listens on TCP and UDP alike
-            assert process.poll() is None and time.monotonic() < deadline, \
-                (folder / "turn.log").read_text(errors="replace")[-2000:]
+            assert process.poll() is None and time.monotonic() < deadline, (folder / "turn.log").read_text(
+                errors="replace"
+            )[-2000:]
             time.sleep(0.1)
         yield f"turn:127.0.0.1:{port}?transport=udp"
     finally:
@@ -57,29 +74,39 @@ def relay_only(url: str, secret: str, who: str) -> RTCConfiguration:
     minted = turn.credential(secret, who, ttl_s=300)
     return RTCConfiguration(
         iceServers=[RTCIceServer(urls=url, username=minted.username, credential=minted.credential)],
-        iceTransportPolicy=RTCIceTransportPolicy.RELAY, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        iceTransportPolicy=RTCIceTransportPolicy.RELAY,
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+    )
 
 
 async def test_relay_only_parties_meet_in_the_window_through_turn(tmp_path: Path) -> None:
     use_loopback_ice()
     with turnserver(tmp_path) as url:
         log = EventLog()
-        media = WindowMedia(tmp_path / "recordings", ice_configuration([url], turn_secret=SECRET),
-                            on_event=log, stats_interval_s=0)
+        media = WindowMedia(
+            tmp_path / "recordings",
+            ice_configuration([url], turn_secret=SECRET),
+            on_event=log,
+            stats_interval_s=0,
+        )
         # the window's own connections carry a fresh credential for the same TURN
         own = media.connection_config().iceServers[0]
         assert own.username.endswith(":window") and own.credential
         window = media.open(window_id="w-turn")
         try:
-            async with parties(TestPeer(tag=1, width=160, height=120,
-                                        config=relay_only(url, SECRET, "kiosk")),
-                               TestPeer(tag=2, width=160, height=120,
-                                        config=relay_only(url, SECRET, "sh-official-1"))
-                               ) as (applicant, official):
+            async with parties(
+                TestPeer(tag=1, width=160, height=120, config=relay_only(url, SECRET, "kiosk")),
+                TestPeer(tag=2, width=160, height=120, config=relay_only(url, SECRET, "sh-official-1")),
+            ) as (applicant, official):
                 await applicant.join(offer_to(media, window.id, "applicant"), timeout=30)
                 await official.join(offer_to(media, window.id, "official"), timeout=30)
-                await eventually(lambda: 2 in applicant.track("official", "video").tags
-                                 and 1 in official.track("applicant", "video").tags, timeout=30)
+                await eventually(
+                    lambda: (
+                        2 in applicant.track("official", "video").tags
+                        and 1 in official.track("applicant", "video").tags
+                    ),
+                    timeout=30,
+                )
                 for peer in (applicant, official):
                     assert peer.pc is not None
                     offer = peer.pc.localDescription.sdp

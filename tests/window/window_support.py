@@ -21,17 +21,18 @@ class EventLog:
         self.events.append(event)
 
     def kinds(self, window_id: str | None = None) -> list[str]:
-        return [type(e).__name__ for e in self.events
-                if window_id is None or e.window.id == window_id]
+        return [type(e).__name__ for e in self.events if window_id is None or e.window.id == window_id]
 
     def of(self, kind: type[Any], window_id: str | None = None) -> list[Any]:
-        return [e for e in self.events
-                if isinstance(e, kind) and (window_id is None or e.window.id == window_id)]
+        return [
+            e for e in self.events if isinstance(e, kind) and (window_id is None or e.window.id == window_id)
+        ]
 
 
 def offer_to(media: WindowMedia, window_id: str, seat: str) -> Callable[[str], Awaitable[str]]:
     async def offer(sdp: str) -> str:
         return await media.offer(window_id, seat, sdp)
+
     return offer
 
 
