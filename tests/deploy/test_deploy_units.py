@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from deploycheck import deploy_secrets, deploy_settings, stack
 from deploycheck import schemas as deploy_schemas
+from deploycheck import secrets as deploy_secrets
+from deploycheck import settings as deploy_settings
 from services.shared import pii
 from services.shared.settings import describe, setting
+from tools import stack
 
 
 def test_crd_schemas_become_strict_except_where_fields_are_free() -> None:
