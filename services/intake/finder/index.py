@@ -37,6 +37,7 @@ UNMATCHED_WEIGHT = 0.5  # a unit no matter knows (a typo beyond repair, filler w
 COVERAGE_BONUS = 0.15  # for covering one of the matter's names
 FREQUENCY_BONUS = 0.06  # for the hall's most frequent matter; less for the others
 MIN_SCORE = 0.3  # below this a matter is not shown
+RELATIVE_CUTOFF = 0.5  # nor below half the best one's score: a long tail only distracts
 MEMO_WORDS = 20_000  # Chinese words whose strengths are kept (a few MB at most)
 
 
@@ -277,6 +278,7 @@ class MatterIndex:
             ((scores[c] + bonus.get(c, 0.0), c) for c in codes if scores.get(c, 0.0) >= MIN_SCORE),
             key=lambda pair: (-pair[0], pair[1]),
         )
+        ranked = [(score, c) for score, c in ranked if score >= RELATIVE_CUTOFF * ranked[0][0]]
         return [Hit(self.entries[c].matter, round(s, 4)) for s, c in ranked[:limit]]
 
     def quick_picks(
