@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help install proto dev down status test test-fast lint bench-kafka bench-intake \
-        bench-routing bench-window bench-results bench-e2e deploy-check clean
+        bench-routing bench-window bench-results bench-e2e bench-finder deploy-check clean
 
 help:
 	@echo "make dev        start Kafka, PostgreSQL, every service and the gateway (127.0.0.1)"
@@ -13,7 +13,7 @@ help:
 	@echo "make lint       ruff and mypy"
 	@echo "make proto      regenerate gen/ from protos/"
 	@echo "make deploy-check  compose, Dockerfiles and k8s overlays validated offline"
-	@echo "make bench-kafka | bench-intake | bench-routing | bench-window | bench-results | bench-e2e"
+	@echo "make bench-kafka | bench-intake | bench-routing | bench-window | bench-results | bench-e2e | bench-finder"
 
 install:
 	@bash tools/bootstrap.sh
@@ -58,6 +58,9 @@ bench-results: install
 
 bench-e2e: install
 	$(PY) -m bench.e2e
+
+bench-finder: install
+	$(PY) -m bench.finder
 
 clean: down
 	rm -rf .stack

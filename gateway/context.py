@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from gateway.accounts import Store
 from gateway.config import GatewaySettings
 from gateway.errors import ApiError
+from gateway.frequencies import MatterFrequencies
 from gateway.grpc_clients import Services
 from gateway.live import LiveConsumer, LiveHub
 from gateway.ratelimit import SlidingWindow
@@ -41,6 +42,7 @@ class Gateway:
     limiter: SlidingWindow = field(default_factory=lambda: SlidingWindow(5))
     store_or_none: Store | None = None
     consumer: LiveConsumer | None = None
+    frequencies: MatterFrequencies = field(default_factory=MatterFrequencies)
 
     @property
     def store(self) -> Store:

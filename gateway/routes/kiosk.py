@@ -21,6 +21,7 @@ from gateway.schemas import (
     EvaluationRequest,
     JoinRequest,
 )
+from services.shared.catalog import load_catalog
 from tongban.intake.v1 import intake_pb2
 from tongban.results.v1 import results_pb2
 from tongban.routing.v1 import routing_pb2
@@ -38,6 +39,31 @@ async def device(request: Request, device: KioskDevice) -> dict[str, Any]:
     reply = await gateway_of(request).services.call("intake", "ListHalls", intake_pb2.ListHallsRequest())
     hall = next((to_json(h) for h in reply.halls if h.id == device.hall_id), {"id": device.hall_id})
     return {"hall": hall, "label": device.label}
+
+
+@router.get("/matters")
+async def find_matters(
+    request: Request,
+    device: KioskDevice,
+    q: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=50)] = 8,
+) -> dict[str, Any]:
+    """The matter finder for this kiosk's hall: words, common names, pinyin and initials,
+    English, typos; the province's frequent matters first. An empty `q` gives the quick
+    picks (`outcome` "quick_picks"), as does a query that finds nothing ("no_match")."""
+    gateway = gateway_of(request)
+    hall = load_catalog().hall(device.hall_id)
+    counts = await gateway.frequencies.counts(gateway.services, hall.province) if hall else {}
+    reply = await gateway.services.call(
+        "intake",
+        "SearchMatters",
+        intake_pb2.SearchMattersRequest(hall_id=device.hall_id, query=q, matter_counts=counts, limit=limit),
+    )
+    answer = to_json(reply)
+    return {
+        "outcome": answer["outcome"],
+        "matters": [{**hit["matter"], "score": hit["score"]} for hit in answer["hits"]],
+    }
 
 
 @router.post("/applications", status_code=201)

@@ -13,6 +13,7 @@ import grpc
 
 from services.intake import domain
 from services.intake.blobs import BlobStore, BlobStoreError, sha256_hex
+from services.intake.finder import serve as finder
 from services.intake.store import ApplicationRow, IntakeStore, MaterialRow, NewApplication
 from services.shared import cloudevents, errors, pii
 from services.shared.catalog import Catalog, Matter
@@ -87,6 +88,19 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         if request.province:
             matters = [m for m in matters if self.catalog.handles(m.code, request.province)]
         return intake_pb2.ListMattersResponse(matters=[self._matter_pb(m) for m in matters])
+
+    @grpc_errors
+    async def SearchMatters(
+        self, request: intake_pb2.SearchMattersRequest, context: Any
+    ) -> intake_pb2.SearchMattersResponse:
+        """The kiosk's matter finder; its rules are in finder/."""
+        found = finder.search(
+            self.catalog, request.hall_id, request.query, dict(request.matter_counts), request.limit
+        )
+        return intake_pb2.SearchMattersResponse(
+            hits=[intake_pb2.MatterHit(matter=self._matter_pb(h.matter), score=h.score) for h in found.hits],
+            outcome=found.outcome,
+        )
 
     @grpc_errors
     async def GetMatter(

@@ -8,7 +8,7 @@ useDictionary({
   zh: {
     title: "跨省通办 · 远程虚拟窗口", otherLang: "English", contrast: "高对比度",
     setupTitle: "终端设置", deviceKey: "设备密钥", save: "保存",
-    findMatter: "查找要办理的事项", searchHint: "输入事项名称，如：公积金", chooseProvince: "由哪个省份办理？",
+    findMatter: "查找要办理的事项", searchHint: "输入事项名称、简称或拼音，如：公积金、社保卡、gjj", chooseProvince: "由哪个省份办理？",
     identity: "身份信息", identityHint: "请放置身份证，或在下方输入", name: "姓名", idNumber: "身份证号码",
     phone: "手机号码", delivery: "结果领取方式", disability: "我需要无障碍帮助",
     interpreter: "我需要翻译或手语", back: "返回", next: "下一步",
@@ -29,11 +29,13 @@ useDictionary({
     deliver_hall_print: "结果将在本大厅打印领取", delivered: "已送达：{ref}", supplementUpload: "补充材料",
     method_mail: "邮寄", method_hall_print: "大厅打印", method_e_certificate: "电子证明",
     cancelled: "申请已取消", missingKey: "请先上传必须的材料",
+    found_matched: "为您找到以下事项", found_quick_picks: "本大厅常办事项",
+    found_no_match: "没有找到相符的事项，请换个说法，或从常办事项中选择：",
   },
   en: {
     title: "Cross-province service · Remote window", otherLang: "中文", contrast: "High contrast",
     setupTitle: "Kiosk set-up", deviceKey: "Device key", save: "Save",
-    findMatter: "Find your matter", searchHint: "Type a name, e.g. housing fund", chooseProvince: "Which province handles it?",
+    findMatter: "Find your matter", searchHint: "Type a name or a few words, e.g. housing fund, ID card", chooseProvince: "Which province handles it?",
     identity: "Your identity", identityHint: "Place your ID card, or type below", name: "Name", idNumber: "ID number",
     phone: "Mobile number", delivery: "How to receive the result", disability: "I need accessibility help",
     interpreter: "I need an interpreter or sign language", back: "Back", next: "Next",
@@ -54,6 +56,8 @@ useDictionary({
     deliver_hall_print: "The result will be printed at this hall", delivered: "Delivered: {ref}", supplementUpload: "Add materials",
     method_mail: "Mail", method_hall_print: "Print at this hall", method_e_certificate: "Electronic certificate",
     cancelled: "The application was cancelled", missingKey: "Please upload the required materials first",
+    found_matched: "Matters found for you", found_quick_picks: "Frequent matters at this hall",
+    found_no_match: "Nothing matched; try other words, or choose a frequent matter:",
   },
 });
 
@@ -131,6 +135,7 @@ $("toggle-lang").addEventListener("click", () => {
   setLang(currentLang() === "zh" ? "en" : "zh");
   if (state.hall) $("hall-name").textContent = nameOf(state.hall);
   if (state.matter) renderMaterials();
+  if (document.body.dataset.current === "matter") searchMatters();
 });
 $("toggle-contrast").addEventListener("click", () => {
   document.body.classList.toggle("contrast");
@@ -146,12 +151,18 @@ $("matter-search").addEventListener("input", () => {
   searchTimer = setTimeout(searchMatters, 250);
 });
 
+// The hall's finder (words, common names, pinyin, initials, English, typos); an empty box
+// shows the hall's frequent matters. Answers may arrive out of order: only the latest counts.
+let searchSeq = 0;
 async function searchMatters() {
+  const seq = ++searchSeq;
   const q = encodeURIComponent($("matter-search").value.trim());
-  const reply = await attempt(() => state.api.get(`/api/v1/matters?q=${q}`));
+  const reply = await attempt(() => state.api.get(`/api/v1/kiosk/matters?q=${q}&limit=12`));
+  if (seq !== searchSeq) return;
+  $("matter-outcome").textContent = reply ? t(`found_${reply.outcome}`) : "";
   const list = $("matter-list");
   list.replaceChildren();
-  (reply ? reply.matters : []).slice(0, 24).forEach((matter) => {
+  (reply ? reply.matters : []).forEach((matter) => {
     const button = document.createElement("button");
     button.dataset.testid = `matter-${matter.code}`;
     button.textContent = nameOf(matter);

@@ -18,11 +18,22 @@ class ApplicationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     APPLICATION_STATUS_SUBMITTED: _ClassVar[ApplicationStatus]
     APPLICATION_STATUS_CANCELLED: _ClassVar[ApplicationStatus]
     APPLICATION_STATUS_SUPPLEMENT_REQUESTED: _ClassVar[ApplicationStatus]
+
+class SearchOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEARCH_OUTCOME_UNSPECIFIED: _ClassVar[SearchOutcome]
+    SEARCH_OUTCOME_MATCHED: _ClassVar[SearchOutcome]
+    SEARCH_OUTCOME_QUICK_PICKS: _ClassVar[SearchOutcome]
+    SEARCH_OUTCOME_NO_MATCH: _ClassVar[SearchOutcome]
 APPLICATION_STATUS_UNSPECIFIED: ApplicationStatus
 APPLICATION_STATUS_DRAFT: ApplicationStatus
 APPLICATION_STATUS_SUBMITTED: ApplicationStatus
 APPLICATION_STATUS_CANCELLED: ApplicationStatus
 APPLICATION_STATUS_SUPPLEMENT_REQUESTED: ApplicationStatus
+SEARCH_OUTCOME_UNSPECIFIED: SearchOutcome
+SEARCH_OUTCOME_MATCHED: SearchOutcome
+SEARCH_OUTCOME_QUICK_PICKS: SearchOutcome
+SEARCH_OUTCOME_NO_MATCH: SearchOutcome
 
 class MaterialRequirement(_message.Message):
     __slots__ = ("code", "name_zh", "name_en", "key")
@@ -151,6 +162,41 @@ class ListMattersResponse(_message.Message):
     MATTERS_FIELD_NUMBER: _ClassVar[int]
     matters: _containers.RepeatedCompositeFieldContainer[Matter]
     def __init__(self, matters: _Optional[_Iterable[_Union[Matter, _Mapping]]] = ...) -> None: ...
+
+class SearchMattersRequest(_message.Message):
+    __slots__ = ("hall_id", "query", "matter_counts", "limit")
+    class MatterCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    HALL_ID_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    MATTER_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    hall_id: str
+    query: str
+    matter_counts: _containers.ScalarMap[str, int]
+    limit: int
+    def __init__(self, hall_id: _Optional[str] = ..., query: _Optional[str] = ..., matter_counts: _Optional[_Mapping[str, int]] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class MatterHit(_message.Message):
+    __slots__ = ("matter", "score")
+    MATTER_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    matter: Matter
+    score: float
+    def __init__(self, matter: _Optional[_Union[Matter, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class SearchMattersResponse(_message.Message):
+    __slots__ = ("hits", "outcome")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[MatterHit]
+    outcome: SearchOutcome
+    def __init__(self, hits: _Optional[_Iterable[_Union[MatterHit, _Mapping]]] = ..., outcome: _Optional[_Union[SearchOutcome, str]] = ...) -> None: ...
 
 class GetMatterRequest(_message.Message):
     __slots__ = ("code",)

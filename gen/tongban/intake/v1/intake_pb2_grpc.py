@@ -40,6 +40,11 @@ class IntakeServiceStub:
                 request_serializer=tongban_dot_intake_dot_v1_dot_intake__pb2.ListMattersRequest.SerializeToString,
                 response_deserializer=tongban_dot_intake_dot_v1_dot_intake__pb2.ListMattersResponse.FromString,
                 _registered_method=True)
+        self.SearchMatters = channel.unary_unary(
+                '/tongban.intake.v1.IntakeService/SearchMatters',
+                request_serializer=tongban_dot_intake_dot_v1_dot_intake__pb2.SearchMattersRequest.SerializeToString,
+                response_deserializer=tongban_dot_intake_dot_v1_dot_intake__pb2.SearchMattersResponse.FromString,
+                _registered_method=True)
         self.GetMatter = channel.unary_unary(
                 '/tongban.intake.v1.IntakeService/GetMatter',
                 request_serializer=tongban_dot_intake_dot_v1_dot_intake__pb2.GetMatterRequest.SerializeToString,
@@ -98,6 +103,15 @@ class IntakeServiceServicer:
 
     def ListMatters(self, request, context):
         """Lists matters, optionally filtered by a search text (zh or en) and a province.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchMatters(self, request, context):
+        """Finds matters the way applicants type and speak (words, common names, pinyin and its
+        initials, English, typos), the hall's frequent ones first; an empty query gives the
+        quick picks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -181,6 +195,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     request_deserializer=tongban_dot_intake_dot_v1_dot_intake__pb2.ListMattersRequest.FromString,
                     response_serializer=tongban_dot_intake_dot_v1_dot_intake__pb2.ListMattersResponse.SerializeToString,
             ),
+            'SearchMatters': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchMatters,
+                    request_deserializer=tongban_dot_intake_dot_v1_dot_intake__pb2.SearchMattersRequest.FromString,
+                    response_serializer=tongban_dot_intake_dot_v1_dot_intake__pb2.SearchMattersResponse.SerializeToString,
+            ),
             'GetMatter': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMatter,
                     request_deserializer=tongban_dot_intake_dot_v1_dot_intake__pb2.GetMatterRequest.FromString,
@@ -260,6 +279,33 @@ class IntakeService:
             '/tongban.intake.v1.IntakeService/ListMatters',
             tongban_dot_intake_dot_v1_dot_intake__pb2.ListMattersRequest.SerializeToString,
             tongban_dot_intake_dot_v1_dot_intake__pb2.ListMattersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchMatters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongban.intake.v1.IntakeService/SearchMatters',
+            tongban_dot_intake_dot_v1_dot_intake__pb2.SearchMattersRequest.SerializeToString,
+            tongban_dot_intake_dot_v1_dot_intake__pb2.SearchMattersResponse.FromString,
             options,
             channel_credentials,
             insecure,
