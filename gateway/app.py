@@ -130,7 +130,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC / "common"), name="static")
-    for console in ("kiosk", "official", "operator"):
+    for console in ("kiosk", "official", "operator", "admin"):
         app.mount(f"/{console}", StaticFiles(directory=STATIC / console, html=True), name=console)
     return app
 

@@ -26,6 +26,7 @@ from gateway.auth import (
     EnrolStep,
     PasswordStep,
     SecondFactorStep,
+    StaffSession,
 )
 from gateway.context import Gateway, client_of, gateway_of
 from gateway.errors import ApiError, bad_request, unauthenticated
@@ -298,7 +299,8 @@ async def logout(request: Request, session: AnySession, response: Response) -> d
 
 
 @router.get("/me")
-async def me(session: AnySession) -> dict[str, Any]:
-    """The signed-in account, its CSRF token and its sign-in `stage` (for a console
-    reloaded in the browser: anything but "full" still has a step to take)."""
+async def me(session: StaffSession) -> dict[str, Any]:
+    """The signed-in account and its CSRF token (for a console reloaded in the browser);
+    401 while a sign-in step is pending (the code says which), so the console asks for
+    the password again."""
     return _body(session)
