@@ -71,6 +71,7 @@ async def serve(settings: IntakeSettings) -> None:
         blobs,
         pii.Keyring.parse(settings.pii_keys),
         base64.b64decode(settings.pseudonym_secret),
+        concurrent_uploads=settings.concurrent_uploads,
     )
     decisions = decisions_consumer(settings.kafka_bootstrap, api)
     decisions.start()
