@@ -63,7 +63,7 @@ def for_people(data: Any) -> Any:
         for key in [k for k in data if k in PEOPLE_HIDDEN]:
             del data[key]
         for key, value in data.items():
-            if key == "id_number" and isinstance(value, str):
+            if key in ("id_number", "idNumber") and isinstance(value, str):
                 data[key] = mask_id_for_people(value)
             else:
                 for_people(value)
