@@ -270,7 +270,8 @@ async def sign_in(
         elif body["stage"] == "enrol":
             enrolled = await client.post("/api/v1/auth/second-factor/enrol")
             assert enrolled.status_code == 200, enrolled.text
-            key = base64.b32decode(enrolled.json()["secret"].replace(" ", "") + "====")
+            secret_text = enrolled.json()["secret"].replace(" ", "")
+            key = base64.b32decode(secret_text + "=" * (-len(secret_text) % 8))
             TOTP_KEYS[(gateway.settings.database_url, username)] = key
             reply = await client.post("/api/v1/auth/second-factor/confirm", json={"code": totp.code(key)})
         else:
