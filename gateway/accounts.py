@@ -403,13 +403,10 @@ class Store:
     async def audit(
         self, actor: str, action: str, case_id: str = "", client: str = "", detail: str = ""
     ) -> None:
+        # what a caller typed (a search's filters) may hold NUL, which PostgreSQL's text refuses
+        fields = [text.replace("\x00", "") for text in (actor, action, case_id, client, detail[:1000])]
         await self.pool.execute(
-            "INSERT INTO audit (actor, action, case_id, client, detail) VALUES ($1, $2, $3, $4, $5)",
-            actor,
-            action,
-            case_id,
-            client,
-            detail[:1000],
+            "INSERT INTO audit (actor, action, case_id, client, detail) VALUES ($1, $2, $3, $4, $5)", *fields
         )
 
     async def audit_entries(

@@ -43,12 +43,15 @@ class CaseProvinces:
 @dataclass
 class Limits:
     """Failed sign-ins slow down per username and address, and per address alone (many
-    usernames from one place); wrong second-factor codes per account; kiosks' new
-    applications per device; certificate checks per address."""
+    usernames from one place); wrong second-factor codes per username and address, and,
+    with a larger allowance, per account (only someone who has the password gets that far,
+    so slowing the account's owner a little is the lesser harm); kiosks' new applications
+    per device; certificate checks per address."""
 
     sign_in: GrowingDelay
     sign_in_address: GrowingDelay
-    second_factor: GrowingDelay
+    second_factor: GrowingDelay  # per username and address
+    second_factor_account: GrowingDelay  # per username: many addresses guessing one account
     applications: SlidingWindow
     verify: SlidingWindow
 
@@ -63,6 +66,9 @@ class Limits:
                 settings.login_address_free_failures, first, min(longest, 60.0), forget_s=3600.0
             ),
             second_factor=GrowingDelay(settings.login_free_failures, first, longest),
+            second_factor_account=GrowingDelay(
+                settings.login_free_failures * 4, first, longest, forget_s=3600.0
+            ),
             applications=SlidingWindow(settings.kiosk_applications_per_minute),
             verify=SlidingWindow(settings.verify_per_minute),
         )

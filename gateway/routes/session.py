@@ -30,7 +30,6 @@ from gateway.auth import (
 )
 from gateway.context import Gateway, client_of, gateway_of
 from gateway.errors import ApiError, bad_request, unauthenticated
-from gateway.ratelimit import GrowingDelay
 from gateway.schemas import LoginRequest, PasswordChangeRequest, SecondFactorRequest, TotpConfirmRequest
 from gateway.sockets import account_key, session_key
 from tongban.routing.v1 import routing_pb2
@@ -143,16 +142,26 @@ def _opened(gateway: Gateway, sealed: bytes, username: str) -> bytes:
         ) from None
 
 
-async def _second_factor_gate(limits: GrowingDelay, username: str) -> None:
-    wait = limits.wait(username)
+def _second_factor_gate(gateway: Gateway, request: Request, username: str) -> None:
+    limits = gateway.limits
+    wait = max(
+        limits.second_factor.wait(f"{username}|{client_of(request)}"),
+        limits.second_factor_account.wait(username),
+    )
     if wait > 0:
         raise _too_many(wait, "验证码尝试", "one-time code attempts")
 
 
 async def _refused_code(gateway: Gateway, request: Request, username: str, action: str) -> ApiError:
-    gateway.limits.second_factor.failed(username)
+    gateway.limits.second_factor.failed(f"{username}|{client_of(request)}")
+    gateway.limits.second_factor_account.failed(username)
     await gateway.store.audit(username, action, client=client_of(request))
     return ApiError(401, "bad_second_factor", "验证码错误或已使用", "wrong or already used code")
+
+
+def _code_accepted(gateway: Gateway, request: Request, username: str) -> None:
+    gateway.limits.second_factor.succeeded(f"{username}|{client_of(request)}")
+    gateway.limits.second_factor_account.succeeded(username)
 
 
 @router.post("/second-factor")
@@ -166,7 +175,7 @@ async def second_factor(
     (`recovery_code`, each good once). Wrong codes slow down like wrong passwords."""
     gateway = gateway_of(request)
     username = session.account.username
-    await _second_factor_gate(gateway.limits.second_factor, username)
+    _second_factor_gate(gateway, request, username)
     state = await gateway.store.totp_state(username)
     if state is None or state.sealed is None:
         raise unauthenticated()
@@ -182,7 +191,7 @@ async def second_factor(
         raise bad_request("code", "REQUIRED", "请输入验证码", "enter a code")
     if not ok:
         raise await _refused_code(gateway, request, username, "second_factor_failed")
-    gateway.limits.second_factor.succeeded(username)
+    _code_accepted(gateway, request, username)
     if used_recovery:
         await gateway.store.audit(username, "recovery_code_used", client=client_of(request))
     answer = _body(await _advance(gateway, request, response, session))
@@ -214,7 +223,7 @@ async def confirm_enrolment(
     shown this once."""
     gateway = gateway_of(request)
     username = session.account.username
-    await _second_factor_gate(gateway.limits.second_factor, username)
+    _second_factor_gate(gateway, request, username)
     state = await gateway.store.totp_state(username)
     if state is None or state.pending is None:
         raise ApiError(409, "conflict", "请先获取新的密钥", "ask for a new key first")
@@ -225,7 +234,7 @@ async def confirm_enrolment(
     hashes = [gateway.sealer.recovery_hash(username, c) for c in codes]
     if not await gateway.store.complete_enrolment(username, state.pending, step, hashes):
         raise ApiError(409, "conflict", "密钥已变更，请重新绑定", "the key changed meanwhile; enrol again")
-    gateway.limits.second_factor.succeeded(username)
+    _code_accepted(gateway, request, username)
     await gateway.store.audit(username, "second_factor_enrolled", client=client_of(request))
     return _body(await _advance(gateway, request, response, session)) | {"recovery_codes": codes}
 

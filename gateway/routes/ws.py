@@ -41,7 +41,7 @@ from gateway.sockets import account_key, device_key, session_key
 router = APIRouter(tags=["live"])
 PING_S = 25.0
 CHECK_S = 15.0
-AUTH_TIMEOUT_S = 10.0
+AUTH_TIMEOUT_S = 5.0
 PROVINCE = re.compile(r"^([0-9]{6})?$")
 KIOSK_NOTICES = {"OfficialSummary"}
 OFFICIAL_NOTICES = {"ApplicantConfirmed"}

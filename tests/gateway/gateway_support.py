@@ -358,14 +358,20 @@ async def kiosk_case(
 
 
 async def upload(
-    client: httpx.AsyncClient, case_id: str, token: str, code: str, data: bytes, source: str = "upload"
+    client: httpx.AsyncClient,
+    case_id: str,
+    token: str,
+    code: str,
+    data: bytes,
+    source: str = "upload",
+    key: str = "",
 ) -> httpx.Response:
     kind = "application/pdf" if data.startswith(b"%PDF") else "image/jpeg"
     return await client.post(
         f"/api/v1/kiosk/cases/{case_id}/materials",
         params={"material_code": code, "source": source},
         content=data,
-        headers=bearer(token) | {"Content-Type": kind},
+        headers=bearer(token, key) | {"Content-Type": kind},
     )
 
 
