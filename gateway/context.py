@@ -46,14 +46,13 @@ class Limits:
     usernames from one place); wrong second-factor codes per username and address, and,
     with a larger allowance, per account (only someone who has the password gets that far,
     so slowing the account's owner a little is the lesser harm); kiosks' new applications
-    per device; certificate checks per address."""
+    per device. (Certificate checks per address are gateway/verify.py's.)"""
 
     sign_in: GrowingDelay
     sign_in_address: GrowingDelay
     second_factor: GrowingDelay  # per username and address
     second_factor_account: GrowingDelay  # per username: many addresses guessing one account
     applications: SlidingWindow
-    verify: SlidingWindow
 
     @classmethod
     def of(cls, settings: GatewaySettings) -> Limits:
@@ -70,7 +69,6 @@ class Limits:
                 settings.login_free_failures * 4, first, longest, forget_s=3600.0
             ),
             applications=SlidingWindow(settings.kiosk_applications_per_minute),
-            verify=SlidingWindow(settings.verify_per_minute),
         )
 
 

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.config import GatewaySettings
-from gateway.context import client_of, gateway_of
+from gateway.context import client_of
 from gateway.errors import ApiError, from_rpc
+from gateway.ratelimit import SlidingWindow
 from tongban.results.v1 import results_pb2, results_pb2_grpc
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
@@ -30,9 +31,9 @@ button{{font-size:24px;min-height:64px;padding:0 1.5em}}</style></head><body>
 <button type="submit" id="check">核验 Check</button></form></body></html>"""
 
 
-def too_many_checks(request: Request) -> ApiError | None:
+def too_many_checks(request: Request, checks: SlidingWindow) -> ApiError | None:
     """Counts a check for the caller's address; the refusal if it has checked too often."""
-    wait = gateway_of(request).limits.verify.take(f"addr:{client_of(request)}")
+    wait = checks.take(f"addr:{client_of(request)}")
     if wait <= 0:
         return None
     seconds = max(1, math.ceil(wait))
@@ -47,6 +48,7 @@ def too_many_checks(request: Request) -> ApiError | None:
 
 def router(settings: GatewaySettings) -> APIRouter:
     routes = APIRouter()
+    checks = SlidingWindow(settings.verify_per_minute)  # this app's, started or not
 
     async def verify(number: str, digest: str) -> results_pb2.VerifyCertificateResponse:
         async with grpc.aio.insecure_channel(settings.results_addr) as channel:
@@ -64,7 +66,7 @@ def router(settings: GatewaySettings) -> APIRouter:
         result = ""
         status = 200
         if n and h:
-            refused = too_many_checks(request)
+            refused = too_many_checks(request, checks)
             if refused is not None:
                 return HTMLResponse(
                     PAGE.format(
@@ -106,7 +108,7 @@ def router(settings: GatewaySettings) -> APIRouter:
     async def verify_json(
         request: Request, n: str = Query(..., max_length=64), h: str = Query(..., max_length=128)
     ) -> JSONResponse:
-        refused = too_many_checks(request)
+        refused = too_many_checks(request, checks)
         if refused is not None:
             return refused.response()
         try:
