@@ -181,14 +181,22 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             return
 
         def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
-            if row.status != "SUBMITTED":  # withdrawn meanwhile: nothing to ask of anyone
+            if not domain.reopens_for_supplements(row.status):  # withdrawn meanwhile
                 log.warning(
                     "supplements requested of a %s application", row.status, extra={"case_id": row.case_id}
                 )
                 return {}, []
+            matter = self.catalog.matter(row.matter_code)
+            assert matter is not None
+            request = domain.supplement_request(matter, list(event.supplements))
+            if request.ignored:
+                log.warning(
+                    "supplements requested that the matter has no material for",
+                    extra={"case_id": row.case_id, "ignored": list(request.ignored)},
+                )
             return {
                 "status": "SUPPLEMENT_REQUESTED",
-                "requested_supplements": list(event.supplements),
+                "requested_supplements": list(request.awaited),
                 "supplements_requested_at": envelope.time,
             }, []
 
@@ -328,7 +336,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                 raise _violation("data", "EMPTY", "文件为空", "the file is empty")
             matter = self.catalog.matter(application.matter_code)
             assert matter is not None
-            if header.material_code not in {m.code for m in matter.materials}:
+            if not domain.is_material_of(matter, header.material_code):
                 raise _violation(
                     "header.material_code",
                     "UNKNOWN",
@@ -423,10 +431,10 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                 )
             resubmission = row.status == "SUPPLEMENT_REQUESTED"
             if resubmission:
-                since = row.supplements_requested_at
-                lacking = domain.supplements_missing(
+                lacking = domain.supplements_lacking(
                     row.requested_supplements,
-                    {m.code for m in row.materials if since is None or m.created_at > since},
+                    [(m.code, m.created_at) for m in row.materials],
+                    row.supplements_requested_at,
                 )
                 if lacking:
                     names = [matter.material_names(code) for code in lacking]

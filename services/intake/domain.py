@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from services.shared import filetypes
 from services.shared.catalog import Catalog, Hall, Material, Matter
@@ -305,7 +305,43 @@ def can_cancel(status: str) -> bool:
     return status in {"DRAFT", "SUBMITTED", "SUPPLEMENT_REQUESTED"}
 
 
+def is_material_of(matter: Matter, code: str) -> bool:
+    """Only the matter's own materials are uploaded (and so only they can be supplied)."""
+    return any(m.code == code for m in matter.materials)
+
+
+@dataclass(frozen=True)
+class SupplementRequest:
+    """What a 补正 decision asks of the applicant, as intake will hold them to it."""
+
+    awaited: tuple[str, ...]  # the materials the resubmission waits for, in the request's order
+    ignored: tuple[str, ...]  # codes the matter has no material for: nobody could supply them
+
+
+def supplement_request(matter: Matter, requested: Sequence[str]) -> SupplementRequest:
+    """Results refuses a 补正 naming anything but the matter's materials; a decision made
+    before it did (still on the topic) may name one. Waiting for it would leave the case
+    with no way forward, so only supplies the applicant can upload are awaited."""
+    awaited = tuple(dict.fromkeys(c for c in requested if is_material_of(matter, c)))
+    ignored = tuple(c for c in requested if not is_material_of(matter, c))
+    return SupplementRequest(awaited, ignored)
+
+
+def reopens_for_supplements(status: str) -> bool:
+    """A 补正 sends back a submitted application only; one withdrawn meanwhile stays so."""
+    return status == "SUBMITTED"
+
+
 def supplements_missing(requested: Collection[str], uploaded_since: Collection[str]) -> list[str]:
     """The requested supplements not uploaded since the request (in the request's order):
     a material uploaded before it is what the official found wanting."""
     return [code for code in requested if code not in uploaded_since]
+
+
+def supplements_lacking(
+    requested: Sequence[str], uploads: Iterable[tuple[str, datetime]], requested_at: datetime | None
+) -> list[str]:
+    """Before a resubmission: the requested supplements with no upload (code, time) after
+    the request."""
+    since = {code for code, at in uploads if requested_at is None or at > requested_at}
+    return supplements_missing(requested, since)

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from services.results import certificate, evaluation
+from services.results import certificate, decisions, evaluation
 from services.results import status as status_machine
 from services.results.calendar import WorkCalendar
 from services.results.certificate import CertificateFields
@@ -58,52 +58,6 @@ def case_pb(row: asyncpg.Record) -> results_pb2.Case:
     )
 
 
-def validate_decision(request: results_pb2.RecordDecisionRequest) -> None:
-    problems: list[FieldViolation] = []
-
-    def need(ok: bool, field: str, zh: str, en: str) -> None:
-        if not ok:
-            problems.append(FieldViolation(field, "REQUIRED", zh, en))
-
-    need(bool(request.case_id), "case_id", "缺少案件编号", "case_id is required")
-    need(bool(request.official_id), "official_id", "缺少办理人", "official_id is required")
-    outcome = request.outcome
-    need(outcome != D.DECISION_OUTCOME_UNSPECIFIED, "outcome", "请选择办理结果", "outcome is required")
-    if outcome == D.DECISION_OUTCOME_REJECTED:
-        need(
-            bool(request.reason_code), "reason_code", "不予受理须说明原因", "a rejection needs a reason code"
-        )
-        need(
-            bool(request.legal_basis),
-            "legal_basis",
-            "不予受理须写明法律依据",
-            "a rejection needs its legal basis",
-        )
-    if outcome == D.DECISION_OUTCOME_SUPPLEMENT_REQUESTED:
-        need(
-            bool(request.supplements),
-            "supplements",
-            "补正须列明所需材料",
-            "a supplement request lists the materials to supply",
-        )
-    if outcome == D.DECISION_OUTCOME_TRANSFERRED:
-        need(
-            bool(request.transfer_to),
-            "transfer_to",
-            "转办须指明部门",
-            "a transfer names the receiving department",
-        )
-    if outcome == D.DECISION_OUTCOME_APPROVED and request.delivery_method == D.DELIVERY_METHOD_MAIL:
-        need(
-            bool(request.mail_address.strip()),
-            "mail_address",
-            "邮寄送达须填写地址",
-            "delivery by mail needs an address",
-        )
-    if problems:
-        raise ValidationFailed(problems)
-
-
 class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     def __init__(
         self,
@@ -127,7 +81,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     async def RecordDecision(
         self, request: results_pb2.RecordDecisionRequest, context: Any
     ) -> results_pb2.RecordDecisionResponse:
-        validate_decision(request)
+        decisions.validate_request(request)
         async with self.store.pool.acquire() as conn, conn.transaction():
             case = await self.store.case(request.case_id, conn, lock=True)
             if case is None:
@@ -137,6 +91,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
                     "只有承办该案件的本省工作人员可以作出决定",
                     "only the official assigned to this case decides it",
                 )
+            decisions.validate_for_matter(request, self.catalog.matter(case["matter_code"]))
             last = await self.store.last_decision(conn, request.case_id)
             already = (
                 last is not None

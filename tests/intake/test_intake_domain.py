@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -275,3 +275,24 @@ def test_a_supplement_round_reopens_upload_and_submit() -> None:
     assert domain.supplements_missing(["retire_cert", "form"], {"form"}) == ["retire_cert"]
     assert domain.supplements_missing(["retire_cert"], {"retire_cert", "id_card"}) == []
     assert domain.supplements_missing([], set()) == []
+
+
+def test_supplements_are_awaited_only_where_the_applicant_can_upload_them() -> None:
+    matter = CATALOG.matter("SI-PENSION-TRANSFER")
+    assert matter is not None
+    request = domain.supplement_request(matter, ["contribution_record", "bank_card", "no_such_material"])
+    assert request.awaited == ("contribution_record",)
+    assert request.ignored == ("bank_card", "no_such_material")
+    assert domain.supplement_request(matter, ["form", "form"]).awaited == ("form",)
+    assert domain.is_material_of(matter, "form") and not domain.is_material_of(matter, "bank_card")
+    assert domain.reopens_for_supplements("SUBMITTED")
+    assert not domain.reopens_for_supplements("CANCELLED")
+
+
+def test_a_resubmission_waits_for_uploads_after_the_request() -> None:
+    asked = datetime(2025, 3, 3, 10, tzinfo=UTC)
+    before, after = asked - timedelta(minutes=5), asked + timedelta(minutes=5)
+    uploads = [("retire_cert", before), ("form", after)]
+    assert domain.supplements_lacking(["retire_cert", "form"], uploads, asked) == ["retire_cert"]
+    assert domain.supplements_lacking(["retire_cert"], [*uploads, ("retire_cert", after)], asked) == []
+    assert domain.supplements_lacking(["retire_cert"], uploads, None) == []  # no time: any upload
