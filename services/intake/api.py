@@ -414,35 +414,16 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
             if row.status == "SUBMITTED":  # a retry of a submit that went through
                 return {}, []
-            if not domain.can_submit(row.status):
-                raise errors.failed_precondition(
-                    f"状态为 {row.status} 的申请不能提交",
-                    f"a {row.status} application cannot be submitted",
-                    reason="WRONG_STATE",
-                )
             matter = self.catalog.matter(row.matter_code)
             assert matter is not None
-            outcome = domain.submission_check(matter, {m.code for m in row.materials})
-            if not outcome.accepted:
-                raise errors.failed_precondition(
-                    "缺少关键材料：" + "、".join(m.name_zh for m in outcome.missing_key),
-                    "key materials missing: " + ", ".join(m.name_en for m in outcome.missing_key),
-                    reason="KEY_MATERIALS_MISSING",
-                )
+            outcome = domain.check_submission(
+                matter,
+                row.status,
+                [(m.code, m.created_at) for m in row.materials],
+                row.requested_supplements,
+                row.supplements_requested_at,
+            )
             resubmission = row.status == "SUPPLEMENT_REQUESTED"
-            if resubmission:
-                lacking = domain.supplements_lacking(
-                    row.requested_supplements,
-                    [(m.code, m.created_at) for m in row.materials],
-                    row.supplements_requested_at,
-                )
-                if lacking:
-                    names = [matter.material_names(code) for code in lacking]
-                    raise errors.failed_precondition(
-                        "请先补正以下材料：" + "、".join(zh for zh, _ in names),
-                        "supply these first: " + ", ".join(en for _, en in names),
-                        reason="SUPPLEMENTS_MISSING",
-                    )
             missing = [m.code for m in outcome.missing_optional]
             round_ = row.submission_round + 1
             event = cloudevents.stamp(

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.shared import filetypes
+from services.shared import errors, filetypes
 from services.shared.catalog import Catalog, Hall, Material, Matter
 from services.shared.errors import FieldViolation, ValidationFailed
 
@@ -345,3 +345,38 @@ def supplements_lacking(
     the request."""
     since = {code for code, at in uploads if requested_at is None or at > requested_at}
     return supplements_missing(requested, since)
+
+
+def check_submission(
+    matter: Matter,
+    status: str,
+    uploads: Sequence[tuple[str, datetime]],
+    requested: Sequence[str] = (),
+    requested_at: datetime | None = None,
+) -> SubmissionOutcome:
+    """Whether an application may be submitted now (first time, or again after a 补正):
+    raises FAILED_PRECONDITION saying what is wrong (state, key materials, supplements not
+    uploaded since the request); otherwise the outcome (容缺受理 or complete)."""
+    if not can_submit(status):
+        raise errors.failed_precondition(
+            f"状态为 {status} 的申请不能提交",
+            f"a {status} application cannot be submitted",
+            reason="WRONG_STATE",
+        )
+    outcome = submission_check(matter, {code for code, _ in uploads})
+    if not outcome.accepted:
+        raise errors.failed_precondition(
+            "缺少关键材料：" + "、".join(m.name_zh for m in outcome.missing_key),
+            "key materials missing: " + ", ".join(m.name_en for m in outcome.missing_key),
+            reason="KEY_MATERIALS_MISSING",
+        )
+    if status == "SUPPLEMENT_REQUESTED":
+        lacking = supplements_lacking(requested, uploads, requested_at)
+        if lacking:
+            names = [matter.material_names(code) for code in lacking]
+            raise errors.failed_precondition(
+                "请先补正以下材料：" + "、".join(zh for zh, _ in names),
+                "supply these first: " + ", ".join(en for _, en in names),
+                reason="SUPPLEMENTS_MISSING",
+            )
+    return outcome

@@ -1,4 +1,5 @@
-"""The decision rules, pure: what a decision must say, who may decide a case and when.
+"""The decision rules, pure: what a decision must say, who may decide a case and when, what
+a decision sets going (a pause, a result, a delivery), and when a case is rated and closed.
 
 No I/O. A rule that needs the date takes `today` from the caller (the service's clock), so
 every rule has a fast unit test. Bad input raises ValidationFailed listing every problem;
@@ -8,7 +9,13 @@ a decision that is not allowed raises the ServiceError the caller answers with.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from services.results import evaluation
+from services.results import status as status_machine
+from services.results.calendar import WorkCalendar
+from services.results.deadlines import rectification_due
 from services.shared import errors
 from services.shared.catalog import Matter
 from services.shared.errors import FieldViolation, ValidationFailed
@@ -112,3 +119,106 @@ def validate_for_matter(request: results_pb2.RecordDecisionRequest, matter: Matt
     problems = supplement_violations(list(request.supplements), matter)
     if problems:
         raise ValidationFailed(problems)
+
+
+# ---------------------------------------------------------------- who decides, and when
+
+# a decision is made, and a case rated, only in these statuses (the projection's)
+DECIDABLE = status_machine.DECIDABLE
+RATEABLE = frozenset({"DECIDED", "RESULT_ISSUED", "DELIVERED"})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the rules look at of a case row."""
+
+    case_id: str
+    status: str
+    official_id: str  # the official of the last assignment (case.assigned)
+    target_province: str
+    assigned_at: datetime | None
+    outcome: types_pb2.DecisionOutcome  # of the last decision the projection read; 0 before one
+
+
+def check_decider(case: CaseView, official_id: str, province: str) -> None:
+    """Only the official the case is assigned to, of the case's own province, decides it."""
+    if case.official_id != official_id or case.target_province != province:
+        raise errors.permission_denied(
+            "只有承办该案件的本省工作人员可以作出决定",
+            "only the official assigned to this case decides it",
+        )
+
+
+def check_decidable(case: CaseView, last_decided_at: datetime | None) -> None:
+    """A case is decided in a window (or once assigned), once per assignment: a 补正's
+    resubmission is assigned again and decided again."""
+    decided_this_assignment = (
+        last_decided_at is not None and case.assigned_at is not None and last_decided_at >= case.assigned_at
+    )
+    if case.status not in DECIDABLE or decided_this_assignment:
+        raise errors.failed_precondition(
+            f"案件当前状态（{case.status}）不能作出决定",
+            f"the case cannot be decided in status {case.status}",
+            reason="WRONG_STATE",
+        )
+
+
+@dataclass(frozen=True)
+class DecisionPlan:
+    """What a decision sets going, besides its own record."""
+
+    delivery_method: types_pb2.DeliveryMethod  # of an approval; UNSPECIFIED for other outcomes
+    pause_from: date | None  # 补正: the statutory clock stops from this day
+    issues_result: bool  # an approval issues its result at once
+    certificate_on: date | None  # an electronic certificate is issued, dated this day
+    delivered_at_once: bool  # an electronic certificate is delivered the moment it exists
+
+
+def plan_decision(request: results_pb2.RecordDecisionRequest, today: date) -> DecisionPlan:
+    approved = request.outcome == D.DECISION_OUTCOME_APPROVED
+    method = D.DELIVERY_METHOD_UNSPECIFIED
+    if approved:
+        method = request.delivery_method or D.DELIVERY_METHOD_E_CERTIFICATE
+    electronic = method == D.DELIVERY_METHOD_E_CERTIFICATE
+    return DecisionPlan(
+        delivery_method=method,
+        pause_from=today if request.outcome == D.DECISION_OUTCOME_SUPPLEMENT_REQUESTED else None,
+        issues_result=approved,
+        certificate_on=today if electronic else None,
+        delivered_at_once=electronic,
+    )
+
+
+# ---------------------------------------------------------------- 好差评 and closing
+
+
+def check_rateable(case: CaseView, already_rated: bool) -> None:
+    """Rated once (一次一评), after the decision."""
+    if already_rated:
+        raise errors.failed_precondition(
+            "每个案件只能评价一次（一次一评）", "each case is rated once", reason="ALREADY_RATED"
+        )
+    if case.status not in RATEABLE:
+        raise errors.failed_precondition(
+            "办理结束后才能评价",
+            "the service can be rated once the case is decided",
+            reason="WRONG_STATE",
+        )
+
+
+@dataclass(frozen=True)
+class RatingPlan:
+    rectification_due: date | None  # a 差评 opens a rectification due on this day
+    closes: bool  # the rating is the case's last step
+
+
+def plan_rating(level: int, outcome: int, delivered: bool, today: date, calendar: WorkCalendar) -> RatingPlan:
+    """A case closes with its rating once nothing else is to come: its result was delivered,
+    or there was no result to deliver (a rejection, a transfer)."""
+    due = rectification_due(calendar, today) if evaluation.needs_rectification(level) else None
+    return RatingPlan(due, delivered or outcome != D.DECISION_OUTCOME_APPROVED)
+
+
+def closes_on_delivery(rated: bool) -> bool:
+    """A delivery closes the case when the applicant has rated already."""
+    return rated

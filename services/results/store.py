@@ -5,7 +5,9 @@ modules (casefold.py, decisions.py, deadlines.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +17,8 @@ from google.protobuf.message import Message
 
 from services.results import casefold
 from services.results.casefold import CaseState, Fact
+from services.results.certificate import CertificateFields
+from services.results.decisions import CaseView
 from services.shared import outbox
 from services.shared.topics import EVENTS_PACKAGE, Catalog
 
@@ -42,6 +46,179 @@ class ResultsStore:
         return await conn.fetchrow(
             "SELECT * FROM decisions WHERE case_id = $1 ORDER BY decided_at DESC, id DESC LIMIT 1", case_id
         )
+
+    async def record_decision(
+        self,
+        conn: asyncpg.Connection,
+        case_id: str,
+        request: Any,
+        delivery_method: int,
+        mail_address_enc: bytes | None,
+    ) -> None:
+        """`request`: the RecordDecisionRequest, as checked by decisions.py."""
+        await conn.execute(
+            "INSERT INTO decisions (case_id, official_id, province, outcome, result_kind,"
+            " reason_code, legal_basis, supplements, transfer_to, delivery_method,"
+            " mail_address_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            case_id,
+            request.official_id,
+            request.province,
+            request.outcome,
+            request.result_kind,
+            request.reason_code,
+            request.legal_basis,
+            list(request.supplements),
+            request.transfer_to,
+            delivery_method,
+            mail_address_enc,
+        )
+
+    async def open_pause(self, conn: asyncpg.Connection, case_id: str, started_on: date) -> None:
+        await conn.execute(
+            "INSERT INTO pauses (case_id, started_on) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            case_id,
+            started_on,
+        )
+
+    async def save_certificate(
+        self, conn: asyncpg.Connection, fields: CertificateFields, digest: str, pdf: bytes
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO certificates (number, case_id, matter_code, matter_zh, matter_en,"
+            " holder_masked, holder_id_masked, province, province_zh, issued_on, hash, pdf)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            fields.number,
+            fields.case_id,
+            fields.matter_code,
+            fields.matter_zh,
+            fields.matter_en,
+            fields.holder_masked,
+            fields.holder_id_masked,
+            fields.province,
+            fields.province_zh,
+            fields.issued_on,
+            digest,
+            pdf,
+        )
+
+    async def certificate_by_number(self, number: str) -> tuple[CertificateFields, str] | None:
+        """The certificate's fields and its verification hash."""
+        row = await self.pool.fetchrow("SELECT * FROM certificates WHERE number = $1", number)
+        if row is None:
+            return None
+        names = [f.name for f in dataclasses.fields(CertificateFields)]
+        return CertificateFields(**{n: row[n] for n in names}), row["hash"]
+
+    async def certificate_of_case(self, case_id: str) -> asyncpg.Record | None:
+        """Its number and PDF."""
+        row: asyncpg.Record | None = await self.pool.fetchrow(
+            "SELECT number, pdf FROM certificates WHERE case_id = $1", case_id
+        )
+        return row
+
+    async def open_delivery(self, conn: asyncpg.Connection, case_id: str, method: int, hall_id: str) -> None:
+        await conn.execute(
+            "INSERT INTO deliveries (case_id, method, hall_id) VALUES ($1, $2, $3)"
+            " ON CONFLICT (case_id) DO NOTHING",
+            case_id,
+            method,
+            hall_id,
+        )
+
+    async def delivery(self, conn: asyncpg.Connection, case_id: str) -> asyncpg.Record | None:
+        """The case's delivery, locked for the transaction."""
+        row: asyncpg.Record | None = await conn.fetchrow(
+            "SELECT * FROM deliveries WHERE case_id = $1 FOR UPDATE", case_id
+        )
+        return row
+
+    async def mark_delivered(
+        self, conn: asyncpg.Connection, case_id: str, reference: str, carrier: str = ""
+    ) -> None:
+        await conn.execute(
+            "UPDATE deliveries SET reference = $2, carrier = $3, delivered_at = now() WHERE case_id = $1",
+            case_id,
+            reference,
+            carrier,
+        )
+
+    async def is_delivered(self, conn: asyncpg.Connection, case_id: str) -> bool:
+        return bool(
+            await conn.fetchval("SELECT delivered_at IS NOT NULL FROM deliveries WHERE case_id = $1", case_id)
+        )
+
+    async def print_jobs(self, hall_id: str, method: int, include_done: bool) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self.pool.fetch(
+            "SELECT d.case_id, d.hall_id, d.issued_at, d.delivered_at, c.matter_code,"
+            " c.applicant_name FROM deliveries d JOIN cases c ON c.case_id = d.case_id"
+            " WHERE d.hall_id = $1 AND d.method = $2 AND ($3 OR d.delivered_at IS NULL)"
+            " ORDER BY d.issued_at",
+            hall_id,
+            method,
+            include_done,
+        )
+        return rows
+
+    async def is_rated(self, conn: asyncpg.Connection, case_id: str) -> bool:
+        return bool(await conn.fetchval("SELECT 1 FROM evaluations WHERE case_id = $1", case_id))
+
+    async def save_rating(
+        self, conn: asyncpg.Connection, case_id: str, level: int, tags: list[str], comment: str
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO evaluations (case_id, level, tags, comment) VALUES ($1, $2, $3, $4)",
+            case_id,
+            level,
+            tags,
+            comment,
+        )
+
+    async def open_rectification(
+        self,
+        conn: asyncpg.Connection,
+        rectification_id: uuid.UUID,
+        case_id: str,
+        opened_on: date,
+        due_on: date,
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO rectifications (id, case_id, opened_on, due_on) VALUES ($1, $2, $3, $4)",
+            rectification_id,
+            case_id,
+            opened_on,
+            due_on,
+        )
+
+    async def rectification(
+        self, conn: asyncpg.Connection, rectification_id: uuid.UUID
+    ) -> asyncpg.Record | None:
+        """The rectification, locked for the transaction."""
+        row: asyncpg.Record | None = await conn.fetchrow(
+            "SELECT * FROM rectifications WHERE id = $1 FOR UPDATE", rectification_id
+        )
+        return row
+
+    async def close_rectification(
+        self, conn: asyncpg.Connection, rectification_id: uuid.UUID, note: str, closed_by: str
+    ) -> None:
+        await conn.execute(
+            "UPDATE rectifications SET closed_at = now(), callback_note = $2, closed_by = $3 WHERE id = $1",
+            rectification_id,
+            note,
+            closed_by,
+        )
+
+    async def set_due_date(self, conn: asyncpg.Connection, case_id: str, due: date | None) -> None:
+        await conn.execute("UPDATE cases SET due_date = $2 WHERE case_id = $1", case_id, due)
+
+    async def anomalies(self, limit: int) -> list[asyncpg.Record]:
+        """What the projection found impossible, newest first."""
+        rows: list[asyncpg.Record] = await self.pool.fetch(
+            "SELECT case_id, event_id::text, description, recorded_at FROM anomalies"
+            " ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+        return rows
 
     async def next_certificate_sequence(
         self, conn: asyncpg.Connection, province: str, issued_on: date
@@ -137,6 +314,18 @@ class ResultsStore:
             )
             is not None
         )
+
+
+def case_view(row: asyncpg.Record) -> CaseView:
+    """What the decision rules look at of a case row."""
+    return CaseView(
+        row["case_id"],
+        row["status"],
+        row["official_id"],
+        row["target_province"],
+        row["assigned_at"],
+        row["outcome"],
+    )
 
 
 def as_date(value: datetime | date) -> date:

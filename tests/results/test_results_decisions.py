@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
+import grpc
 import pytest
 
 from services.results import decisions
+from services.results.calendar import default_calendar
+from services.results.deadlines import rectification_due
 from services.shared.catalog import Matter, load_catalog
 from services.shared.errors import ServiceError, ValidationFailed
 from tongban.results.v1 import results_pb2
@@ -86,3 +91,73 @@ def test_a_request_on_its_own_lists_every_missing_field() -> None:
             )
         )
     assert [v.field for v in caught.value.violations] == ["mail_address"]
+
+
+ASSIGNED_AT = datetime(2025, 3, 3, 9, tzinfo=UTC)
+
+
+def case(status: str = "IN_WINDOW", outcome: int = 0) -> decisions.CaseView:
+    return decisions.CaseView("c", status, "sh-1", "310000", ASSIGNED_AT, outcome)  # type: ignore[arg-type]
+
+
+def test_only_the_assigned_official_of_the_cases_province_decides() -> None:
+    decisions.check_decider(case(), "sh-1", "310000")
+    for official, province in (("sh-2", "310000"), ("sh-1", "340000")):
+        with pytest.raises(ServiceError) as caught:
+            decisions.check_decider(case(), official, province)
+        assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_case_is_decided_in_its_window_once_per_assignment() -> None:
+    decisions.check_decidable(case("ASSIGNED"), None)
+    decisions.check_decidable(case("IN_WINDOW"), ASSIGNED_AT - timedelta(days=1))  # round 1's
+    for status, last in (
+        ("IN_WINDOW", ASSIGNED_AT + timedelta(minutes=3)),  # decided already (event not read)
+        ("QUEUED", None),
+        ("SUPPLEMENT_REQUESTED", None),
+        ("DECIDED", None),
+    ):
+        with pytest.raises(ServiceError) as caught:
+            decisions.check_decidable(case(status), last)
+        assert caught.value.reason == "WRONG_STATE" and status in caught.value.message_en
+
+
+def test_what_each_outcome_sets_going_is_dated_by_the_clock_given() -> None:
+    today = date(2025, 3, 3)
+
+    def plan(**fields: object) -> decisions.DecisionPlan:
+        return decisions.plan_decision(results_pb2.RecordDecisionRequest(**fields), today)  # type: ignore[arg-type]
+
+    electronic = plan(outcome=D.DECISION_OUTCOME_APPROVED)
+    assert electronic == decisions.DecisionPlan(D.DELIVERY_METHOD_E_CERTIFICATE, None, True, today, True)
+    mail = plan(outcome=D.DECISION_OUTCOME_APPROVED, delivery_method=D.DELIVERY_METHOD_MAIL)
+    assert mail == decisions.DecisionPlan(D.DELIVERY_METHOD_MAIL, None, True, None, False)
+    supplement = plan(outcome=D.DECISION_OUTCOME_SUPPLEMENT_REQUESTED, supplements=["form"])
+    assert supplement.pause_from == today and not supplement.issues_result
+    for outcome in (D.DECISION_OUTCOME_REJECTED, D.DECISION_OUTCOME_TRANSFERRED):
+        # a delivery method sent with a rejection is not recorded as one
+        rejected = plan(outcome=outcome, delivery_method=D.DELIVERY_METHOD_MAIL)
+        assert rejected == decisions.DecisionPlan(D.DELIVERY_METHOD_UNSPECIFIED, None, False, None, False)
+
+
+def test_rated_once_after_the_decision() -> None:
+    for status in decisions.RATEABLE:
+        decisions.check_rateable(case(status), already_rated=False)
+    with pytest.raises(ServiceError) as caught:
+        decisions.check_rateable(case("DELIVERED"), already_rated=True)
+    assert caught.value.reason == "ALREADY_RATED"
+    for status in ("IN_WINDOW", "SUPPLEMENT_REQUESTED", "CLOSED"):
+        with pytest.raises(ServiceError) as caught:
+            decisions.check_rateable(case(status), already_rated=False)
+        assert caught.value.reason == "WRONG_STATE"
+
+
+def test_a_bad_rating_opens_a_rectification_and_the_last_step_closes_the_case() -> None:
+    calendar = default_calendar()
+    friday = date(2025, 3, 7)
+    bad = decisions.plan_rating(2, D.DECISION_OUTCOME_APPROVED, False, friday, calendar)
+    assert bad.rectification_due == rectification_due(calendar, friday) and not bad.closes
+    good = decisions.plan_rating(4, D.DECISION_OUTCOME_APPROVED, True, friday, calendar)
+    assert good.rectification_due is None and good.closes  # delivered before the rating
+    assert decisions.plan_rating(5, D.DECISION_OUTCOME_REJECTED, False, friday, calendar).closes
+    assert decisions.closes_on_delivery(rated=True) and not decisions.closes_on_delivery(rated=False)
