@@ -25,6 +25,24 @@ from services.shared.topics import EVENTS_PACKAGE, Catalog
 SOURCE = "results"
 
 
+# Cases nobody is responsible for: IN_WINDOW, their last window closed after it connected,
+# and no decision recorded since the assignment (the decisions table, written before the
+# decision's event is sent, so a decision not yet read back by the projection does not
+# count as missing). An official whose decision failed and who closed the window leaves
+# such a case; routing's case.returned puts it back in the queue, and it leaves this list.
+UNATTENDED = """
+    SELECT c.case_id, coalesce(w.event_id::text, '') AS event_id,
+           'IN_WINDOW, but its window closed at ' || to_char(c.window_closed_at AT TIME ZONE 'UTC',
+           'YYYY-MM-DD HH24:MI:SS') || ' UTC with no decision recorded: nobody is responsible'
+           AS description, c.window_closed_at AS recorded_at
+    FROM cases c
+    LEFT JOIN LATERAL (SELECT t.event_id FROM timeline t WHERE t.case_id = c.case_id AND t.type = $2
+                       ORDER BY t.time DESC, t.seq DESC LIMIT 1) w ON true
+    WHERE c.status = 'IN_WINDOW' AND c.window_closed_at >= c.connected_at
+      AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id
+                      AND d.decided_at >= coalesce(c.assigned_at, c.connected_at))"""
+
+
 class ResultsStore:
     def __init__(self, pool: asyncpg.Pool, catalog: Catalog) -> None:
         self.pool = pool
@@ -212,11 +230,13 @@ class ResultsStore:
         await conn.execute("UPDATE cases SET due_date = $2 WHERE case_id = $1", case_id, due)
 
     async def anomalies(self, limit: int) -> list[asyncpg.Record]:
-        """What the projection found impossible, newest first."""
+        """What operators must look at, newest first: what the projection found impossible,
+        and every case left in a window that is gone (see UNATTENDED)."""
         rows: list[asyncpg.Record] = await self.pool.fetch(
-            "SELECT case_id, event_id::text, description, recorded_at FROM anomalies"
-            " ORDER BY id DESC LIMIT $1",
+            "SELECT * FROM (SELECT case_id, event_id::text, description, recorded_at FROM anomalies"
+            f" UNION ALL {UNATTENDED}) a ORDER BY recorded_at DESC, case_id LIMIT $1",
             limit,
+            f"{EVENTS_PACKAGE}.WindowClosed",
         )
         return rows
 
