@@ -62,6 +62,9 @@ COLUMNS: dict[str, Any] = {
 }
 
 
+OrderKey = tuple[datetime, str, int, int]  # an event's time, topic, partition, offset
+
+
 @dataclass(frozen=True)
 class Fact:
     """One stored event of a case: what it is, when, where it was read, and its data (the
@@ -75,7 +78,7 @@ class Fact:
     offset: int
     data: Mapping[str, Any] = field(default_factory=dict)
 
-    def order(self) -> tuple[datetime, str, int, int]:
+    def order(self) -> OrderKey:
         return (self.time, self.topic, self.partition, self.offset)
 
 
@@ -85,6 +88,15 @@ class CaseState:
     columns: dict[str, Any]  # every column of COLUMNS
     anomalies: tuple[tuple[str, str], ...]  # (event id, description), in event order
     supplied_on: date | None  # the day the last 补正's materials arrived; None while awaited
+    last: OrderKey | None = None  # the order of the last event folded in; None: none yet
+
+    def continues_with(self, facts: Iterable[Fact]) -> bool:
+        """Whether these events all come after the ones this state was folded from: then
+        folding them on from here gives what folding everything again would."""
+        return self.last is not None and all(f.order() > self.last for f in facts)
+
+
+NOTHING = CaseState(status_machine.INITIAL, dict(COLUMNS), (), None)
 
 
 def _enum(enum: Any, name: Any) -> int:
@@ -146,15 +158,20 @@ def outcome_of(fact: Fact) -> str | None:
     return status_machine.outcome_word(_enum(types_pb2.DecisionOutcome, fact.data.get("outcome", 0)))
 
 
-def fold(facts: Iterable[Fact]) -> CaseState:
-    """The case as its events make it, in their own order (see the module's docstring)."""
-    current = status_machine.INITIAL
-    columns = dict(COLUMNS)
+def fold(facts: Iterable[Fact], start: CaseState = NOTHING) -> CaseState:
+    """The case as its events make it, in their own order (see the module's docstring).
+    From `start`, the state of the case's earlier events, when every one of `facts` comes
+    after them (`start.continues_with(facts)`); the anomalies and supply day returned are
+    then those of `facts` only."""
+    current = start.status
+    columns = dict(start.columns)
     anomalies: list[tuple[str, str]] = []
     supplied_on: date | None = None
+    last = start.last
     for fact in sorted(facts, key=Fact.order):
         if fact.type in SKIPPED:
             continue
+        last = fact.order()
         before = current
         transition = status_machine.apply(current, fact.type, outcome_of(fact))
         current = transition.new_status
@@ -165,4 +182,4 @@ def fold(facts: Iterable[Fact]) -> CaseState:
         elif before == "SUPPLEMENT_REQUESTED" and fact.type == "MaterialUploaded":
             supplied_on = fact.time.date()
         columns.update(columns_set_by(fact.type, fact.time, fact.data))
-    return CaseState(current, columns, tuple(anomalies), supplied_on)
+    return CaseState(current, columns, tuple(anomalies), supplied_on, last)

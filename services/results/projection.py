@@ -11,6 +11,7 @@ its row does not depend on how the topics interleaved when they were read.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
 from prometheus_client import Counter
 
 from services.results import casefold, store
+from services.results.casefold import CaseState, Fact
 from services.shared import cloudevents
 from services.shared.cloudevents import Envelope, PoisonRecord
 from services.shared.kafka import consumer as make_consumer
@@ -60,31 +62,44 @@ class TimelineWriter:
 
     async def write(self, items: Sequence[Item], next_offsets: dict[tuple[str, int], int]) -> int:
         """Writes a batch and its offsets in one transaction; returns how many were new."""
+        rows = [timeline_row(i) for i in items]
         async with self.pool.acquire() as conn, conn.transaction():
-            inserted = await store.insert_events(conn, [timeline_row(i) for i in items])
-            touched = sorted(
-                {
-                    i.envelope.case_id
-                    for i in items
-                    if i.envelope.id in inserted
-                    and i.envelope.case_id
-                    and i.envelope.short_type not in casefold.SKIPPED
-                }
-            )
-            if touched:
-                await self._refold(conn, touched)
+            inserted = await store.insert_events(conn, rows)
+            unfolded = set(inserted)  # a record twice in one batch is stored, and folded, once
+            fresh: dict[str, list[Fact]] = {}
+            for item, row in zip(items, rows, strict=True):
+                e = item.envelope
+                if e.id in unfolded and e.case_id and e.short_type not in casefold.SKIPPED:
+                    unfolded.discard(e.id)
+                    data = json.loads(row[8])
+                    fact = Fact(e.id, e.short_type, e.time, item.topic, item.partition, item.offset, data)
+                    fresh.setdefault(e.case_id, []).append(fact)
+            if fresh:
+                await self._fold(conn, fresh)
             await store.save_offsets(conn, self.consumer_name, next_offsets)
         PROJECTED.inc(len(inserted))
         DUPLICATES.inc(len(items) - len(inserted))
         return len(inserted)
 
-    async def _refold(self, conn: asyncpg.Connection, case_ids: Sequence[str]) -> None:
-        """Only newly stored events lead here, so a duplicate never costs a refold; the
-        fold reads the case's earlier events too, so the order they came in is irrelevant."""
-        facts = await store.case_facts(conn, case_ids)
-        states = {case_id: casefold.fold(facts[case_id]) for case_id in case_ids}
+    async def _fold(self, conn: asyncpg.Connection, fresh: dict[str, list[Fact]]) -> None:
+        """Only newly stored events lead here, so a duplicate never moves a case. A case
+        whose new events all come after those already folded into its row goes on from the
+        row; any other is folded again from all its stored events, so the order the events
+        were read in never shows."""
+        rows = await store.case_states(conn, sorted(fresh))
+        states: dict[str, CaseState] = {}
+        refold: list[str] = []
+        for case_id, facts in fresh.items():
+            row = rows.get(case_id)
+            if row is not None and row.continues_with(facts):
+                states[case_id] = casefold.fold(facts, row)
+            else:
+                refold.append(case_id)
+        if refold:
+            history = await store.all_facts(conn, refold)
+            states.update({case_id: casefold.fold(history[case_id]) for case_id in refold})
         await store.save_cases(conn, states)
-        await store.save_anomalies(conn, states)
+        await store.save_anomalies(conn, states, refold)
         await store.end_pauses(
             conn, {c: s.supplied_on for c, s in states.items() if s.supplied_on is not None}
         )

@@ -360,14 +360,21 @@ TimelineRow = tuple[str, str, str, str, datetime, str, int, int, str]
 SKIPPED_TYPES = sorted(f"{EVENTS_PACKAGE}.{kind}" for kind in casefold.SKIPPED)
 SQL_TYPES = {str: "text", int: "int", type(None): "timestamptz"}
 CASE_COLUMNS = list(casefold.COLUMNS)
-CASE_TYPES = ["text", "text"] + [SQL_TYPES[type(casefold.COLUMNS[c])] for c in CASE_COLUMNS]
+FOLDED = ["folded_time", "folded_topic", "folded_partition", "folded_offset"]  # CaseState.last
+SAVED = ["status", *CASE_COLUMNS, *FOLDED]
+SAVED_TYPES = (
+    ["text", "text"]
+    + [SQL_TYPES[type(casefold.COLUMNS[c])] for c in CASE_COLUMNS]
+    + ["timestamptz", "text", "int", "bigint"]
+)
 SAVE_CASES = (
-    f"INSERT INTO cases (case_id, status, {', '.join(CASE_COLUMNS)})"
-    f" SELECT * FROM unnest({', '.join(f'${i + 1}::{t}[]' for i, t in enumerate(CASE_TYPES))})"
+    f"INSERT INTO cases (case_id, {', '.join(SAVED)})"
+    f" SELECT * FROM unnest({', '.join(f'${i + 1}::{t}[]' for i, t in enumerate(SAVED_TYPES))})"
     f" ON CONFLICT (case_id) DO UPDATE SET"
-    f" {', '.join(f'{c} = excluded.{c}' for c in ['status', *CASE_COLUMNS])}, updated_at = now()"
+    f" {', '.join(f'{c} = excluded.{c}' for c in SAVED)}, updated_at = now()"
     f" WHERE (cases.status, cases.{', cases.'.join(CASE_COLUMNS)})"
     f" IS DISTINCT FROM (excluded.status, excluded.{', excluded.'.join(CASE_COLUMNS)})"
+    f" OR cases.folded_time IS DISTINCT FROM excluded.folded_time"
 )
 
 
@@ -405,7 +412,7 @@ async def insert_events(conn: asyncpg.Connection, rows: Sequence[TimelineRow]) -
     return {r["event_id"] for r in inserted}
 
 
-async def case_facts(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[str, list[Fact]]:
+async def all_facts(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[str, list[Fact]]:
     """Every stored event of the cases that the fold does not skip."""
     rows = await conn.fetch(
         'SELECT event_id::text, case_id, type, time, topic, partition, "offset", data::text'
@@ -429,34 +436,57 @@ async def case_facts(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[
     return facts
 
 
+async def case_states(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[str, CaseState]:
+    """The cases' rows as fold states to go on from (those folded since the fold order
+    was kept), locked for the transaction."""
+    rows = await conn.fetch(
+        f"SELECT case_id, {', '.join(SAVED)} FROM cases WHERE case_id = ANY($1::text[])"
+        " AND folded_time IS NOT NULL ORDER BY case_id FOR UPDATE",
+        list(case_ids),
+    )
+    return {
+        r["case_id"]: CaseState(
+            r["status"],
+            {c: r[c] for c in CASE_COLUMNS},
+            (),
+            None,
+            (r["folded_time"], r["folded_topic"], r["folded_partition"], r["folded_offset"]),
+        )
+        for r in rows
+    }
+
+
 async def save_cases(conn: asyncpg.Connection, states: Mapping[str, CaseState]) -> None:
     """The case rows as folded, in one statement; a row the fold left as it was is not
     touched (its updated_at stays)."""
     if not states:
         return
     ids = sorted(states)  # a fixed order: two writers never wait on each other's rows
+    lasts = [states[c].last or (None, None, None, None) for c in ids]
     await conn.execute(
         SAVE_CASES,
         ids,
         [states[c].status for c in ids],
         *[[states[c].columns[name] for c in ids] for name in CASE_COLUMNS],
+        *[[last[i] for last in lasts] for i in range(len(FOLDED))],
     )
 
 
-async def save_anomalies(conn: asyncpg.Connection, states: Mapping[str, CaseState]) -> None:
-    """The cases' anomalies become those of their fold: new ones added, ones a later-read
-    event explained away removed."""
-    if not states:
-        return
+async def save_anomalies(
+    conn: asyncpg.Connection, states: Mapping[str, CaseState], refolded: Sequence[str]
+) -> None:
+    """Adds the anomalies the folds met. A case folded again from all its events
+    (`refolded`) keeps only its fold's: one a later-read event explained away goes."""
     found = [(c, e, d) for c, state in states.items() for e, d in state.anomalies]
-    await conn.execute(
-        "DELETE FROM anomalies a WHERE a.case_id = ANY($1::text[]) AND NOT EXISTS ("
-        " SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS f(event_id, description)"
-        " WHERE f.event_id = a.event_id AND f.description = a.description)",
-        list(states),
-        [e for _, e, _ in found],
-        [d for _, _, d in found],
-    )
+    if refolded:
+        await conn.execute(
+            "DELETE FROM anomalies a WHERE a.case_id = ANY($1::text[]) AND NOT EXISTS ("
+            " SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS f(event_id, description)"
+            " WHERE f.event_id = a.event_id AND f.description = a.description)",
+            list(refolded),
+            [e for _, e, _ in found],
+            [d for _, _, d in found],
+        )
     if found:
         await conn.execute(
             "INSERT INTO anomalies (case_id, event_id, description)"

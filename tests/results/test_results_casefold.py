@@ -203,3 +203,19 @@ def test_a_case_in_a_closed_window_keeps_when_it_closed() -> None:
     state = casefold.fold(stored)
     assert state.status == "IN_WINDOW"
     assert state.columns["window_closed_at"] == stored[-1].time > state.columns["connected_at"]
+
+
+def test_folding_on_from_a_state_gives_what_folding_everything_gives() -> None:
+    stored = facts(round_one() + round_two())
+    for cut in range(1, len(stored)):
+        before, after = stored[:cut], stored[cut:]
+        start = casefold.fold(before)
+        assert start.continues_with(after)
+        resumed = casefold.fold(after, start)
+        whole = casefold.fold(stored)
+        assert (resumed.status, resumed.columns, resumed.last) == (whole.status, whole.columns, whole.last)
+        assert start.anomalies + resumed.anomalies == whole.anomalies
+    # an event older than the last one folded cannot be folded on: the case is folded again
+    late = stored[3]
+    assert not casefold.fold(stored[4:8]).continues_with([late])
+    assert not casefold.NOTHING.continues_with(stored)

@@ -8,3 +8,11 @@ CREATE INDEX anomalies_by_case ON anomalies (case_id);
 -- When the case's last window closed: a case still IN_WINDOW after it, with no decision,
 -- has nobody responsible for it (ListAnomalies shows it).
 ALTER TABLE cases ADD COLUMN window_closed_at timestamptz;
+
+-- The order (ce_time, topic, partition, offset) of the last event folded into the row: a
+-- batch whose events all come later is folded on from the row instead of from scratch.
+ALTER TABLE cases
+    ADD COLUMN folded_time      timestamptz,
+    ADD COLUMN folded_topic     text,
+    ADD COLUMN folded_partition integer,
+    ADD COLUMN folded_offset    bigint;
