@@ -10,7 +10,9 @@ of one partition stay in their order and the result is the same for every reader
 
 `fold` runs the status machine (status.py) over that order and collects the columns the
 events set (the last event to set a column wins), the anomalies met on the way, and the day
-the materials of the last 补正 arrived (which ends the pause of the statutory clock).
+the materials of the last 补正 arrived (which ends the pause of the statutory clock). It can
+also go on from a state (the case row, which keeps the order of the last event folded into
+it) when every new event comes after that one: a left fold, so the result is the same.
 """
 
 from __future__ import annotations
