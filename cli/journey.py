@@ -32,10 +32,10 @@ STAGES = ["submitted", "queued", "reserved", "assigned", "window connected", "de
 
 @dataclass
 class Stubs:
-    intake: intake_pb2_grpc.IntakeServiceStub
-    routing: routing_pb2_grpc.RoutingServiceStub
-    window: window_pb2_grpc.WindowServiceStub
-    results: results_pb2_grpc.ResultsServiceStub
+    intake: intake_pb2_grpc.IntakeServiceAsyncStub
+    routing: routing_pb2_grpc.RoutingServiceAsyncStub
+    window: window_pb2_grpc.WindowServiceAsyncStub
+    results: results_pb2_grpc.ResultsServiceAsyncStub
 
     @classmethod
     def connect(cls, addresses: dict[str, str] | None = None) -> Stubs:

@@ -359,12 +359,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print(f"  case {case_id}: {live} events live, {rebuilt} rebuilt")
         for case_id, live, rebuilt in report.differing[:20]:
             print(f"  differs: case {case_id or '(none)'}: {live} live, {rebuilt} rebuilt")
+        for case_id, live_status, rebuilt_status in report.status_differing[:20]:
+            print(f"  status differs: case {case_id}: {live_status} live, {rebuilt_status} rebuilt")
         if not report.live_caught_up:
             print("  the live projection had not read as far as the replay: rerun later")
-        print("  matches the live projection" if report.matches else "  does NOT match")
+        print("  matches the live projection" if report.matches else "  does NOT match the live projection")
         if not args.drop:
             print(f"  kept; drop it with: DROP SCHEMA {report.schema} CASCADE")
-    return 0 if report.matches else 1
+    return report.exit_code
 
 
 def positive_float(text: str) -> float:

@@ -12,7 +12,10 @@ the dead-letter topic alone (the live projection parked those records already).
 
 Only what the topics still hold can be rebuilt (retention is 180 days), so events per case
 are compared over the same records: those between the earliest offsets and the ends the
-topics had when the replay started.
+topics had when the replay started. Statuses are compared for the cases all of whose events,
+live and rebuilt, lie inside those bounds (a case that moved on after the replay started,
+or whose oldest events have expired, cannot be expected to match). Either difference is a
+mismatch, reported with a non-zero exit.
 """
 
 from __future__ import annotations
@@ -72,13 +75,19 @@ class ReplayReport:
     live_caught_up: bool
     compared_cases: int
     differing: list[tuple[str, int, int]]  # case id, live events, rebuilt events
-    status_differs: int
+    status_compared: int
+    status_differing: list[tuple[str, str, str]]  # case id, live status, rebuilt status
     elapsed_s: float
     per_case: dict[str, tuple[int, int]] = field(default_factory=dict)  # asked-for cases
 
     @property
     def matches(self) -> bool:
-        return self.live_caught_up and not self.differing
+        return self.live_caught_up and not self.differing and not self.status_differing
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the rebuild matches the live projection, 1 when it does not."""
+        return 0 if self.matches else 1
 
     def rows(self) -> list[list[object]]:
         rate = self.records / self.elapsed_s if self.elapsed_s > 0 else 0.0
@@ -91,7 +100,8 @@ class ReplayReport:
             ["live events (same records)", self.live_events],
             ["cases compared", self.compared_cases],
             ["cases whose event counts differ", len(self.differing)],
-            ["cases whose status differs", self.status_differs],
+            ["cases whose status was compared", self.status_compared],
+            ["cases whose status differs", len(self.status_differing)],
             ["elapsed", f"{self.elapsed_s:.1f} s ({rate:,.0f} records/s)"],
         ]
 
@@ -106,7 +116,10 @@ class ReplayReport:
             "live_caught_up": self.live_caught_up,
             "compared_cases": self.compared_cases,
             "differing": [{"case_id": c, "live": lv, "rebuilt": rb} for c, lv, rb in self.differing],
-            "status_differs": self.status_differs,
+            "status_compared": self.status_compared,
+            "status_differing": [
+                {"case_id": c, "live": lv, "rebuilt": rb} for c, lv, rb in self.status_differing
+            ],
             "matches": self.matches,
             "elapsed_s": round(self.elapsed_s, 2),
             "cases_asked": {c: {"live": lv, "rebuilt": rb} for c, (lv, rb) in self.per_case.items()},
@@ -197,11 +210,14 @@ async def rebuild(
         await projector.stop()
 
 
-def compare_sql(schema: str) -> str:
-    return f"""
+BOUNDS_SQL = """
         WITH bounds AS (
             SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[])
-                AS b(topic, partition, first_offset, end_offset)),
+                AS b(topic, partition, first_offset, end_offset))"""
+
+
+def compare_sql(schema: str) -> str:
+    return f"""{BOUNDS_SQL},
         live AS (
             SELECT t.case_id, count(*) AS n FROM public.timeline t JOIN bounds b
               ON b.topic = t.topic AND b.partition = t.partition
@@ -217,11 +233,36 @@ def compare_sql(schema: str) -> str:
         FROM live l FULL JOIN rebuilt r ON r.case_id = l.case_id"""
 
 
+def status_sql(schema: str) -> str:
+    """Live and rebuilt status of the cases whose every event, on both sides, lies inside
+    the bounds."""
+    outside = """
+            SELECT t.case_id FROM {table} t LEFT JOIN bounds b
+              ON b.topic = t.topic AND b.partition = t.partition
+             AND t."offset" >= b.first_offset AND t."offset" < b.end_offset
+             WHERE b.topic IS NULL"""
+    return f"""{BOUNDS_SQL},
+        outside AS ({outside.format(table="public.timeline")}
+            UNION {outside.format(table=f'"{schema}".timeline')})
+        SELECT l.case_id, l.status AS live, r.status AS rebuilt
+        FROM public.cases l JOIN "{schema}".cases r USING (case_id)
+        WHERE l.case_id NOT IN (SELECT case_id FROM outside)
+        ORDER BY l.case_id"""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    counts: dict[str, tuple[int, int]]  # case id → events live, rebuilt
+    statuses: list[tuple[str, str, str]]  # case id, live status, rebuilt status
+    live_caught_up: bool
+
+
 async def compare(
     database_url: str, schema: str, bounds: Bounds, case_ids: list[str], wait_live_s: float
-) -> tuple[dict[str, tuple[int, int]], int, bool]:
-    """Events per case, live and rebuilt, over the same records; cases whose status
-    differs; whether the live projection had read as far (waited for up to wait_live_s)."""
+) -> Comparison:
+    """Events per case, live and rebuilt, over the same records; the statuses of the cases
+    wholly inside the bounds; whether the live projection had read as far (waited for up to
+    wait_live_s)."""
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "public"})
     try:
         deadline = time.monotonic() + wait_live_s
@@ -231,21 +272,20 @@ async def compare(
                 break
             await asyncio.sleep(0.5)
         keys = sorted(bounds.end)
-        rows = await conn.fetch(
-            compare_sql(schema),
+        arrays = (
             [t for t, _ in keys],
             [p for _, p in keys],
             [bounds.first[k] for k in keys],
             [bounds.end[k] for k in keys],
         )
+        rows = await conn.fetch(compare_sql(schema), *arrays)
         counts = {r["case_id"]: (r["live"], r["rebuilt"]) for r in rows}
-        status_differs = await conn.fetchval(
-            f'SELECT count(*) FROM public.cases l JOIN "{schema}".cases r USING (case_id)'
-            " WHERE l.status <> r.status"
-        )
+        statuses = [
+            (r["case_id"], r["live"], r["rebuilt"]) for r in await conn.fetch(status_sql(schema), *arrays)
+        ]
         for case_id in case_ids:
             counts.setdefault(case_id, (0, 0))
-        return counts, int(status_differs), live_caught_up
+        return Comparison(counts, statuses, live_caught_up)
     finally:
         await conn.close()
 
@@ -258,12 +298,16 @@ async def replay(
     drop: bool = False,
     show_progress: bool = True,
     wait_live_s: float = 30,
+    topic_names: list[str] | None = None,
 ) -> ReplayReport:
+    """`topic_names`: the topics the live projection reads (default: the catalog's event
+    topics)."""
     schema = schema or default_schema()
     if not SCHEMA_NAME.fullmatch(schema):
         raise ReplayError(f"schema names are lower-case letters, digits and _: {schema!r}")
     started = time.monotonic()
-    bounds = await asyncio.to_thread(topic_bounds, bootstrap, topics.load().event_topics())
+    names = topic_names or topics.load().event_topics()
+    bounds = await asyncio.to_thread(topic_bounds, bootstrap, names)
     pool = await create_schema(database_url, schema)
     try:
         poison = await rebuild(pool, schema, bootstrap, bounds, show_progress)
@@ -273,13 +317,11 @@ async def replay(
         await pool.close()
     elapsed = time.monotonic() - started
     try:
-        counts, status_differs, caught_up = await compare(
-            database_url, schema, bounds, case_ids or [], wait_live_s
-        )
+        found = await compare(database_url, schema, bounds, case_ids or [], wait_live_s)
     finally:
         if drop:
             await drop_schema(database_url, schema)
-    differing = sorted((c, lv, rb) for c, (lv, rb) in counts.items() if lv != rb)
+    counts = found.counts
     return ReplayReport(
         schema,
         bounds.records,
@@ -287,10 +329,11 @@ async def replay(
         events,
         cases,
         sum(lv for lv, _ in counts.values()),
-        caught_up,
+        found.live_caught_up,
         len(counts),
-        differing,
-        status_differs,
+        sorted((c, lv, rb) for c, (lv, rb) in counts.items() if lv != rb),
+        len(found.statuses),
+        [(c, lv, rb) for c, lv, rb in found.statuses if lv != rb],
         elapsed,
         {c: counts[c] for c in case_ids or []},
     )

@@ -29,6 +29,9 @@ def generate(out: Path) -> None:
         f"--python_out={out}",
         f"--pyi_out={out}",
         f"--grpc_python_out={out}",
+        # typed stubs and servicers (mypy-protobuf): a call names its request and answer types
+        f"--plugin=protoc-gen-mypy_grpc={Path(sys.executable).parent / 'protoc-gen-mypy_grpc'}",
+        f"--mypy_grpc_out={out}",
         *files,
     ]
     subprocess.run(cmd, check=True, cwd=PROTOS)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, Query, Request
 from gateway.auth import DEVICE_HEADER, complete_session_of
 from gateway.context import gateway_of
 from gateway.convert import to_json
-from services.results.evaluation import LEVELS, TAGS
 from services.shared import turn
+from services.shared.rating import LEVELS, TAGS
 from tongban.intake.v1 import intake_pb2
 
 router = APIRouter(prefix="/api/v1", tags=["public"])

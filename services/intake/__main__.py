@@ -7,7 +7,7 @@ import base64
 import logging
 from pathlib import Path
 
-from services.intake import sigv4
+from services.intake import events, sigv4
 from services.intake.api import IntakeApi
 from services.intake.blobs import BlobStore, BlobStoreError, LocalBlobStore
 from services.intake.config import IntakeSettings
@@ -15,7 +15,6 @@ from services.intake.s3store import S3BlobStore
 from services.intake.store import IntakeStore, open_pool
 from services.shared import logs, migrations, pii, topics
 from services.shared.catalog import load_catalog
-from services.shared.consumer import EventConsumer
 from services.shared.grpcserver import Service
 from services.shared.outbox import OutboxRelay
 from services.shared.settings import load_or_exit
@@ -49,13 +48,6 @@ async def prepare_blob_store(blobs: BlobStore) -> None:
             )
 
 
-def decisions_consumer(bootstrap: str, api: IntakeApi, group: str = "tongban-intake") -> EventConsumer:
-    """补正 requests come back from results as decisions."""
-    return EventConsumer(
-        bootstrap, ["tongban.result"], group, api.on_decision, "intake", types={"DecisionRecorded"}
-    )
-
-
 async def serve(settings: IntakeSettings) -> None:
     catalog = topics.load(settings.topics_file)
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
@@ -73,7 +65,7 @@ async def serve(settings: IntakeSettings) -> None:
         base64.b64decode(settings.pseudonym_secret),
         concurrent_uploads=settings.concurrent_uploads,
     )
-    decisions = decisions_consumer(settings.kafka_bootstrap, api)
+    decisions = events.consumer(settings.kafka_bootstrap, catalog, api)
     decisions.start()
     service = Service("intake", settings.grpc_listen, settings.metrics_listen)
     service.add(

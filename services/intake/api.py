@@ -199,14 +199,22 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             return
 
         def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
-            if row.status != "SUBMITTED":  # withdrawn meanwhile: nothing to ask of anyone
+            if not domain.reopens_for_supplements(row.status):  # withdrawn meanwhile
                 log.warning(
                     "supplements requested of a %s application", row.status, extra={"case_id": row.case_id}
                 )
                 return {}, []
+            matter = self.catalog.matter(row.matter_code)
+            assert matter is not None
+            request = domain.supplement_request(matter, list(event.supplements))
+            if request.ignored:
+                log.warning(
+                    "supplements requested that the matter has no material for",
+                    extra={"case_id": row.case_id, "ignored": list(request.ignored)},
+                )
             return {
                 "status": "SUPPLEMENT_REQUESTED",
-                "requested_supplements": list(event.supplements),
+                "requested_supplements": list(request.awaited),
                 "supplements_requested_at": envelope.time,
             }, []
 
@@ -366,7 +374,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                 raise _violation("data", "EMPTY", "文件为空", "the file is empty")
             matter = self.catalog.matter(application.matter_code)
             assert matter is not None
-            if header.material_code not in {m.code for m in matter.materials}:
+            if not domain.is_material_of(matter, header.material_code):
                 raise _violation(
                     "header.material_code",
                     "UNKNOWN",
@@ -444,35 +452,16 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
             if row.status == "SUBMITTED":  # a retry of a submit that went through
                 return {}, []
-            if not domain.can_submit(row.status):
-                raise errors.failed_precondition(
-                    f"状态为 {row.status} 的申请不能提交",
-                    f"a {row.status} application cannot be submitted",
-                    reason="WRONG_STATE",
-                )
             matter = self.catalog.matter(row.matter_code)
             assert matter is not None
-            outcome = domain.submission_check(matter, {m.code for m in row.materials})
-            if not outcome.accepted:
-                raise errors.failed_precondition(
-                    "缺少关键材料：" + "、".join(m.name_zh for m in outcome.missing_key),
-                    "key materials missing: " + ", ".join(m.name_en for m in outcome.missing_key),
-                    reason="KEY_MATERIALS_MISSING",
-                )
+            outcome = domain.check_submission(
+                matter,
+                row.status,
+                [(m.code, m.created_at) for m in row.materials],
+                row.requested_supplements,
+                row.supplements_requested_at,
+            )
             resubmission = row.status == "SUPPLEMENT_REQUESTED"
-            if resubmission:
-                since = row.supplements_requested_at
-                lacking = domain.supplements_missing(
-                    row.requested_supplements,
-                    {m.code for m in row.materials if since is None or m.created_at > since},
-                )
-                if lacking:
-                    names = [matter.material_names(code) for code in lacking]
-                    raise errors.failed_precondition(
-                        "请先补正以下材料：" + "、".join(zh for zh, _ in names),
-                        "supply these first: " + ", ".join(en for _, en in names),
-                        reason="SUPPLEMENTS_MISSING",
-                    )
             missing = [m.code for m in outcome.missing_optional]
             round_ = row.submission_round + 1
             event = cloudevents.stamp(

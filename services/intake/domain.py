@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from services.shared import filetypes
+from services.shared import errors, filetypes
 from services.shared.catalog import Catalog, Hall, Material, Matter
 from services.shared.errors import FieldViolation, ValidationFailed
 
@@ -305,7 +305,78 @@ def can_cancel(status: str) -> bool:
     return status in {"DRAFT", "SUBMITTED", "SUPPLEMENT_REQUESTED"}
 
 
+def is_material_of(matter: Matter, code: str) -> bool:
+    """Only the matter's own materials are uploaded (and so only they can be supplied)."""
+    return any(m.code == code for m in matter.materials)
+
+
+@dataclass(frozen=True)
+class SupplementRequest:
+    """What a 补正 decision asks of the applicant, as intake will hold them to it."""
+
+    awaited: tuple[str, ...]  # the materials the resubmission waits for, in the request's order
+    ignored: tuple[str, ...]  # codes the matter has no material for: nobody could supply them
+
+
+def supplement_request(matter: Matter, requested: Sequence[str]) -> SupplementRequest:
+    """Results refuses a 补正 naming anything but the matter's materials; a decision made
+    before it did (still on the topic) may name one. Waiting for it would leave the case
+    with no way forward, so only supplies the applicant can upload are awaited."""
+    awaited = tuple(dict.fromkeys(c for c in requested if is_material_of(matter, c)))
+    ignored = tuple(c for c in requested if not is_material_of(matter, c))
+    return SupplementRequest(awaited, ignored)
+
+
+def reopens_for_supplements(status: str) -> bool:
+    """A 补正 sends back a submitted application only; one withdrawn meanwhile stays so."""
+    return status == "SUBMITTED"
+
+
 def supplements_missing(requested: Collection[str], uploaded_since: Collection[str]) -> list[str]:
     """The requested supplements not uploaded since the request (in the request's order):
     a material uploaded before it is what the official found wanting."""
     return [code for code in requested if code not in uploaded_since]
+
+
+def supplements_lacking(
+    requested: Sequence[str], uploads: Iterable[tuple[str, datetime]], requested_at: datetime | None
+) -> list[str]:
+    """Before a resubmission: the requested supplements with no upload (code, time) after
+    the request."""
+    since = {code for code, at in uploads if requested_at is None or at > requested_at}
+    return supplements_missing(requested, since)
+
+
+def check_submission(
+    matter: Matter,
+    status: str,
+    uploads: Sequence[tuple[str, datetime]],
+    requested: Sequence[str] = (),
+    requested_at: datetime | None = None,
+) -> SubmissionOutcome:
+    """Whether an application may be submitted now (first time, or again after a 补正):
+    raises FAILED_PRECONDITION saying what is wrong (state, key materials, supplements not
+    uploaded since the request); otherwise the outcome (容缺受理 or complete)."""
+    if not can_submit(status):
+        raise errors.failed_precondition(
+            f"状态为 {status} 的申请不能提交",
+            f"a {status} application cannot be submitted",
+            reason="WRONG_STATE",
+        )
+    outcome = submission_check(matter, {code for code, _ in uploads})
+    if not outcome.accepted:
+        raise errors.failed_precondition(
+            "缺少关键材料：" + "、".join(m.name_zh for m in outcome.missing_key),
+            "key materials missing: " + ", ".join(m.name_en for m in outcome.missing_key),
+            reason="KEY_MATERIALS_MISSING",
+        )
+    if status == "SUPPLEMENT_REQUESTED":
+        lacking = supplements_lacking(requested, uploads, requested_at)
+        if lacking:
+            names = [matter.material_names(code) for code in lacking]
+            raise errors.failed_precondition(
+                "请先补正以下材料：" + "、".join(zh for zh, _ in names),
+                "supply these first: " + ", ".join(en for _, en in names),
+                reason="SUPPLEMENTS_MISSING",
+            )
+    return outcome

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import asyncpg
 
+from services.results import events
 from services.results.api import ResultsApi
 from services.results.calendar import default_calendar
 from services.results.config import ResultsSettings
 from services.results.deadline_watch import DeadlineWatch
-from services.results.projection import CONSUMER, Projector, TimelineWriter
 from services.results.store import ResultsStore
 from services.shared import logs, migrations, pii, topics
 from services.shared.catalog import load_catalog
@@ -32,7 +32,7 @@ async def serve(settings: ResultsSettings) -> None:
     store = ResultsStore(pool, catalog)
     calendar = default_calendar()
     relay = OutboxRelay(settings.database_url, settings.kafka_bootstrap, "tongban-results")
-    projector = Projector(TimelineWriter(pool, CONSUMER), settings.kafka_bootstrap, catalog.event_topics())
+    projector = events.projector(pool, settings.kafka_bootstrap, catalog)
     watch = DeadlineWatch(store, calendar, settings.deadline_sweep_s, settings.deadline_warn_days)
     api = ResultsApi(
         store,

@@ -1,20 +1,24 @@
 """gRPC `tongban.results.v1.ResultsService`: decisions by the assigned official only, results
-and their delivery, 好差评 with rectifications, and the operators' queries."""
+and their delivery, 好差评 with rectifications, and the operators' queries.
+
+The rules (who decides what, when; what a decision or rating sets going) are decisions.py,
+pure; the SQL is store.py; this module checks, asks the store and emits the events."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date
 from typing import Any
 
 import asyncpg
 
-from services.results import certificate, evaluation
+from services.results import certificate, decisions, evaluation
 from services.results import status as status_machine
 from services.results.calendar import WorkCalendar
 from services.results.certificate import CertificateFields
-from services.results.deadlines import rectification_due
-from services.results.store import ResultsStore
+from services.results.decisions import DecisionPlan
+from services.results.store import ResultsStore, case_view
 from services.shared import cloudevents, errors, pii
 from services.shared.catalog import Catalog
 from services.shared.errors import FieldViolation, ValidationFailed, grpc_errors
@@ -23,8 +27,6 @@ from tongban.results.v1 import results_pb2, results_pb2_grpc
 from tongban.types.v1 import types_pb2
 
 D = types_pb2
-DECIDABLE = {"ASSIGNED", "IN_WINDOW"}
-RATEABLE = {"DECIDED", "RESULT_ISSUED", "DELIVERED"}
 MAX_PAGE = 500
 
 
@@ -58,52 +60,6 @@ def case_pb(row: asyncpg.Record) -> results_pb2.Case:
     )
 
 
-def validate_decision(request: results_pb2.RecordDecisionRequest) -> None:
-    problems: list[FieldViolation] = []
-
-    def need(ok: bool, field: str, zh: str, en: str) -> None:
-        if not ok:
-            problems.append(FieldViolation(field, "REQUIRED", zh, en))
-
-    need(bool(request.case_id), "case_id", "缺少案件编号", "case_id is required")
-    need(bool(request.official_id), "official_id", "缺少办理人", "official_id is required")
-    outcome = request.outcome
-    need(outcome != D.DECISION_OUTCOME_UNSPECIFIED, "outcome", "请选择办理结果", "outcome is required")
-    if outcome == D.DECISION_OUTCOME_REJECTED:
-        need(
-            bool(request.reason_code), "reason_code", "不予受理须说明原因", "a rejection needs a reason code"
-        )
-        need(
-            bool(request.legal_basis),
-            "legal_basis",
-            "不予受理须写明法律依据",
-            "a rejection needs its legal basis",
-        )
-    if outcome == D.DECISION_OUTCOME_SUPPLEMENT_REQUESTED:
-        need(
-            bool(request.supplements),
-            "supplements",
-            "补正须列明所需材料",
-            "a supplement request lists the materials to supply",
-        )
-    if outcome == D.DECISION_OUTCOME_TRANSFERRED:
-        need(
-            bool(request.transfer_to),
-            "transfer_to",
-            "转办须指明部门",
-            "a transfer names the receiving department",
-        )
-    if outcome == D.DECISION_OUTCOME_APPROVED and request.delivery_method == D.DELIVERY_METHOD_MAIL:
-        need(
-            bool(request.mail_address.strip()),
-            "mail_address",
-            "邮寄送达须填写地址",
-            "delivery by mail needs an address",
-        )
-    if problems:
-        raise ValidationFailed(problems)
-
-
 class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     def __init__(
         self,
@@ -113,6 +69,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         certificate_secret: bytes,
         keyring: pii.Keyring,
         public_base_url: str,
+        today: Callable[[], date] = date.today,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -120,6 +77,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         self.secret = certificate_secret
         self.keyring = keyring
         self.base_url = public_base_url
+        self.today = today  # the service's clock: every dated rule asks it
 
     # ------------------------------------------------------------ decisions and results
 
@@ -127,7 +85,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     async def RecordDecision(
         self, request: results_pb2.RecordDecisionRequest, context: Any
     ) -> results_pb2.RecordDecisionResponse:
-        validate_decision(request)
+        decisions.validate_request(request)
         errors.check_free_text(
             legal_basis=request.legal_basis,
             reason_code=request.reason_code,
@@ -135,27 +93,16 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
             supplements=list(request.supplements),
         )
         async with self.store.pool.acquire() as conn, conn.transaction():
-            case = await self.store.case(request.case_id, conn, lock=True)
-            if case is None:
+            row = await self.store.case(request.case_id, conn, lock=True)
+            if row is None:
                 raise errors.not_found(f"案件 {request.case_id}", f"case {request.case_id}")
-            if case["official_id"] != request.official_id or case["target_province"] != request.province:
-                raise errors.permission_denied(
-                    "只有承办该案件的本省工作人员可以作出决定",
-                    "only the official assigned to this case decides it",
-                )
+            case = case_view(row)
+            decisions.check_decider(case, request.official_id, request.province)
+            decisions.validate_for_matter(request, self.catalog.matter(row["matter_code"]))
             last = await self.store.last_decision(conn, request.case_id)
-            already = (
-                last is not None
-                and case["assigned_at"] is not None
-                and last["decided_at"] >= case["assigned_at"]
-            )
-            if case["status"] not in DECIDABLE or already:
-                raise errors.failed_precondition(
-                    f"案件当前状态（{case['status']}）不能作出决定",
-                    f"the case cannot be decided in status {case['status']}",
-                    reason="WRONG_STATE",
-                )
-            decided = await self._decide(conn, case, request)
+            decisions.check_decidable(case, last["decided_at"] if last else None)
+            plan = decisions.plan_decision(request, self.today())
+            decided = await self._decide(conn, row, request, plan)
             fresh = await self.store.case(request.case_id, conn)
         assert fresh is not None
         # The case row moves when the projection reads DecisionRecorded back from Kafka; the
@@ -169,35 +116,23 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         return results_pb2.RecordDecisionResponse(case=reply)
 
     async def _decide(
-        self, conn: asyncpg.Connection, case: asyncpg.Record, request: results_pb2.RecordDecisionRequest
+        self,
+        conn: asyncpg.Connection,
+        case: asyncpg.Record,
+        request: results_pb2.RecordDecisionRequest,
+        plan: DecisionPlan,
     ) -> events_pb2.DecisionRecorded:
-        outcome = request.outcome
-        method = request.delivery_method or D.DELIVERY_METHOD_E_CERTIFICATE
+        case_id = case["case_id"]
         address = (
-            self.keyring.encrypt(request.mail_address.encode(), case["case_id"].encode())
+            self.keyring.encrypt(request.mail_address.encode(), case_id.encode())
             if request.mail_address
             else None
         )
-        await conn.execute(
-            "INSERT INTO decisions (case_id, official_id, province, outcome, result_kind,"
-            " reason_code, legal_basis, supplements, transfer_to, delivery_method,"
-            " mail_address_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            case["case_id"],
-            request.official_id,
-            request.province,
-            outcome,
-            request.result_kind,
-            request.reason_code,
-            request.legal_basis,
-            list(request.supplements),
-            request.transfer_to,
-            method if outcome == D.DECISION_OUTCOME_APPROVED else 0,
-            address,
-        )
+        await self.store.record_decision(conn, case_id, request, plan.delivery_method, address)
         decided = events_pb2.DecisionRecorded(
-            case_id=case["case_id"],
+            case_id=case_id,
             official_id=request.official_id,
-            outcome=outcome,
+            outcome=request.outcome,
             result_kind=request.result_kind,
             reason_code=request.reason_code,
             legal_basis=request.legal_basis,
@@ -206,46 +141,30 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
             province=request.province,
         )
         events: list[Any] = []
-        if outcome == D.DECISION_OUTCOME_SUPPLEMENT_REQUESTED:
-            await conn.execute(
-                "INSERT INTO pauses (case_id, started_on) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                case["case_id"],
-                date.today(),
-            )
-        if outcome == D.DECISION_OUTCOME_APPROVED:
+        if plan.pause_from is not None:
+            await self.store.open_pause(conn, case_id, plan.pause_from)
+        if plan.issues_result:
             number = ""
-            if method == D.DELIVERY_METHOD_E_CERTIFICATE:
-                number = await self._issue_certificate(conn, case)
+            if plan.certificate_on is not None:
+                number = await self._issue_certificate(conn, case, plan.certificate_on)
                 decided.certificate_number = number
-            events.append(
-                events_pb2.ResultIssued(case_id=case["case_id"], method=method, certificate_number=number)
-            )
-            await conn.execute(
-                "INSERT INTO deliveries (case_id, method, hall_id) VALUES ($1, $2, $3)"
-                " ON CONFLICT (case_id) DO NOTHING",
-                case["case_id"],
-                method,
-                case["hall_id"],
-            )
-            if method == D.DELIVERY_METHOD_E_CERTIFICATE:  # delivered the moment it exists
-                await conn.execute(
-                    "UPDATE deliveries SET reference = $2, delivered_at = now() WHERE case_id = $1",
-                    case["case_id"],
-                    number,
-                )
-                events.append(
-                    events_pb2.ResultDelivered(case_id=case["case_id"], method=method, reference=number)
-                )
+            method = plan.delivery_method
+            events.append(events_pb2.ResultIssued(case_id=case_id, method=method, certificate_number=number))
+            await self.store.open_delivery(conn, case_id, method, case["hall_id"])
+            if plan.delivered_at_once:
+                await self.store.mark_delivered(conn, case_id, number)
+                events.append(events_pb2.ResultDelivered(case_id=case_id, method=method, reference=number))
         await self.store.emit(conn, *(cloudevents.stamp(e) for e in [decided, *events]))
         return decided
 
-    async def _issue_certificate(self, conn: asyncpg.Connection, case: asyncpg.Record) -> str:
-        today = date.today()
-        sequence = await self.store.next_certificate_sequence(conn, case["target_province"], today)
+    async def _issue_certificate(
+        self, conn: asyncpg.Connection, case: asyncpg.Record, issued_on: date
+    ) -> str:
+        sequence = await self.store.next_certificate_sequence(conn, case["target_province"], issued_on)
         matter = self.catalog.matter(case["matter_code"])
         province = self.catalog.province(case["target_province"])
         fields = CertificateFields(
-            number=certificate.certificate_number(case["target_province"], today, sequence),
+            number=certificate.certificate_number(case["target_province"], issued_on, sequence),
             case_id=case["case_id"],
             matter_code=case["matter_code"],
             matter_zh=matter.name_zh if matter else case["matter_code"],
@@ -254,26 +173,11 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
             holder_id_masked=case["applicant_id"],
             province=case["target_province"],
             province_zh=province.name_zh if province else case["target_province"],
-            issued_on=today,
+            issued_on=issued_on,
         )
         digest = certificate.verification_hash(self.secret, fields)
-        pdf = certificate.render_pdf(fields, digest, self.base_url)
-        await conn.execute(
-            "INSERT INTO certificates (number, case_id, matter_code, matter_zh, matter_en,"
-            " holder_masked, holder_id_masked, province, province_zh, issued_on, hash, pdf)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            fields.number,
-            fields.case_id,
-            fields.matter_code,
-            fields.matter_zh,
-            fields.matter_en,
-            fields.holder_masked,
-            fields.holder_id_masked,
-            fields.province,
-            fields.province_zh,
-            fields.issued_on,
-            digest,
-            pdf,
+        await self.store.save_certificate(
+            conn, fields, digest, certificate.render_pdf(fields, digest, self.base_url)
         )
         return fields.number
 
@@ -289,27 +193,20 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
                 "the tracking number or print job id is required",
             )
         async with self.store.pool.acquire() as conn, conn.transaction():
-            delivery = await conn.fetchrow(
-                "SELECT * FROM deliveries WHERE case_id = $1 FOR UPDATE", request.case_id
-            )
+            delivery = await self.store.delivery(conn, request.case_id)
             if delivery is None:
                 raise errors.not_found(
                     f"案件 {request.case_id} 的送达记录", f"delivery of case {request.case_id}"
                 )
             if delivery["delivered_at"] is not None:
                 raise errors.failed_precondition("结果已送达", "the result was already delivered")
-            await conn.execute(
-                "UPDATE deliveries SET reference = $2, carrier = $3, delivered_at = now() WHERE case_id = $1",
-                request.case_id,
-                request.reference,
-                request.carrier,
-            )
+            await self.store.mark_delivered(conn, request.case_id, request.reference, request.carrier)
             events: list[Any] = [
                 events_pb2.ResultDelivered(
                     case_id=request.case_id, method=delivery["method"], reference=request.reference
                 )
             ]
-            if await conn.fetchval("SELECT 1 FROM evaluations WHERE case_id = $1", request.case_id):
+            if decisions.closes_on_delivery(await self.store.is_rated(conn, request.case_id)):
                 events.append(
                     events_pb2.CaseClosed(case_id=request.case_id, outcome=D.DECISION_OUTCOME_APPROVED)
                 )
@@ -327,55 +224,39 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         evaluation.validate(request.level, list(request.tags), request.comment)
         errors.check_free_text(comment=request.comment)
         async with self.store.pool.acquire() as conn, conn.transaction():
-            case = await self.store.case(request.case_id, conn, lock=True)
-            if case is None:
+            row = await self.store.case(request.case_id, conn, lock=True)
+            if row is None:
                 raise errors.not_found(f"案件 {request.case_id}", f"case {request.case_id}")
-            if await conn.fetchval("SELECT 1 FROM evaluations WHERE case_id = $1", request.case_id):
-                raise errors.failed_precondition(
-                    "每个案件只能评价一次（一次一评）", "each case is rated once", reason="ALREADY_RATED"
-                )
-            if case["status"] not in RATEABLE:
-                raise errors.failed_precondition(
-                    "办理结束后才能评价",
-                    "the service can be rated once the case is decided",
-                    reason="WRONG_STATE",
-                )
-            await conn.execute(
-                "INSERT INTO evaluations (case_id, level, tags, comment) VALUES ($1, $2, $3, $4)",
-                request.case_id,
-                request.level,
-                list(request.tags),
-                request.comment,
+            case = case_view(row)
+            decisions.check_rateable(case, await self.store.is_rated(conn, request.case_id))
+            today = self.today()
+            delivered = await self.store.is_delivered(conn, request.case_id)
+            plan = decisions.plan_rating(request.level, case.outcome, delivered, today, self.calendar)
+            await self.store.save_rating(
+                conn, request.case_id, request.level, list(request.tags), request.comment
             )
             events: list[Any] = [
                 events_pb2.EvaluationSubmitted(
                     case_id=request.case_id,
                     level=request.level,
                     tags=list(request.tags),
-                    province=case["target_province"],
+                    province=case.target_province,
                 )
             ]
             rectification_id = ""
-            if evaluation.needs_rectification(request.level):
+            if plan.rectification_due is not None:
                 rectification_id = str(uuid.uuid4())
-                due = rectification_due(self.calendar, date.today())
-                await conn.execute(
-                    "INSERT INTO rectifications (id, case_id, opened_on, due_on) VALUES ($1, $2, $3, $4)",
-                    rectification_id,
-                    request.case_id,
-                    date.today(),
-                    due,
+                due = plan.rectification_due
+                await self.store.open_rectification(
+                    conn, uuid.UUID(rectification_id), request.case_id, today, due
                 )
                 events.append(
                     events_pb2.RectificationOpened(
                         case_id=request.case_id, rectification_id=rectification_id, due_date=due.isoformat()
                     )
                 )
-            delivered = await conn.fetchval(
-                "SELECT delivered_at IS NOT NULL FROM deliveries WHERE case_id = $1", request.case_id
-            )
-            if delivered or case["outcome"] != D.DECISION_OUTCOME_APPROVED:
-                events.append(events_pb2.CaseClosed(case_id=request.case_id, outcome=case["outcome"]))
+            if plan.closes:
+                events.append(events_pb2.CaseClosed(case_id=request.case_id, outcome=case.outcome))
             await self.store.emit(conn, *(cloudevents.stamp(e) for e in events))
         return results_pb2.SubmitEvaluationResponse(rectification_id=rectification_id)
 
@@ -393,20 +274,12 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
                 "rectification_id", "FORMAT", "整改编号格式错误", "rectification_id is not a UUID"
             ) from None
         async with self.store.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT * FROM rectifications WHERE id = $1 FOR UPDATE", uuid.UUID(request.rectification_id)
-            )
+            row = await self.store.rectification(conn, uuid.UUID(request.rectification_id))
             if row is None:
                 raise errors.not_found("整改记录", "rectification")
             if row["closed_at"] is not None:
                 raise errors.failed_precondition("整改已关闭", "the rectification is already closed")
-            await conn.execute(
-                "UPDATE rectifications SET closed_at = now(), callback_note = $2, closed_by = $3"
-                " WHERE id = $1",
-                row["id"],
-                request.callback_note,
-                request.closed_by,
-            )
+            await self.store.close_rectification(conn, row["id"], request.callback_note, request.closed_by)
             await self.store.emit(
                 conn,
                 cloudevents.stamp(
@@ -513,40 +386,25 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     async def VerifyCertificate(
         self, request: results_pb2.VerifyCertificateRequest, context: Any
     ) -> results_pb2.VerifyCertificateResponse:
-        row = await self.store.pool.fetchrow(
-            "SELECT * FROM certificates WHERE number = $1", request.certificate_number.strip()
-        )
-        if row is None:
+        found = await self.store.certificate_by_number(request.certificate_number.strip())
+        if found is None:
             return results_pb2.VerifyCertificateResponse(genuine=False)
-        fields = CertificateFields(
-            number=row["number"],
-            case_id=row["case_id"],
-            matter_code=row["matter_code"],
-            matter_zh=row["matter_zh"],
-            matter_en=row["matter_en"],
-            holder_masked=row["holder_masked"],
-            holder_id_masked=row["holder_id_masked"],
-            province=row["province"],
-            province_zh=row["province_zh"],
-            issued_on=row["issued_on"],
-        )
+        fields, _ = found
         if not certificate.verify(self.secret, fields, request.hash):
             return results_pb2.VerifyCertificateResponse(genuine=False)
         return results_pb2.VerifyCertificateResponse(
             genuine=True,
-            matter_code=row["matter_code"],
-            province=row["province"],
-            issued_on=row["issued_on"].isoformat(),
-            holder=row["holder_masked"],
+            matter_code=fields.matter_code,
+            province=fields.province,
+            issued_on=fields.issued_on.isoformat(),
+            holder=fields.holder_masked,
         )
 
     @grpc_errors
     async def GetCertificate(
         self, request: results_pb2.GetCertificateRequest, context: Any
     ) -> results_pb2.GetCertificateResponse:
-        row = await self.store.pool.fetchrow(
-            "SELECT number, pdf FROM certificates WHERE case_id = $1", request.case_id
-        )
+        row = await self.store.certificate_of_case(request.case_id)
         if row is None:
             raise errors.not_found(
                 f"案件 {request.case_id} 的电子证明", f"certificate of case {request.case_id}"
@@ -558,11 +416,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         self, request: results_pb2.ListAnomaliesRequest, context: Any
     ) -> results_pb2.ListAnomaliesResponse:
         limit = min(max(request.limit or 100, 1), 1000)
-        rows = await self.store.pool.fetch(
-            "SELECT case_id, event_id::text, description, recorded_at FROM anomalies"
-            " ORDER BY id DESC LIMIT $1",
-            limit,
-        )
+        rows = await self.store.anomalies(limit)
         return results_pb2.ListAnomaliesResponse(
             anomalies=[
                 results_pb2.Anomaly(
@@ -581,14 +435,8 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     ) -> results_pb2.ListPrintJobsResponse:
         if not request.hall_id:
             raise _bad("hall_id", "REQUIRED", "缺少服务大厅", "hall_id is required")
-        rows = await self.store.pool.fetch(
-            "SELECT d.case_id, d.hall_id, d.issued_at, d.delivered_at, c.matter_code,"
-            " c.applicant_name FROM deliveries d JOIN cases c ON c.case_id = d.case_id"
-            " WHERE d.hall_id = $1 AND d.method = $2 AND ($3 OR d.delivered_at IS NULL)"
-            " ORDER BY d.issued_at",
-            request.hall_id,
-            D.DELIVERY_METHOD_HALL_PRINT,
-            request.include_done,
+        rows = await self.store.print_jobs(
+            request.hall_id, D.DELIVERY_METHOD_HALL_PRINT, request.include_done
         )
         return results_pb2.ListPrintJobsResponse(
             jobs=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from services.results.calendar import WorkCalendar
@@ -18,8 +19,14 @@ log = logging.getLogger(__name__)
 
 class DeadlineWatch:
     def __init__(
-        self, store: ResultsStore, calendar: WorkCalendar, interval_s: float, warn_days: int
+        self,
+        store: ResultsStore,
+        calendar: WorkCalendar,
+        interval_s: float,
+        warn_days: int,
+        today: Callable[[], date] = date.today,
     ) -> None:
+        self.today = today  # the service's clock
         self.store = store
         self.calendar = calendar
         self.interval_s = interval_s
@@ -40,7 +47,7 @@ class DeadlineWatch:
     async def _run(self) -> None:
         while True:
             try:
-                await self.sweep(date.today())
+                await self.sweep(self.today())
             except Exception:  # a bad sweep must not stop the next one
                 log.exception("deadline sweep failed")
             await asyncio.sleep(self.interval_s)
@@ -54,9 +61,7 @@ class DeadlineWatch:
             due = deadline.due(self.calendar)
             async with self.store.pool.acquire() as conn, conn.transaction():
                 if due != row["due_date"]:
-                    await conn.execute(
-                        "UPDATE cases SET due_date = $2 WHERE case_id = $1", row["case_id"], due
-                    )
+                    await self.store.set_due_date(conn, row["case_id"], due)
                 if due is None:
                     continue  # the clock is stopped while 补正 materials are awaited
                 if deadline.warning_due(

@@ -3,13 +3,15 @@
 kafka-python polls on its own thread; each batch is written in ONE PostgreSQL transaction
 together with the consumer offsets it covers (table consumer_offsets), so a crash anywhere
 neither loses nor doubles an event: on restart the consumer seeks to the stored offsets, and
-`ON CONFLICT (event_id) DO NOTHING` absorbs a record delivered twice. Only events inserted
-now drive the case status machine, so a duplicate never moves a case twice.
+`ON CONFLICT (event_id) DO NOTHING` absorbs a record delivered twice. Each case a batch adds
+events to is folded again from all its stored events in their own order (casefold.py), so
+its row does not depend on how the topics interleaved when they were read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -20,7 +22,8 @@ import asyncpg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
 from prometheus_client import Counter
 
-from services.results import status as status_machine
+from services.results import casefold, store
+from services.results.casefold import CaseState, Fact
 from services.shared import cloudevents
 from services.shared.cloudevents import Envelope, PoisonRecord
 from services.shared.kafka import consumer as make_consumer
@@ -42,168 +45,69 @@ class Item:
     offset: int
 
 
-# ---------------------------------------------------------------- what events set on a case
-
-TIME_COLUMNS = {
-    "ApplicationCreated": "created_at",
-    "ApplicationSubmitted": "submitted_at",
-    "CaseQueued": "queued_at",
-    "CaseAssigned": "assigned_at",
-    "WindowConnected": "connected_at",
-    "DecisionRecorded": "decided_at",
-    "CaseClosed": "closed_at",
-}
-
-
-def case_fields(envelope: Envelope) -> dict[str, Any]:
-    """The columns of the case row an event sets (besides status)."""
-    event: Any = envelope.event
-    kind = envelope.short_type
-    fields: dict[str, Any] = {}
-    column = TIME_COLUMNS.get(kind)
-    if column:
-        fields[column] = envelope.time
-    if kind == "ApplicationCreated":
-        fields.update(
-            hall_id=event.hall_id,
-            hall_province=event.hall_province,
-            target_province=event.target_province,
-            matter_code=event.matter_code,
-            department=event.department,
-            applicant_name=event.applicant.name,
-            applicant_id=event.applicant.id_number,
-            applicant_phone=event.applicant.phone,
-            pseudonym=event.applicant.pseudonym,
-        )
-    elif kind == "ApplicationSubmitted":
-        fields.update(
-            time_limit_days=event.time_limit_working_days,
-            target_province=event.target_province,
-            hall_province=event.hall_province,
-            matter_code=event.matter_code,
-            hall_id=event.hall_id,
-        )
-    elif kind == "CaseAssigned":
-        fields["official_id"] = event.official_id
-    elif kind == "DecisionRecorded":
-        fields["outcome"] = int(event.outcome)
-        if event.certificate_number:
-            fields["certificate_number"] = event.certificate_number
-    elif kind == "ResultIssued":
-        fields["delivery_method"] = int(event.method)
-        if event.certificate_number:
-            fields["certificate_number"] = event.certificate_number
-    elif kind == "ResultDelivered":
-        fields["delivery_reference"] = event.reference
-    elif kind == "EvaluationSubmitted":
-        fields["evaluation_level"] = event.level
-    # proto3 cannot tell "empty" from "not sent": an empty value never erases a known one
-    return {name: value for name, value in fields.items() if value not in ("", 0, None)}
-
-
-def outcome_name(envelope: Envelope) -> str | None:
-    if envelope.short_type != "DecisionRecorded":
-        return None
-    return status_machine.outcome_word(envelope.event.outcome)  # type: ignore[attr-defined]
-
-
 # ---------------------------------------------------------------- the database side
 
 
 class TimelineWriter:
+    """Writes batches of events and refolds the cases they touch (casefold.py)."""
+
     def __init__(self, pool: asyncpg.Pool, consumer_name: str) -> None:
         self.pool = pool
         self.consumer_name = consumer_name
 
     async def offsets(self, partitions: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer = $1",
-                self.consumer_name,
-            )
+        stored = await store.stored_offsets(self.pool, self.consumer_name)
         wanted = set(partitions)
-        return {
-            (r["topic"], r["partition"]): r["next_offset"]
-            for r in rows
-            if (r["topic"], r["partition"]) in wanted
-        }
+        return {p: o for p, o in stored.items() if p in wanted}
 
     async def write(self, items: Sequence[Item], next_offsets: dict[tuple[str, int], int]) -> int:
         """Writes a batch and its offsets in one transaction; returns how many were new."""
+        rows = [timeline_row(i) for i in items]
         async with self.pool.acquire() as conn, conn.transaction():
-            inserted: set[str] = set()
-            if items:
-                rows = await conn.fetch(
-                    "INSERT INTO timeline (event_id, case_id, type, source, time, topic, partition,"
-                    ' "offset", data) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],'
-                    " $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::bigint[],"
-                    " $9::jsonb[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text",
-                    [i.envelope.id for i in items],
-                    [i.envelope.case_id for i in items],
-                    [i.envelope.type for i in items],
-                    [i.envelope.source for i in items],
-                    [i.envelope.time for i in items],
-                    [i.topic for i in items],
-                    [i.partition for i in items],
-                    [i.offset for i in items],
-                    [i.envelope.to_json() for i in items],
-                )
-                inserted = {r["event_id"] for r in rows}
-                fresh = [i for i in items if i.envelope.id in inserted and i.envelope.case_id]
-                await self._advance_cases(conn, fresh)
-            await conn.executemany(
-                "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer, topic, partition)"
-                " DO UPDATE SET next_offset = excluded.next_offset",
-                [(self.consumer_name, t, p, o) for (t, p), o in next_offsets.items()],
-            )
+            inserted = await store.insert_events(conn, rows)
+            unfolded = set(inserted)  # a record twice in one batch is stored, and folded, once
+            fresh: dict[str, list[Fact]] = {}
+            for item, row in zip(items, rows, strict=True):
+                e = item.envelope
+                if e.id in unfolded and e.case_id and e.short_type not in casefold.SKIPPED:
+                    unfolded.discard(e.id)
+                    data = json.loads(row[8])
+                    fact = Fact(e.id, e.short_type, e.time, item.topic, item.partition, item.offset, data)
+                    fresh.setdefault(e.case_id, []).append(fact)
+            if fresh:
+                await self._fold(conn, fresh)
+            await store.save_offsets(conn, self.consumer_name, next_offsets)
         PROJECTED.inc(len(inserted))
         DUPLICATES.inc(len(items) - len(inserted))
         return len(inserted)
 
-    async def _advance_cases(self, conn: asyncpg.Connection, items: Sequence[Item]) -> None:
-        if not items:
-            return
-        case_ids = sorted({i.envelope.case_id for i in items})
-        rows = await conn.fetch(
-            "SELECT case_id, status FROM cases WHERE case_id = ANY($1::text[]) FOR UPDATE", case_ids
+    async def _fold(self, conn: asyncpg.Connection, fresh: dict[str, list[Fact]]) -> None:
+        """Only newly stored events lead here, so a duplicate never moves a case. A case
+        whose new events all come after those already folded into its row goes on from the
+        row; any other is folded again from all its stored events, so the order the events
+        were read in never shows."""
+        rows = await store.case_states(conn, sorted(fresh))
+        states: dict[str, CaseState] = {}
+        refold: list[str] = []
+        for case_id, facts in fresh.items():
+            row = rows.get(case_id)
+            if row is not None and row.continues_with(facts):
+                states[case_id] = casefold.fold(facts, row)
+            else:
+                refold.append(case_id)
+        if refold:
+            history = await store.all_facts(conn, refold)
+            states.update({case_id: casefold.fold(history[case_id]) for case_id in refold})
+        await store.save_cases(conn, states)
+        await store.save_anomalies(conn, states, refold)
+        await store.end_pauses(
+            conn, {c: s.supplied_on for c, s in states.items() if s.supplied_on is not None}
         )
-        statuses: dict[str, str] = {r["case_id"]: r["status"] for r in rows}
-        changes: dict[str, dict[str, Any]] = {}
-        anomalies: list[tuple[str, str, str]] = []
-        for item in sorted(items, key=lambda i: (i.envelope.time, i.offset)):
-            envelope = item.envelope
-            case_id = envelope.case_id
-            current = statuses.get(case_id, status_machine.INITIAL)
-            if envelope.short_type == "MaterialUploaded" and current == "SUPPLEMENT_REQUESTED":
-                # 补正 materials arrived: the statutory clock runs again from this day
-                await conn.execute(
-                    "UPDATE pauses SET ended_on = $2 WHERE case_id = $1 AND ended_on IS NULL",
-                    case_id,
-                    envelope.time.date(),
-                )
-            transition = status_machine.apply(current, envelope.short_type, outcome_name(envelope))
-            if transition.anomaly:
-                anomalies.append((case_id, envelope.id, transition.anomaly))
-            statuses[case_id] = transition.new_status
-            change = changes.setdefault(case_id, {})
-            change.update(case_fields(envelope))
-            change["status"] = transition.new_status
-        for case_id, change in changes.items():
-            names = list(change)
-            columns = ", ".join(names)
-            params = ", ".join(f"${i + 2}" for i in range(len(names)))
-            updates = ", ".join(f"{n} = excluded.{n}" for n in names)
-            await conn.execute(
-                f"INSERT INTO cases (case_id, {columns}) VALUES ($1, {params})"
-                f" ON CONFLICT (case_id) DO UPDATE SET {updates}, updated_at = now()",
-                case_id,
-                *change.values(),
-            )
-        if anomalies:
-            await conn.executemany(
-                "INSERT INTO anomalies (case_id, event_id, description) VALUES ($1, $2, $3)", anomalies
-            )
+
+
+def timeline_row(item: Item) -> store.TimelineRow:
+    e = item.envelope
+    return (e.id, e.case_id, e.type, e.source, e.time, item.topic, item.partition, item.offset, e.to_json())
 
 
 # ---------------------------------------------------------------- the Kafka side

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import asyncpg
 import grpc
 
-from services.intake import sigv4
-from services.intake.__main__ import MIGRATIONS, decisions_consumer
+from services.intake import events, sigv4
+from services.intake.__main__ import MIGRATIONS
 from services.intake.api import IntakeApi
 from services.intake.blobs import BlobStore
 from services.intake.s3store import S3BlobStore
@@ -45,7 +45,7 @@ async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore) ->
     relay.start()
     keyring = pii.Keyring.parse(f"t1:{pii.generate_key()}")
     api = IntakeApi(IntakeStore(pool, catalog), load_catalog(), blobs, keyring, os.urandom(32))
-    decisions = decisions_consumer(kafka_bootstrap, api, group=f"test-intake-{os.urandom(4).hex()}")
+    decisions = events.consumer(kafka_bootstrap, catalog, api, group=f"test-intake-{os.urandom(4).hex()}")
     decisions.start()
     port = free_port()
     service = Service("intake", f"127.0.0.1:{port}")

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -6,7 +6,7 @@ from cli.idgen import make_id_number
 from services.intake import domain
 from services.shared import catalog as catalog_module
 from services.shared.catalog import load_catalog
-from services.shared.errors import ValidationFailed
+from services.shared.errors import ServiceError, ValidationFailed
 
 TODAY = date(2026, 11, 24)
 CATALOG = load_catalog()
@@ -275,3 +275,50 @@ def test_a_supplement_round_reopens_upload_and_submit() -> None:
     assert domain.supplements_missing(["retire_cert", "form"], {"form"}) == ["retire_cert"]
     assert domain.supplements_missing(["retire_cert"], {"retire_cert", "id_card"}) == []
     assert domain.supplements_missing([], set()) == []
+
+
+def test_supplements_are_awaited_only_where_the_applicant_can_upload_them() -> None:
+    matter = CATALOG.matter("SI-PENSION-TRANSFER")
+    assert matter is not None
+    request = domain.supplement_request(matter, ["contribution_record", "bank_card", "no_such_material"])
+    assert request.awaited == ("contribution_record",)
+    assert request.ignored == ("bank_card", "no_such_material")
+    assert domain.supplement_request(matter, ["form", "form"]).awaited == ("form",)
+    assert domain.is_material_of(matter, "form") and not domain.is_material_of(matter, "bank_card")
+    assert domain.reopens_for_supplements("SUBMITTED")
+    assert not domain.reopens_for_supplements("CANCELLED")
+
+
+def test_a_resubmission_waits_for_uploads_after_the_request() -> None:
+    asked = datetime(2025, 3, 3, 10, tzinfo=UTC)
+    before, after = asked - timedelta(minutes=5), asked + timedelta(minutes=5)
+    uploads = [("retire_cert", before), ("form", after)]
+    assert domain.supplements_lacking(["retire_cert", "form"], uploads, asked) == ["retire_cert"]
+    assert domain.supplements_lacking(["retire_cert"], [*uploads, ("retire_cert", after)], asked) == []
+    assert domain.supplements_lacking(["retire_cert"], uploads, None) == []  # no time: any upload
+
+
+def test_when_an_application_may_be_submitted_first_and_again() -> None:
+    matter = CATALOG.matter("HF-WITHDRAW-RETIRE")
+    assert matter is not None
+    asked = datetime(2025, 3, 3, 10, tzinfo=UTC)
+    early, late = asked - timedelta(hours=1), asked + timedelta(hours=1)
+    uploads = [("id_card", early), ("form", early), ("retire_cert", early)]
+    first = domain.check_submission(matter, "DRAFT", uploads)
+    assert first.accepted and [m.code for m in first.missing_optional] == ["bank_card"]
+
+    def refusal(status: str, got: list[tuple[str, datetime]], requested: list[str]) -> str:
+        with pytest.raises(ServiceError) as caught:
+            domain.check_submission(matter, status, got, requested, asked)
+        return caught.value.reason
+
+    assert refusal("CANCELLED", uploads, []) == "WRONG_STATE"
+    assert refusal("DRAFT", uploads[:1], []) == "KEY_MATERIALS_MISSING"
+    # 补正: the retirement certificate uploaded before the request is what was found wanting
+    assert refusal("SUPPLEMENT_REQUESTED", uploads, ["retire_cert"]) == "SUPPLEMENTS_MISSING"
+    again = domain.check_submission(
+        matter, "SUPPLEMENT_REQUESTED", [*uploads, ("retire_cert", late)], ["retire_cert"], asked
+    )
+    assert again.accepted
+    # nothing awaited (every code of the request was one the matter lacks): no dead end
+    assert domain.check_submission(matter, "SUPPLEMENT_REQUESTED", uploads, [], asked).accepted

@@ -4,25 +4,6 @@ from services.results import evaluation
 from services.shared.errors import ValidationFailed
 
 
-def test_five_levels_with_zh_and_en_labels() -> None:
-    assert [evaluation.label(level) for level in (5, 4, 3, 2, 1)] == [
-        "非常满意",
-        "满意",
-        "基本满意",
-        "不满意",
-        "非常不满意",
-    ]
-    assert evaluation.label(1, "en") == "very dissatisfied"
-    assert evaluation.label(0) == ""
-
-
-def test_tag_vocabulary_has_both_languages() -> None:
-    assert evaluation.TAGS["friendly"] == ("态度好", "friendly")
-    assert evaluation.TAGS["video_stutter"] == ("画面卡顿", "video stutter")
-    assert all(t.zh and t.en and t.key.isascii() for t in evaluation.TAG_LIST)
-    assert {t.positive for t in evaluation.TAG_LIST} == {True, False}
-
-
 def test_a_valid_rating_passes() -> None:
     evaluation.validate(5, ["friendly", "fast"], "很好")
     evaluation.validate(1, [], "")

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+from google.protobuf.message import Message
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from services.results.projection import Item, Projector, TimelineWriter
-from services.shared import cloudevents, migrations
+from services.shared import cloudevents, migrations, topics
 from support import eventually
 from tongban.events.v1 import events_pb2
 from tongban.types.v1 import types_pb2
@@ -147,8 +149,6 @@ async def test_a_projector_killed_mid_batch_resumes_exactly_once(
 async def test_poison_records_go_to_dead_letter_and_the_projection_carries_on(
     fresh_database: str, kafka_bootstrap: str
 ) -> None:
-    from services.shared import topics
-
     topics.ensure_topics(kafka_bootstrap, topics.load())
     await migrations.prepare(fresh_database, MIGRATIONS, with_outbox=False)
     pool = await asyncpg.create_pool(fresh_database)
@@ -169,4 +169,73 @@ async def test_poison_records_go_to_dead_letter_and_the_projection_carries_on(
         )
     finally:
         await projector.stop()
+        await pool.close()
+
+
+def supplement_journey(case_id: str) -> list[Item]:
+    """A 补正 case whose supplement never comes, as Items on the four topics, a second apart."""
+    catalog = topics.load()
+    outcome = types_pb2.DECISION_OUTCOME_SUPPLEMENT_REQUESTED
+    events: list[Message] = [
+        *journey(case_id)[:2],
+        events_pb2.MaterialUploaded(case_id=case_id, material_code="new_account"),
+        *journey(case_id)[2:],
+        events_pb2.WindowConnected(case_id=case_id),
+        events_pb2.DecisionRecorded(case_id=case_id, outcome=outcome, supplements=["new_account"]),
+        events_pb2.WindowClosed(case_id=case_id),
+    ]
+    start = datetime(2025, 3, 3, 9, tzinfo=UTC)
+    offsets: dict[str, int] = {}
+    items: list[Item] = []
+    for i, event in enumerate(events):
+        topic = catalog.topic_for_event(event.DESCRIPTOR.full_name).name
+        offsets[topic] = offsets.get(topic, -1) + 1
+        envelope = cloudevents.Envelope(
+            str(uuid.uuid4()),
+            event.DESCRIPTOR.full_name,
+            "test",
+            start + timedelta(seconds=i),
+            case_id,
+            event,
+        )
+        items.append(Item(envelope, topic, 0, offsets[topic]))
+    return items
+
+
+async def case_rows(pool: asyncpg.Pool) -> tuple[list[dict[str, object]], list[tuple[str, str]]]:
+    cases = [
+        {k: v for k, v in r.items() if k != "updated_at"}
+        for r in await pool.fetch("SELECT * FROM cases ORDER BY case_id")
+    ]
+    anomalies = [
+        (r["event_id"], r["description"])
+        for r in await pool.fetch("SELECT event_id::text, description FROM anomalies ORDER BY 1, 2")
+    ]
+    return cases, anomalies
+
+
+async def test_the_case_row_does_not_depend_on_how_the_topics_interleave(fresh_database: str) -> None:
+    """Issue 13, bug 2: live, the events come one by one as they happen; a rebuild read the
+    routing, window and result topics before the application topic, took the round-1
+    uploads for the supplies and rebuilt SUBMITTED. Both must give the same row."""
+    await migrations.prepare(fresh_database, MIGRATIONS, with_outbox=False)
+    pool = await asyncpg.create_pool(fresh_database, min_size=1, max_size=2)
+    writer = TimelineWriter(pool, "test")
+    items = supplement_journey(str(uuid.uuid4()))
+    application = topics.load().topic_for_event("ApplicationCreated").name
+    try:
+        for item in items:  # live
+            await writer.write([item], {})
+        live = await case_rows(pool)
+        assert live[0][0]["status"] == "SUPPLEMENT_REQUESTED" and live[1] == []
+        assert live[0][0]["window_closed_at"] == items[-1].envelope.time
+        await pool.execute("TRUNCATE timeline, cases, anomalies")
+        await writer.write([i for i in items if i.topic != application], {})
+        between = await case_rows(pool)  # the decision before any application event: odd
+        assert between[0][0]["status"] == "SUPPLEMENT_REQUESTED"
+        await writer.write([i for i in items if i.topic == application], {})
+        assert await case_rows(pool) == live
+        await writer.write(items[::-1], {})  # everything again, backwards: all duplicates
+        assert await case_rows(pool) == live
+    finally:
         await pool.close()

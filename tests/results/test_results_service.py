@@ -249,3 +249,37 @@ async def test_hall_print_jobs_wait_at_the_applicants_hall_until_printed(
     ).jobs
     assert done[0].HasField("printed_at")
     await results.wait_status(case_id, "DELIVERED")
+
+
+async def test_operators_see_a_case_left_in_a_window_that_closed_without_a_decision(
+    results: RunningResults,
+) -> None:
+    """Issue 13, bug 5: an official whose decision failed closes the window; the case stays
+    IN_WINDOW with nobody responsible. It is listed until someone decides it."""
+    from tongban.events.v1 import events_pb2
+
+    left, live = str(uuid.uuid4()), str(uuid.uuid4())
+    for case_id in (left, live):
+        await asyncio.to_thread(
+            results.publish, *assigned_case(case_id), events_pb2.WindowConnected(case_id=case_id)
+        )
+    await asyncio.to_thread(results.publish, events_pb2.WindowClosed(case_id=left, reason="completed"))
+
+    async def unattended() -> list[results_pb2.Anomaly]:
+        found = await results.stub.ListAnomalies(results_pb2.ListAnomaliesRequest(limit=1000))
+        return [a for a in found.anomalies if a.case_id in (left, live)]
+
+    async def listed() -> list[results_pb2.Anomaly]:
+        return [a for a in await unattended() if a.case_id == left]
+
+    (anomaly,) = await eventually(listed, timeout=30)
+    assert "IN_WINDOW" in anomaly.description and "nobody is responsible" in anomaly.description
+    closed = await results.pool.fetchval(
+        "SELECT event_id::text FROM timeline WHERE case_id = $1 AND type LIKE '%WindowClosed'", left
+    )
+    assert anomaly.event_id == closed and anomaly.recorded_at.seconds > 0
+    await results.wait_status(live, "IN_WINDOW")
+    assert [a.case_id for a in await unattended()] == [left]  # a live window is attended
+    # deciding it (the official still holds it) takes it off the list at once
+    await results.stub.RecordDecision(decision(left))
+    assert await unattended() == []
