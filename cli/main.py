@@ -30,7 +30,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-from services.shared import cloudevents, topics
+from services.shared import cloudevents, pii, topics
 from services.shared.cloudevents import Envelope, PoisonRecord
 
 KAFKA = os.environ.get("TONGBAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -130,7 +130,8 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
                             "source": envelope.source,
                             "time": envelope.time.isoformat(),
                             "key": envelope.key,
-                            "data": json.loads(envelope.to_json()),
+                            # as people may see it: no pseudonym, ID numbers' last four
+                            "data": pii.for_people(json.loads(envelope.to_json())),
                         },
                         ensure_ascii=False,
                     ),
@@ -163,10 +164,16 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                {
-                    "case": json_format.MessageToDict(case.case),
-                    "timeline": [json_format.MessageToDict(e) for e in timeline.events],
-                },
+                pii.for_people(
+                    {
+                        "case": json_format.MessageToDict(case.case),
+                        "timeline": [
+                            json_format.MessageToDict(e)
+                            | {"dataJson": json.dumps(pii.for_people(json.loads(e.data_json or "{}")))}
+                            for e in timeline.events
+                        ],
+                    }
+                ),
                 ensure_ascii=False,
                 indent=2,
             )
@@ -175,7 +182,8 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     c = case.case
     print(
         f"case {c.case_id}  status {c.status}  {c.hall_province} → {c.target_province}  "
-        f"matter {c.matter_code}  applicant {c.applicant.name} {c.applicant.id_number}"
+        f"matter {c.matter_code}  applicant {c.applicant.name} "
+        f"{pii.mask_id_for_people(c.applicant.id_number)}"
     )
     for event in timeline.events:
         print(

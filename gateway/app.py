@@ -15,20 +15,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import errors, health, verify
 from gateway.accounts import Store
 from gateway.config import MIB, GatewaySettings
-from gateway.context import Gateway, secret_bytes
+from gateway.context import Gateway
 from gateway.grpc_clients import Services
 from gateway.limits import BodyLimit, SecurityHeaders
 from gateway.live import LiveConsumer
-from gateway.ratelimit import SlidingWindow
 from gateway.routes import admin, kiosk, official, operator, public, session, ws
 from gateway.seed import seed_into
+from gateway.sessionkey import secret_bytes
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -37,7 +39,8 @@ STORE_RETRY_S = 5.0
 
 
 async def open_store(gateway: Gateway) -> None:
-    """Opens the account store, retrying while PostgreSQL is away; then seeds."""
+    """Opens the account store, retrying while PostgreSQL is away; installs the configured
+    kiosk keys that are new (a revoked one stays revoked) and, in dev, seeds."""
     settings = gateway.settings
     while True:
         try:
@@ -53,11 +56,9 @@ async def open_store(gateway: Gateway) -> None:
         if hall_id and key:
             await store.add_device(hall_id, key, "configured")
     if settings.seed_dev_accounts:
-        for username, password, role, province in await seed_into(store, settings.session_secret):
-            log.info(
-                "development credentials",
-                extra={"username": username, "password": password, "role": role, "province": province},
-            )
+        added = await seed_into(store, settings.session_secret, settings.environment, gateway.sealer)
+        # names only: the passwords are `make dev`'s to print (gateway.seed.dev_credentials)
+        log.info("development accounts seeded", extra={"added": added})
     gateway.store_or_none = store
 
 
@@ -66,12 +67,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway = Gateway(
-            settings,
-            secret_bytes(settings.session_secret),
-            Services(settings),
-            limiter=SlidingWindow(settings.login_attempts_per_minute),
-        )
+        gateway = Gateway(settings, secret_bytes(settings.session_secret), Services(settings))
         app.state.gateway = gateway
         opening = asyncio.create_task(open_store(gateway))
         with contextlib.suppress(TimeoutError):
@@ -112,7 +108,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return settings.max_json_bytes
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=not settings.dev)
+    # The client's address (for sign-in limits and the audit) is the peer's, unless the
+    # peer is a configured proxy: then the last address in X-Forwarded-For that is not a
+    # proxy. Added last, so it runs first; with no proxies configured it changes nothing
+    # and a client's own X-Forwarded-For is ignored.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> JSONResponse:
@@ -129,6 +130,23 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC / "common"), name="static")
-    for console in ("kiosk", "official", "operator"):
+    for console in ("kiosk", "official", "operator", "admin"):
         app.mount(f"/{console}", StaticFiles(directory=STATIC / console, html=True), name=console)
     return app
+
+
+def server_config(settings: GatewaySettings, host: str, port: int, **extra: object) -> uvicorn.Config:
+    """How uvicorn serves the gateway (`python -m gateway` and the tests alike). uvicorn's
+    own proxy-header handling is off: by default it believes X-Forwarded-For from
+    127.0.0.1, which would let anyone on the host (or a same-host proxy's clients) choose
+    their address; the app's ProxyHeadersMiddleware trusts only TONGBAN_TRUSTED_PROXIES."""
+    options: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "ws": "wsproto",
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    return uvicorn.Config(create_app(settings), **(options | extra))  # type: ignore[arg-type]

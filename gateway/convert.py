@@ -1,5 +1,7 @@
 """Protobuf messages to the JSON the browsers get: field names as in the protos, enums as
-short lowercase words ("mail", "approved", "applicant"), timestamps as RFC 3339."""
+short lowercase words ("mail", "approved", "applicant"), timestamps as RFC 3339; and, as
+people may see it, without the keyed pseudonym and with ID numbers down to their last four
+characters (services.shared.pii.for_people), whoever the browser belongs to."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
+
+from services.shared import pii
 
 WELL_KNOWN = {"google.protobuf.Timestamp", "google.protobuf.Duration"}
 
@@ -55,4 +59,5 @@ def to_json(message: Message) -> dict[str, Any]:
         preserving_proto_field_name=True,
         unquote_int64_if_possible=True,
     )
-    return _shorten(message.DESCRIPTOR, data)
+    shown: dict[str, Any] = pii.for_people(_shorten(message.DESCRIPTOR, data))
+    return shown

@@ -161,6 +161,7 @@ VALIDATION_ZH = {
     "string_pattern_mismatch": "格式不正确",
     "uuid_parsing": "应为 UUID",
     "uuid_type": "应为 UUID",
+    "personal_data": "不能包含身份证号码或电话号码（个人信息只保存在申请中）",
 }
 
 

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request body limits and the security headers of every response.
+"""Pure ASGI middleware: request body limits and the security headers of every response
+(HSTS among them outside dev).
 
 A body is refused by its declared Content-Length before anything reads it, and counted as
 it streams (chunked requests declare nothing): past the limit, reading raises an HTTP 413
@@ -68,9 +69,17 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    """CSP, nosniff, no referrer, camera and microphone for this origin only, no caching of
+    API answers; outside dev also HSTS (a browser that saw it once never again reaches the
+    gateway over plain HTTP, so a network in the middle cannot strip TLS)."""
+
+    def __init__(self, app: ASGIApp, hsts: bool = True) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,6 +96,8 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", VERIFY_CSP if path == "/verify" else CSP)
                 if path.startswith("/api/"):
                     headers.setdefault("Cache-Control", "no-store")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
             await send(message)
 
         await self.app(scope, receive, with_headers)

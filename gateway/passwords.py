@@ -1,22 +1,31 @@
-"""Password hashing with scrypt (memory-hard, standard library): n=2**14, r=8, p=1 costs
-16 MiB and tens of milliseconds per guess, with a random salt per password.
+"""Password hashing with scrypt (memory-hard, standard library) at the cost OWASP's password
+storage guidance names: n=2**17, r=8, p=1, i.e. 128 MiB and a few hundred milliseconds per
+guess, with a random salt per password.
 
-Stored form: `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`, so parameters can grow later and
-old hashes still verify.
+Stored form: `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`, so an older, cheaper hash still
+verifies; `needs_rehash` tells the sign-in to replace it while it has the clear password.
+At most `CONCURRENT` hashes run at once (each holds 128 MiB), on threads, so a burst of
+sign-ins queues instead of exhausting memory or blocking the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import os
+import weakref
 
-N, R, P = 2**14, 8, 1
+N, R, P = 2**17, 8, 1
 SALT_BYTES = 16
 KEY_BYTES = 32
-MAXMEM = 64 * 1024 * 1024
+MAXMEM = 256 * 1024 * 1024
 MIN_LENGTH = 10
+CONCURRENT = 2
+
+# one per event loop: a semaphore is bound to the loop it first waited on
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 def _b64(data: bytes) -> str:
@@ -45,9 +54,36 @@ def verify_password(password: str, stored: str) -> bool:
             maxmem=MAXMEM,
             dklen=len(expected),
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, MemoryError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+def needs_rehash(stored: str) -> bool:
+    """True for a hash made with less than today's cost (or not by scrypt at all)."""
+    try:
+        scheme, n, r, _, _, _ = stored.split("$")
+        return scheme != "scrypt" or int(n) < N or int(r) < R
+    except ValueError:
+        return True
+
+
+def _semaphore() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    found = _slots.get(loop)
+    if found is None:
+        found = _slots[loop] = asyncio.Semaphore(CONCURRENT)
+    return found
+
+
+async def hash_password_async(password: str) -> str:
+    async with _semaphore():
+        return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_async(password: str, stored: str) -> bool:
+    async with _semaphore():
+        return await asyncio.to_thread(verify_password, password, stored)
 
 
 # Verified against when the username is unknown, so a miss costs the same time as a hit.

@@ -5,10 +5,27 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-Short = Annotated[str, Field(max_length=64)]
-Text = Annotated[str, Field(max_length=2000)]
+from services.shared import pii
+
+
+def no_personal_numbers(text: str) -> str:
+    """Free text goes into events and onto screens, where only masked forms may appear."""
+    kinds = pii.personal_numbers(text)
+    if kinds:
+        raise PydanticCustomError(
+            "personal_data",
+            "must not contain {kinds}: free text goes into events; personal data stays in the application",
+            {"kinds": " or ".join("an ID number" if k == "id_number" else "a phone number" for k in kinds)},
+        )
+    return text
+
+
+Checked = AfterValidator(no_personal_numbers)
+Short = Annotated[str, Field(max_length=64), Checked]
+Text = Annotated[str, Field(max_length=2000), Checked]
 Delivery = Literal["mail", "hall_print", "e_certificate"]
 
 
@@ -50,7 +67,7 @@ class ConfirmRequest(Body):
 class EvaluationRequest(Body):
     level: Annotated[int, Field(ge=1, le=5)]
     tags: Annotated[list[Short], Field(max_length=10)] = []
-    comment: Annotated[str, Field(max_length=500)] = ""
+    comment: Annotated[str, Field(max_length=500), Checked] = ""
 
 
 class PresenceRequest(Body):
@@ -74,7 +91,7 @@ class DecisionRequest(Body):
 
 
 class SummaryRequest(Body):
-    summary: Annotated[str, Field(min_length=1, max_length=2000)]
+    summary: Annotated[str, Field(min_length=1, max_length=2000), Checked]
 
 
 class CreateAccountRequest(Body):
@@ -85,8 +102,27 @@ class CreateAccountRequest(Body):
     department: Short = ""
     display_name: Short = ""
     languages: Annotated[list[Annotated[str, Field(max_length=8)]], Field(max_length=8)] = ["zh"]
+    must_change_password: bool = True
+
+
+class AccountStateRequest(Body):
+    disabled: bool
 
 
 class CreateDeviceRequest(Body):
     hall_id: Annotated[str, Field(min_length=1, max_length=64)]
     label: Short = ""
+
+
+class SecondFactorRequest(Body):
+    code: Annotated[str, Field(max_length=16)] = ""
+    recovery_code: Annotated[str, Field(max_length=32)] = ""
+
+
+class TotpConfirmRequest(Body):
+    code: Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class PasswordChangeRequest(Body):
+    current_password: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: Annotated[str, Field(min_length=1, max_length=256)]

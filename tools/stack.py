@@ -120,6 +120,7 @@ def service_env(process: Process) -> dict[str, str]:
         env["TONGBAN_DATABASE_URL"] = postgres().url(process.database)
     if process is GATEWAY:
         env["TONGBAN_HTTP_LISTEN"] = f"127.0.0.1:{GATEWAY_PORT}"
+        env["TONGBAN_ENVIRONMENT"] = "dev"  # plain-HTTP cookies, no HSTS, seeding allowed
         env["TONGBAN_SEED_DEV_ACCOUNTS"] = "true"  # printed by `up` (see dev_accounts)
         env["TONGBAN_SERVICES"] = ",".join(p.name for p in SERVICES if p.exists)
     return env
@@ -238,18 +239,25 @@ def up() -> int:
 
 def dev_accounts() -> str:
     """The development sign-ins the gateway seeded (derived from the stack's secret)."""
-    from gateway.seed import dev_credentials
+    from gateway import totp
+    from gateway.seed import dev_credentials, dev_totp_key
 
     base = f"http://127.0.0.1:{GATEWAY_PORT}"
+    secret = secrets()["TONGBAN_SESSION_SECRET"]
     lines = ["  Development accounts (local stack only):"]
-    for username, password, role, province in dev_credentials(secrets()["TONGBAN_SESSION_SECRET"]):
-        if role == "kiosk":
-            lines.append(f"    kiosk {username:<16} {base}/kiosk/?device_key={password}")
+    for username, password, role, province in dev_credentials(secret):
+        if role == "kiosk":  # the key in the fragment: browsers never send it to a server
+            lines.append(f"    kiosk {username:<16} {base}/kiosk/#device_key={password}")
         else:
-            console = "official" if role in ("official", "supervisor") else "operator"
+            console = {"official": "official", "supervisor": "official", "admin": "admin"}.get(
+                role, "operator"
+            )
             lines.append(
                 f"    {role:<10} {username:<16} password {password:<18} {base}/{console}/  {province}"
             )
+            key = dev_totp_key(secret, username)
+            if key is not None:  # administrators and supervisors sign in with a second factor
+                lines.append(f"               TOTP key for an authenticator app: {totp.secret_text(key)}")
     return "\n".join(lines)
 
 

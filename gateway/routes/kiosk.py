@@ -4,6 +4,7 @@ the decision and rates the service. A token opens only its own case."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -70,14 +71,27 @@ async def find_matters(
 async def create_application(
     request: Request, body: CreateApplicationRequest, device: KioskDevice
 ) -> dict[str, Any]:
-    """Creates the application at the kiosk's own hall (idempotent on request_id) and
-    returns the applicant's token for this one case."""
+    """Creates the application at the kiosk's own hall and returns the applicant's token
+    for this one case, good only from this kiosk. A retry with the same `request_id` from
+    the same kiosk returns the same case; the same `request_id` from another kiosk is
+    another request (ids are the kiosk's own, not the country's). A kiosk creates at most
+    TONGBAN_KIOSK_APPLICATIONS_PER_MINUTE applications a minute (429 after)."""
     gateway = gateway_of(request)
+    wait = gateway.limits.applications.take(f"device:{device.id}")
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise ApiError(
+            429,
+            "too_many_requests",
+            f"本终端申请过于频繁，请 {seconds} 秒后再试",
+            f"too many applications from this kiosk; try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
     reply = await gateway.services.call(
         "intake",
         "CreateApplication",
         intake_pb2.CreateApplicationRequest(
-            request_id=body.request_id,
+            request_id=f"{device.id}:{body.request_id}",
             applicant_name=body.applicant_name,
             id_number=body.id_number,
             phone=body.phone,
@@ -92,18 +106,23 @@ async def create_application(
     )
     application = reply.application
     ttl = gateway.settings.applicant_token_ttl_s
-    token = tokens.issue(gateway.secret, application.case_id, device.hall_id, ttl)
+    token = tokens.issue(gateway.secret, application.case_id, device.hall_id, device.id, ttl)
     await gateway.store.audit(
-        f"kiosk:{device.hall_id}", "application_created", application.case_id, client_of(request)
+        f"kiosk:{device.hall_id}", "application_created", application.case_id, client_of(request), device.id
     )
-    return {"case_id": application.case_id, "applicant_token": token, "application": to_json(application)}
+    return {
+        "case_id": application.case_id,
+        "applicant_token": token,
+        "application": access.for_applicant(to_json(application)),
+    }
 
 
 async def _position(gateway: Gateway, case_id: str, province: str) -> dict[str, Any]:
     reply = await gateway.services.call(
         "routing", "GetQueuePosition", routing_pb2.GetQueuePositionRequest(case_id=case_id, province=province)
     )
-    return to_json(reply)
+    shown: dict[str, Any] = access.for_applicant(to_json(reply))
+    return shown
 
 
 @router.get("/cases/{case_id}")
@@ -120,11 +139,14 @@ async def get_case(request: Request, case_id: CaseId, grant: Applicant) -> dict[
         except ApiError as error:
             if error.status != 503:
                 raise
-    return {
-        "application": to_json(application),
-        "case": to_json(case) if case else None,
-        "position": position,
-    }
+    shown: dict[str, Any] = access.for_applicant(
+        {
+            "application": to_json(application),
+            "case": to_json(case) if case else None,
+            "position": position,
+        }
+    )
+    return shown
 
 
 @router.get("/cases/{case_id}/position")
@@ -173,7 +195,7 @@ async def submit(request: Request, case_id: CaseId, grant: Applicant) -> dict[st
         "intake", "SubmitApplication", intake_pb2.SubmitApplicationRequest(case_id=case_id)
     )
     return {
-        "application": to_json(reply.application),
+        "application": access.for_applicant(to_json(reply.application)),
         "accepted_with_deficiency": reply.accepted_with_deficiency,
     }
 
@@ -185,7 +207,7 @@ async def cancel(request: Request, case_id: CaseId, grant: Applicant, body: Canc
         "CancelApplication",
         intake_pb2.CancelApplicationRequest(case_id=case_id, reason=body.reason),
     )
-    return {"application": to_json(reply.application)}
+    return {"application": access.for_applicant(to_json(reply.application))}
 
 
 @router.post("/cases/{case_id}/window/join")

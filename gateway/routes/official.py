@@ -130,9 +130,11 @@ async def my_cases(
 
 @router.get("/cases/{case_id}")
 async def case_details(request: Request, session: CaseReader, case_id: CaseId) -> dict[str, Any]:
-    """The application (materials listed), its matter and its state in results."""
+    """The application (materials listed), its matter and its state in results. Every
+    read is audited (who, which case, from where)."""
     gateway = gateway_of(request)
     application = await access.readable_case(gateway, session, case_id)
+    await gateway.store.audit(session.account.username, "case_viewed", case_id, client_of(request))
     case = await access.results_case(gateway, case_id)
     matter = (
         await gateway.services.call(
@@ -200,9 +202,8 @@ async def send_summary(
     """The summary the applicant is asked to confirm, pushed to the kiosk at once."""
     gateway = gateway_of(request)
     await access.actionable_case(gateway, session, case_id)
-    gateway.hub.notice(
-        case_id, "OfficialSummary", {"summary": body.summary, "official_id": session.account.username}
-    )
+    gateway.hub.notice(case_id, "OfficialSummary", {"summary": body.summary})
+    await gateway.store.audit(session.account.username, "summary_sent", case_id, client_of(request))
     return {"sent": True}
 
 

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Path, Query, Request
 
 from gateway import access, kafka_ops
 from gateway.auth import OperatorSession
-from gateway.context import gateway_of
+from gateway.context import client_of, gateway_of
 from gateway.convert import to_json
 from gateway.errors import ApiError
+from services.shared import pii
 from tongban.results.v1 import results_pb2
 from tongban.routing.v1 import routing_pb2
 
@@ -41,7 +42,14 @@ async def search_cases(
     status: Annotated[str, Query(max_length=32)] = "",
     page_token: Annotated[str, Query(max_length=200)] = "",
 ) -> dict[str, Any]:
-    reply = await gateway_of(request).services.call(
+    gateway = gateway_of(request)
+    await gateway.store.audit(
+        session.account.username,
+        "cases_searched",
+        client=client_of(request),
+        detail=f"hall={hall_province} target={target_province} matter={matter_code} status={status}",
+    )
+    reply = await gateway.services.call(
         "results",
         "SearchCases",
         results_pb2.SearchCasesRequest(
@@ -60,7 +68,7 @@ async def search_cases(
 
 @router.get("/cases/{case_id}/timeline")
 async def timeline(request: Request, session: OperatorSession, case_id: CaseId) -> dict[str, Any]:
-    """The case (masked) and every event of it, in order."""
+    """The case (masked) and every event of it, in order. Every view is audited."""
     gateway = gateway_of(request)
     case = await access.results_case(gateway, case_id)
     reply = await gateway.services.call(
@@ -70,12 +78,13 @@ async def timeline(request: Request, session: OperatorSession, case_id: CaseId) 
     for event in reply.events:
         item = to_json(event)
         try:
-            item["data"] = json.loads(item.pop("data_json") or "{}")
+            item["data"] = pii.for_people(json.loads(item.pop("data_json") or "{}"))
         except ValueError:
             item["data"] = {}
         events.append(item)
     if case is None and not events:
         raise ApiError(404, "not_found", f"未找到案件 {case_id}", f"case {case_id} not found")
+    await gateway.store.audit(session.account.username, "timeline_viewed", case_id, client_of(request))
     return access.masked({"case": to_json(case) if case else None, "events": events})
 
 

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from gateway import tokens
-from gateway.auth import DEVICE_HEADER, session_of
+from gateway.auth import DEVICE_HEADER, complete_session_of
 from gateway.context import gateway_of
 from gateway.convert import to_json
 from services.shared import turn
@@ -55,10 +54,11 @@ async def list_provinces(request: Request) -> dict[str, Any]:
 
 
 async def caller_name(request: Request) -> str | None:
-    """Who asks, if anyone we know: a staff session, a kiosk's device key or an
-    applicant's token (the name goes into the TURN username, for TURN's logs)."""
+    """Who asks, if anyone we know: a signed-in staff member or a kiosk by its device key
+    (the name goes into the TURN username, for TURN's logs). An applicant asks through
+    their kiosk, which sends its key."""
     gateway = gateway_of(request)
-    session = await session_of(request)
+    session = await complete_session_of(request)
     if session is not None:
         return session.account.username
     key = request.headers.get(DEVICE_HEADER, "")
@@ -66,12 +66,6 @@ async def caller_name(request: Request) -> str | None:
         device = await gateway.store.device(key)
         if device is not None:
             return device.hall_id
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token:
-        try:
-            return "case-" + tokens.check(gateway.secret, token.strip()).case_id[:8]
-        except tokens.TokenError:
-            return None
     return None
 
 
@@ -83,6 +77,7 @@ async def console_config(request: Request) -> dict[str, Any]:
     settings = gateway_of(request).settings
     who = await caller_name(request) if settings.turn_secret else None
     return {
+        "kiosk_idle_s": settings.kiosk_idle_s,
         "ice_servers": turn.ice_servers(
             settings.ice_servers, settings.turn_secret if who else "", who or "", settings.turn_ttl_s
         ),

@@ -63,6 +63,7 @@ async def serve(settings: IntakeSettings) -> None:
         blobs,
         pii.Keyring.parse(settings.pii_keys),
         base64.b64decode(settings.pseudonym_secret),
+        concurrent_uploads=settings.concurrent_uploads,
     )
     decisions = events.consumer(settings.kafka_bootstrap, catalog, api)
     decisions.start()

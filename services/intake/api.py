@@ -3,6 +3,7 @@ personal data through shared/pii.py. A failed call writes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -52,6 +53,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         keyring: pii.Keyring,
         pseudonym_secret: bytes,
         today: Any = date.today,
+        concurrent_uploads: int = 8,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -59,6 +61,8 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         self.keyring = keyring
         self.pseudonym_secret = pseudonym_secret
         self.today = today
+        # each upload is held whole in memory until it is stored: at most this many at once
+        self.upload_slots = asyncio.Semaphore(concurrent_uploads)
 
     # ------------------------------------------------------------ catalog
 
@@ -282,6 +286,14 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             )
         )
         row, fresh = await self.store.create(new, created)
+        if not fresh and row.hall_id != new.hall_id:
+            # request ids make a hall's retries safe; another hall's id is not a retry
+            raise errors.ServiceError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                "该请求编号已被另一大厅使用",
+                "this request_id belongs to another hall",
+                reason="ALREADY_EXISTS",
+            )
         log.info(
             "application created" if fresh else "application create retried",
             extra={"case_id": row.case_id, "matter": row.matter_code, "applicant": row.id_number_masked},
@@ -312,6 +324,18 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
     @grpc_errors
     async def UploadMaterial(
         self, request_iterator: AsyncIterator[intake_pb2.UploadMaterialRequest], context: Any
+    ) -> intake_pb2.UploadMaterialResponse:
+        """Refused at once (RESOURCE_EXHAUSTED, the gateway's 429) while
+        TONGBAN_CONCURRENT_UPLOADS uploads are being received: memory stays bounded."""
+        if self.upload_slots.locked():
+            raise errors.resource_exhausted(
+                "上传的人较多，请稍后再试", "too many uploads at once; try again shortly"
+            )
+        async with self.upload_slots:
+            return await self._receive_material(request_iterator)
+
+    async def _receive_material(
+        self, request_iterator: AsyncIterator[intake_pb2.UploadMaterialRequest]
     ) -> intake_pb2.UploadMaterialResponse:
         header: intake_pb2.UploadHeader | None = None
         chunks: list[bytes] = []
@@ -477,6 +501,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
     async def CancelApplication(
         self, request: intake_pb2.CancelApplicationRequest, context: Any
     ) -> intake_pb2.CancelApplicationResponse:
+        errors.check_free_text(reason=request.reason)
 
         def decide(row: ApplicationRow) -> tuple[dict[str, Any], list[Any]]:
             if row.status == "CANCELLED":

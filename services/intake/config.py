@@ -50,6 +50,12 @@ class IntakeSettings(CommonSettings):
     s3_access_key: str = setting("S3 access key id", "")
     s3_secret_key: str = setting("S3 secret access key", "")
     db_pool_size: int = setting("PostgreSQL connections", 20)
+    concurrent_uploads: int = setting(
+        "uploads received at once (each is held whole until stored); more are refused with"
+        " RESOURCE_EXHAUSTED",
+        8,
+        lambda v: None if v > 0 else "must be greater than zero",
+    )
 
     @staticmethod
     def related_problems(values: Mapping[str, Any]) -> list[str]:

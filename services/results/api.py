@@ -86,6 +86,12 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         self, request: results_pb2.RecordDecisionRequest, context: Any
     ) -> results_pb2.RecordDecisionResponse:
         decisions.validate_request(request)
+        errors.check_free_text(
+            legal_basis=request.legal_basis,
+            reason_code=request.reason_code,
+            transfer_to=request.transfer_to,
+            supplements=list(request.supplements),
+        )
         async with self.store.pool.acquire() as conn, conn.transaction():
             row = await self.store.case(request.case_id, conn, lock=True)
             if row is None:
@@ -216,6 +222,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
         self, request: results_pb2.SubmitEvaluationRequest, context: Any
     ) -> results_pb2.SubmitEvaluationResponse:
         evaluation.validate(request.level, list(request.tags), request.comment)
+        errors.check_free_text(comment=request.comment)
         async with self.store.pool.acquire() as conn, conn.transaction():
             row = await self.store.case(request.case_id, conn, lock=True)
             if row is None:
@@ -259,6 +266,7 @@ class ResultsApi(results_pb2_grpc.ResultsServiceServicer):
     ) -> results_pb2.CloseRectificationResponse:
         if not request.callback_note.strip():
             raise _bad("callback_note", "REQUIRED", "须记录回访情况", "the call-back (回访) must be recorded")
+        errors.check_free_text(callback_note=request.callback_note)
         try:
             uuid.UUID(request.rectification_id)
         except ValueError:

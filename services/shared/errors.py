@@ -63,6 +63,27 @@ def invalid_argument(violations: Sequence[FieldViolation]) -> ServiceError:
     )
 
 
+def check_free_text(**texts: str | Sequence[str]) -> None:
+    """INVALID_ARGUMENT naming each free-text field (a legal basis, a reason, a note) that
+    holds an ID or phone number: free text goes into events, where only masked forms may."""
+    from services.shared.pii import personal_numbers
+
+    violations = []
+    for name, value in texts.items():
+        items = [value] if isinstance(value, str) else list(value)
+        if any(personal_numbers(item) for item in items):
+            violations.append(
+                FieldViolation(
+                    name,
+                    "PERSONAL_DATA",
+                    "不能包含身份证号码或电话号码",
+                    "must not contain an ID number or a phone number",
+                )
+            )
+    if violations:
+        raise invalid_argument(violations)
+
+
 def not_found(what_zh: str, what_en: str) -> ServiceError:
     return ServiceError(
         grpc.StatusCode.NOT_FOUND, f"未找到{what_zh}", f"{what_en} not found", reason="NOT_FOUND"
@@ -71,6 +92,13 @@ def not_found(what_zh: str, what_en: str) -> ServiceError:
 
 def failed_precondition(message_zh: str, message_en: str, reason: str = "") -> ServiceError:
     return ServiceError(grpc.StatusCode.FAILED_PRECONDITION, message_zh, message_en, reason=reason)
+
+
+def resource_exhausted(message_zh: str, message_en: str) -> ServiceError:
+    """Too much at once (a bounded resource is full): the caller may retry shortly."""
+    return ServiceError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED, message_zh, message_en, reason="RESOURCE_EXHAUSTED"
+    )
 
 
 def permission_denied(message_zh: str, message_en: str) -> ServiceError:

@@ -1,6 +1,7 @@
 """Personal data: masking for events, logs and operator views; AES-256-GCM with key ids for
 storage at rest; keyed pseudonyms so services correlate one person's cases without knowing
-who it is (PIPL art. 51: encryption and de-identification).
+who it is (PIPL art. 51: encryption and de-identification); what people may be shown
+(`for_people`); personal numbers found in free text (`personal_numbers`).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,6 +36,41 @@ def mask_id_number(number: str) -> str:
     if len(text) < 15:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def mask_id_for_people(number: str) -> str:
+    """ "340104199001011234" or "340104********1234" → "**************1234": the last four
+    only, for what people see.
+
+    The masked form services exchange keeps the division code, which leaves the birth date
+    alone unknown: about 3,000 candidates once the check digit is counted, few enough to
+    try one by one against anything that answers for a full number. Without the division
+    there are millions."""
+    text = number.strip()
+    if len(text) < 15:
+        return "*" * len(text)
+    return "*" * (len(text) - 4) + text[-4:]
+
+
+PEOPLE_HIDDEN = frozenset({"pseudonym"})
+
+
+def for_people(data: Any) -> Any:
+    """A JSON view (dicts and lists) as people may see it, changed in place and returned:
+    no keyed pseudonym (it stays with the services that correlate cases) and ID numbers
+    down to their last four characters."""
+    if isinstance(data, dict):
+        for key in [k for k in data if k in PEOPLE_HIDDEN]:
+            del data[key]
+        for key, value in data.items():
+            if key in ("id_number", "idNumber") and isinstance(value, str):
+                data[key] = mask_id_for_people(value)
+            else:
+                for_people(value)
+    elif isinstance(data, list):
+        for item in data:
+            for_people(item)
+    return data
 
 
 def mask_name(name: str) -> str:
@@ -119,3 +157,35 @@ def pseudonym(secret: bytes, id_number: str) -> str:
     """
     normalised = "".join(unicodedata.normalize("NFKC", id_number).split()).upper()
     return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
+
+
+# ------------------------------------------------------------------ personal numbers in text
+
+_APART = r"(?<![0-9A-Za-z])"  # a number inside a longer one (a case id, a code) is not one
+_END = r"(?![0-9A-Za-z])"
+_DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+# the shape (division, birth date, sequence, check): a mistyped check digit is still someone's
+_ID18 = re.compile(_APART + r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}" + _DATE + r"[0-9]{3}[0-9Xx]" + _END)
+_ID15 = re.compile(_APART + r"[1-9][0-9]{5}[0-9]{2}" + _DATE + r"[0-9]{3}" + _END)
+_SEPARATOR = r"[ \-]?"
+_MOBILE = re.compile(
+    _APART + r"(?:\+?86[ \-]?)?(1[3-9][0-9]" + _SEPARATOR + r"[0-9]{4}" + _SEPARATOR + r"[0-9]{4})" + _END
+)
+_LANDLINE = re.compile(_APART + r"(0[1-9][0-9]{1,2}[ \-]?[2-9][0-9]{6,7})" + _END)
+
+
+def personal_numbers(text: str) -> list[str]:
+    """What kinds of personal number the text holds: "id_number" (the shape of a resident
+    ID, 18 or first-generation 15 characters, with a birth date in it), "phone" (a mobile number, with
+    or without +86 and spaces or dashes, or a landline with its area code). Full-width
+    digits count. Empty when there is none.
+
+    Free text (a legal basis, a reason, a note) goes into events and onto screens, where
+    only masked forms may appear; this finds what must not."""
+    folded = unicodedata.normalize("NFKC", text)
+    found: list[str] = []
+    if _ID18.search(folded) or _ID15.search(folded):
+        found.append("id_number")
+    if _MOBILE.search(folded) or _LANDLINE.search(folded):
+        found.append("phone")
+    return found

@@ -14,7 +14,7 @@ from services.shared.publisher import EventPublisher
 from services.shared.settings import load_or_exit
 from services.window.api import WindowService
 from services.window.config import WindowSettings
-from services.window.ice import ice_configuration, use_loopback_ice
+from services.window.ice import ice_configuration, screen_remote_candidates, use_loopback_ice
 from services.window.media import WindowMedia
 from tongban.window.v1 import window_pb2, window_pb2_grpc
 
@@ -24,11 +24,15 @@ async def serve(settings: WindowSettings) -> None:
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
     if settings.loopback_ice:
         use_loopback_ice()
+    # outside dev (no loopback ICE) media is relay-only through TURN; a party's candidates
+    # at internal addresses never become checks (services/window/ice.py)
+    relay_only = not settings.loopback_ice
+    screen_remote_candidates(relay_only=relay_only, allow_loopback=settings.loopback_ice)
     publisher = EventPublisher(settings.kafka_bootstrap, "window", catalog)
     secret = base64.b64decode(settings.join_secret) if settings.join_secret else os.urandom(32)
     media = WindowMedia(
         Path(settings.recordings_dir),
-        ice_configuration(settings.ice_servers, settings.turn_secret),
+        ice_configuration(settings.ice_servers, settings.turn_secret, relay_only=relay_only),
         grace_s=settings.grace_s,
         stats_interval_s=settings.stats_interval_s,
     )

@@ -3,12 +3,13 @@ against the Compose specification without a Docker engine)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_support import make_dev_names
+from deploy_support import Overlay, make_dev_names
 
 from deploycheck import check as deploy_check
 from deploycheck import secrets as deploy_secrets
@@ -220,3 +221,31 @@ def test_window_reaches_browsers_through_turn(compose: dict[str, Any]) -> None:
     assert f"--static-auth-secret={env['TONGBAN_TURN_SECRET']}" in coturn
     gateway = compose["services"]["gateway"]["environment"]
     assert gateway["TONGBAN_TURN_SECRET"] == env["TONGBAN_TURN_SECRET"]
+
+
+def turn_flags(args: list[str], flag: str) -> list[str]:
+    return [a.split("=", 1)[1] for a in args if a.startswith(f"--{flag}=")]
+
+
+def test_compose_turn_denies_the_same_peers_as_kubernetes(
+    compose: dict[str, Any], overlays: dict[str, Overlay]
+) -> None:
+    """Compose has no NetworkPolicies: its coturn denies every range Kubernetes' does and
+    may relay only within the media network, where nothing but coturn and the window are."""
+    coturn = compose["services"]["coturn"]
+    args = coturn["command"]
+    denied = turn_flags(args, "denied-peer-ip")
+    for overlay in overlays.values():
+        assert denied == turn_flags(overlay.container("turn")["args"], "denied-peer-ip"), overlay.name
+    assert {"10.0.0.0-10.255.255.255", "127.0.0.0-127.255.255.255", "169.254.0.0-169.254.255.255"} <= set(
+        denied
+    )
+    assert "--no-tcp-relay" in args and "--no-multicast-peers" in args
+    (allowed,) = turn_flags(args, "allowed-peer-ip")
+    (subnet,) = [c["subnet"] for c in compose["networks"]["media"]["ipam"]["config"]]
+    network = ipaddress.ip_network(subnet)
+    low, high = (ipaddress.ip_address(x) for x in allowed.split("-"))
+    assert (low, high) == (network[0], network[-1])  # exactly the media network
+    members = {name for name, s in compose["services"].items() if "media" in (s.get("networks") or [])}
+    assert members == {"coturn", "window"}
+    assert set(coturn["networks"]) == {"media"}  # not on the network Kafka and PostgreSQL are on

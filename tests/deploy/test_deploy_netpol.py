@@ -163,3 +163,29 @@ def test_the_evaluator_notices_a_hole(overlays: dict[str, Overlay]) -> None:
     cluster, pods, strangers = world(Overlay("dev", "", widened))
     assert cluster.allows(strangers[1], pods["intake"], 50051)
     assert not cluster.allows(strangers[0], pods["intake"], 50051)  # still not the internet
+
+
+@pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
+def test_the_window_sends_only_to_turn_intake_kafka_and_dns(
+    overlays: dict[str, Overlay], overlay: str
+) -> None:
+    """A party's offer names where ICE checks go; the window pod's egress policy keeps them
+    to TURN whatever the offer says (docs/security.md, finding 1)."""
+    cluster, pods, strangers = world(overlays[overlay])
+    window = pods["window"]
+    assert cluster.allows(window, pods["turn"], 3478, "UDP") and cluster.allows(
+        window, pods["turn"], 3478, "TCP"
+    )
+    assert cluster.allows(window, pods["turn"], 51000, "UDP")  # its relays
+    assert cluster.allows(window, pods["intake"], 50051)
+    if "kafka" in pods:  # the dev overlay's own broker (prod's are the operator's)
+        assert cluster.allows(window, pods["kafka"], 9092)
+    dns = Pod("coredns", "kube-system", {"k8s-app": "kube-dns"}, {"dns": (53, "UDP")})
+    assert cluster.allows(window, dns, 53, "UDP")
+    for name, pod in pods.items():
+        for port, proto in pod.ports.values():
+            if name not in {"turn", "intake", "kafka", "window"}:
+                assert not cluster.allows(window, pod, port, proto), (name, port)
+    for stranger in strangers:  # the internet, other namespaces
+        assert not cluster.allows(window, stranger, 51000, "UDP")
+        assert not cluster.allows(window, stranger, 443)

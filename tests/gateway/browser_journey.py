@@ -241,7 +241,7 @@ async def journey(stack: RealStack, shots: Path, profiles: Path) -> dict[str, An
         await official.text_of("presence-state", "在线")
 
         # the applicant at the Hefei hall
-        await kiosk.get(f"{base}/kiosk/?device_key={KIOSK_KEY}")
+        await kiosk.get(f"{base}/kiosk/#device_key={KIOSK_KEY}")
         await kiosk.click("lang-zh")
         await kiosk.type("matter-search", "公积金")
         await kiosk.click("matter-HF-TRANSFER")
@@ -354,7 +354,7 @@ async def journey(stack: RealStack, shots: Path, profiles: Path) -> dict[str, An
                 break
             await asyncio.sleep(1)
         report["timeline"] = seen
-        report["summary"] = await operator.text_of("timeline-case-summary", "110105")
+        report["summary"] = await operator.text_of("timeline-case-summary", "002X")
         await operator.screenshot(shots / "operator-timeline.png")
         report["console_errors"] = {b.name: await b.run(b.console_errors) for b in browsers}
         return report

@@ -7,11 +7,13 @@ assigned) through the gateway's own API."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import json
 import os
 import signal
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,10 +25,11 @@ import httpx
 import uvicorn
 
 from bench.stack import ServiceAddress, bench_env, service_process
-from gateway.app import create_app
+from gateway import totp
+from gateway.app import server_config
 from gateway.config import GatewaySettings
 from gateway.context import Gateway
-from gateway.seed import dev_credentials
+from gateway.seed import dev_credentials, dev_totp_key
 from services.shared import topics
 from services.shared.catalog import load_catalog
 from services.shared.migrations import with_database
@@ -85,16 +88,7 @@ class RunningGateway:
 
 async def start_gateway(settings: GatewaySettings) -> RunningGateway:
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        ws="wsproto",
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(settings, "127.0.0.1", port, lifespan="on"))
     task = asyncio.create_task(server.serve())
     for _ in range(1200):
         if server.started or task.done():
@@ -173,8 +167,13 @@ async def real_stack(kafka_bootstrap: str, postgres_url: str, workdir: str) -> A
             database_url=database_url,
             kafka_bootstrap=kafka_bootstrap,
             session_secret=SECRET,
+            environment="dev",
             seed_dev_accounts=True,
-            login_attempts_per_minute=1000,
+            # the suite signs in, applies and checks certificates far more often than people
+            login_free_failures=1000,
+            login_address_free_failures=1000,
+            kiosk_applications_per_minute=100_000,
+            verify_per_minute=100_000,
             grpc_timeout_s=15.0,
             **{f"{name}_addr": str(address) for name, address in services.items()},
         )
@@ -215,12 +214,73 @@ class Socket:
         return next(iter(self.of_type(type_)), None)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+def bearer(token: str, key: str = "") -> dict[str, str]:
+    """An applicant's headers: the token, and the key of the kiosk that created the case
+    (the Hefei kiosk's, where the tests apply), without which a token opens nothing."""
+    return {"Authorization": f"Bearer {token}", "X-Device-Key": key or KIOSK_KEY}
+
+
+async def kiosk_socket(http: aiohttp.ClientSession, ws_url: str, token: str, key: str = "") -> Socket:
+    """The kiosk's live socket to its case: the credentials go in the first message."""
+    ws = await http.ws_connect(f"{ws_url}/ws/kiosk")
+    await ws.send_json({"kind": "auth", "token": token, "device_key": key or KIOSK_KEY})
+    return Socket(ws)
 
 
 def kiosk_headers(key: str = KIOSK_KEY) -> dict[str, str]:
     return {"X-Device-Key": key}
+
+
+# TOTP keys the tests enrolled, and the complete sessions of accounts with a second factor:
+# a code is good once per 30-second step, so such accounts sign in once per stack and reuse
+# the session (a test that needs a fresh sign-in uses sign_in below).
+TOTP_KEYS: dict[tuple[str, str], bytes] = {}
+SESSIONS: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
+
+
+def totp_key(gateway: RunningGateway, username: str) -> bytes | None:
+    return TOTP_KEYS.get((gateway.settings.database_url, username)) or dev_totp_key(SECRET, username)
+
+
+async def second_factor(client: httpx.AsyncClient, key: bytes) -> httpx.Response:
+    """Sends the authenticator's code; if this step's code was used already (by another
+    sign-in of the account), waits for the next step."""
+    for _ in range(3):
+        reply = await client.post("/api/v1/auth/second-factor", json={"code": totp.code(key)})
+        if reply.status_code != 401:
+            return reply
+        await asyncio.sleep(totp.STEP_S - time.time() % totp.STEP_S + 0.2)
+    return reply
+
+
+async def sign_in(
+    gateway: RunningGateway, client: httpx.AsyncClient, username: str, secret: str
+) -> dict[str, Any]:
+    """Signs `client` in through every step the gateway asks for (the second factor of a
+    development or test-enrolled account, enrolling one); the last answer's body."""
+    reply = await client.post("/api/v1/auth/login", json={"username": username, "password": secret})
+    assert reply.status_code == 200, reply.text
+    for _ in range(3):
+        body: dict[str, Any] = reply.json()
+        client.headers["X-CSRF-Token"] = body["csrf_token"]
+        if body["stage"] == "second_factor":
+            key = totp_key(gateway, username)
+            assert key is not None, f"no TOTP key known for {username}"
+            reply = await second_factor(client, key)
+        elif body["stage"] == "enrol":
+            enrolled = await client.post("/api/v1/auth/second-factor/enrol")
+            assert enrolled.status_code == 200, enrolled.text
+            secret_text = enrolled.json()["secret"].replace(" ", "")
+            key = base64.b32decode(secret_text + "=" * (-len(secret_text) % 8))
+            TOTP_KEYS[(gateway.settings.database_url, username)] = key
+            reply = await client.post("/api/v1/auth/second-factor/confirm", json={"code": totp.code(key)})
+        else:
+            break
+        assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["stage"] == "full", body
+    client.headers["X-CSRF-Token"] = body["csrf_token"]
+    return body
 
 
 @contextlib.asynccontextmanager
@@ -229,12 +289,19 @@ async def signed_in(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client holding the account's session cookie and sending its CSRF token (a dev
     account's password unless `secret` is given)."""
+    cached = (gateway.url, username)
     async with gateway.client() as client:
-        reply = await client.post(
-            "/api/v1/auth/login", json={"username": username, "password": secret or password(username)}
-        )
-        assert reply.status_code == 200, reply.text
-        client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
+        if cached in SESSIONS:
+            cookies, csrf = SESSIONS[cached]
+            client.cookies.update(cookies)
+            client.headers["X-CSRF-Token"] = csrf
+            if (await client.get("/api/v1/auth/me")).status_code == 200:
+                yield client
+                return
+            client.cookies.clear()
+        await sign_in(gateway, client, username, secret or password(username))
+        if totp_key(gateway, username) is not None:
+            SESSIONS[cached] = (dict(client.cookies), client.headers["X-CSRF-Token"])
         yield client
 
 
@@ -253,6 +320,7 @@ async def new_staff(
                 "province": province,
                 "department": department if province else "",
                 "display_name": f"test {role}",
+                "must_change_password": False,
             },
         )
         assert reply.status_code == 201, reply.text
@@ -290,14 +358,20 @@ async def kiosk_case(
 
 
 async def upload(
-    client: httpx.AsyncClient, case_id: str, token: str, code: str, data: bytes, source: str = "upload"
+    client: httpx.AsyncClient,
+    case_id: str,
+    token: str,
+    code: str,
+    data: bytes,
+    source: str = "upload",
+    key: str = "",
 ) -> httpx.Response:
     kind = "application/pdf" if data.startswith(b"%PDF") else "image/jpeg"
     return await client.post(
         f"/api/v1/kiosk/cases/{case_id}/materials",
         params={"material_code": code, "source": source},
         content=data,
-        headers=bearer(token) | {"Content-Type": kind},
+        headers=bearer(token, key) | {"Content-Type": kind},
     )
 
 

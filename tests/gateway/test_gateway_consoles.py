@@ -37,6 +37,9 @@ TEST_IDS = {
         "error-banner",
         "device-key-input",
         "cancel-application",
+        "idle-warning",
+        "idle-countdown",
+        "idle-continue",
     ],
     "/official/": [
         "login-username",
@@ -86,6 +89,25 @@ TEST_IDS = {
         "dead-letters",
         "stats-table",
     ],
+    "/admin/": [
+        "login-username",
+        "login-password",
+        "login-submit",
+        "account-table",
+        "accounts-include-disabled",
+        "account-result",
+        "new-username",
+        "new-password",
+        "new-role",
+        "new-submit",
+        "device-table",
+        "device-hall",
+        "device-submit",
+        "device-key",
+        "audit-case",
+        "audit-lookup",
+        "audit-table",
+    ],
 }
 
 
@@ -98,7 +120,7 @@ async def test_consoles_are_served_with_test_ids_and_strict_headers(stack: RealS
             assert page.headers["x-content-type-options"] == "nosniff"
             found = set(re.findall(r'data-testid="([^"]+)"', page.text))
             assert set(ids) <= found, (path, set(ids) - found)
-        for path in ("/", "/kiosk/kiosk.js", "/static/api.js", "/static/base.css"):
+        for path in ("/", "/kiosk/kiosk.js", "/static/api.js", "/static/signin.js", "/static/base.css"):
             assert (await client.get(path)).status_code == 200, path
         assert (await client.get("/docs")).status_code == 404  # its page would load a CDN
         spec = (await client.get("/openapi.json")).json()

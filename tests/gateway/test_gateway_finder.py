@@ -63,8 +63,12 @@ async def test_the_provinces_frequent_matters_are_the_quick_picks(stack: RealSta
             )
             assert reply.status_code == 201, reply.text
             case_id, token = reply.json()["case_id"], reply.json()["applicant_token"]
-            assert (await upload(client, case_id, token, "id_card", JPEG)).status_code == 201
-            submitted = await client.post(f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token))
+            assert (
+                await upload(client, case_id, token, "id_card", JPEG, key=SHANGHAI_KEY)
+            ).status_code == 201
+            submitted = await client.post(
+                f"/api/v1/kiosk/cases/{case_id}/submit", headers=bearer(token, SHANGHAI_KEY)
+            )
             assert submitted.status_code == 200, submitted.text
         async with staff(stack.gateway, "operator") as operator:
 

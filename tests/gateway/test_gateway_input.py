@@ -14,12 +14,15 @@ import pytest
 from fastapi import FastAPI
 from gateway_support import (
     KIOSK_KEY,
+    OFFICIAL_PASSWORD,
     RealStack,
     assert_error,
     assigned,
     bearer,
+    new_staff,
     next_province,
     raw_http,
+    sign_in,
     signed_in,
     staff,
     submitted_case,
@@ -46,6 +49,16 @@ VALID: dict[str, dict[str, Any]] = {
     "SummaryRequest": {"summary": "办理完成"},
     "CreateAccountRequest": {"username": "x-user", "password": "a-long-enough-pass", "role": "operator"},
     "CreateDeviceRequest": {"hall_id": "hall-340104-01"},
+    "AccountStateRequest": {"disabled": False},
+    "SecondFactorRequest": {"code": "000000"},
+    "TotpConfirmRequest": {"code": "000000"},
+    "PasswordChangeRequest": {"current_password": "not-the-password", "new_password": "another-password-2"},
+}
+# sign-in steps: a session at that stage answers them (a complete one gets 409)
+STEPS = {
+    "/api/v1/auth/second-factor": "second_factor",
+    "/api/v1/auth/second-factor/enrol": "enrol",
+    "/api/v1/auth/second-factor/confirm": "enrol",
 }
 STRICT_TYPES = {
     "EvaluationRequest": ("level", "5"),
@@ -60,7 +73,7 @@ class Endpoint:
     path: str
     body: str | None  # the JSON body's schema name
     fields: list[str]
-    audience: str  # public, device, applicant, staff
+    audience: str  # public, device, applicant, staff, step
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -74,7 +87,9 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
         if not path.startswith("/api/"):
             continue
         audience = (
-            "device"
+            "step"
+            if path in STEPS
+            else "device"
             if path in ("/api/v1/kiosk/device", "/api/v1/kiosk/applications")
             else "applicant"
             if path.startswith("/api/v1/kiosk/cases")
@@ -86,6 +101,7 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
                     "/api/v1/admin",
                     "/api/v1/auth/logout",
                     "/api/v1/auth/me",
+                    "/api/v1/auth/password",
                 )
             )
             else "public"
@@ -107,6 +123,8 @@ class Callers:
     operator: httpx.AsyncClient
     admin: httpx.AsyncClient
     anonymous: httpx.AsyncClient
+    steps: dict[str, httpx.AsyncClient]  # a session at each sign-in stage
+    target: str  # an account the admin routes may change
 
 
 @pytest.fixture(scope="module")
@@ -124,12 +142,28 @@ async def callers(stack: RealStack) -> AsyncIterator[Callers]:
         official = await clients.enter_async_context(staff(stack.gateway, "official", province))
         operator = await clients.enter_async_context(staff(stack.gateway, "operator"))
         admin = await clients.enter_async_context(signed_in(stack.gateway, "admin-1"))
+        steps = {}
+        for stage, role in (("enrol", "admin"), ("second_factor", "supervisor")):
+            username = await new_staff(stack.gateway, role, "310000" if role == "supervisor" else "")
+            client = await clients.enter_async_context(stack.gateway.client())
+            if stage == "second_factor":  # enrolled first, then signed in again
+                await sign_in(stack.gateway, client, username, OFFICIAL_PASSWORD)
+                client.cookies.clear()
+            login = await client.post(
+                "/api/v1/auth/login", json={"username": username, "password": OFFICIAL_PASSWORD}
+            )
+            assert login.json()["stage"] == stage, login.text
+            client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+            steps[stage] = client
+        target = await new_staff(stack.gateway, "operator")
         case_id, token = await submitted_case(anonymous, province)
         await assigned(official, case_id)
-        yield Callers(case_id, token, official, operator, admin, anonymous)
+        yield Callers(case_id, token, official, operator, admin, anonymous, steps, target)
 
 
 def caller_for(endpoint: Endpoint, callers: Callers) -> tuple[httpx.AsyncClient, dict[str, str]]:
+    if endpoint.audience == "step":
+        return callers.steps[STEPS[endpoint.path]], {}
     if endpoint.audience == "device":
         return callers.anonymous, {"X-Device-Key": KIOSK_KEY}
     if endpoint.audience == "applicant":
@@ -149,13 +183,15 @@ def url_of(endpoint: Endpoint, callers: Callers, case_id: str | None = None) -> 
         .replace("{reservation_id}", "r-1")
         .replace("{material_id}", "m-1")
         .replace("{code}", "HF-TRANSFER")
+        .replace("{username}", callers.target)
+        .replace("{device_id}", "00000000-0000-0000-0000-000000000000")
     )
 
 
 def test_the_table_covers_every_endpoint(gw: RealStack) -> None:
     found = endpoints(gw.gateway.server.config.app)
     assert len(found) >= 40
-    assert {e.audience for e in found} == {"public", "device", "applicant", "staff"}
+    assert {e.audience for e in found} == {"public", "device", "applicant", "staff", "step"}
 
 
 async def test_malformed_bodies_get_400_in_both_languages(gw: RealStack, callers: Callers) -> None:
@@ -213,8 +249,9 @@ async def test_oversized_bodies_get_413_everywhere(gw: RealStack, callers: Calle
 async def test_missing_or_wrong_credentials_get_401(gw: RealStack, callers: Callers) -> None:
     wrong = {
         "device": {"X-Device-Key": "dk-nope"},
-        "applicant": {"Authorization": "Bearer x.y"},
+        "applicant": {"Authorization": "Bearer x.y", "X-Device-Key": KIOSK_KEY},
         "staff": {"Cookie": "tongban_session=forged"},
+        "step": {"Cookie": "tongban_session=forged"},
     }
     for endpoint in endpoints(gw.gateway.server.config.app):
         if endpoint.audience == "public":
@@ -231,7 +268,7 @@ async def test_missing_or_wrong_credentials_get_401(gw: RealStack, callers: Call
 async def test_state_changes_without_the_csrf_token_get_403(gw: RealStack, callers: Callers) -> None:
     checked = 0
     for endpoint in endpoints(gw.gateway.server.config.app):
-        if endpoint.audience != "staff" or endpoint.method == "GET":
+        if endpoint.audience not in ("staff", "step") or endpoint.method == "GET":
             continue
         client, _ = caller_for(endpoint, callers)
         body = VALID[endpoint.body] if endpoint.body else None

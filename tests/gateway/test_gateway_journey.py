@@ -20,6 +20,7 @@ from gateway_support import (
     assigned,
     bearer,
     kiosk_case,
+    kiosk_socket,
     offered,
     signed_in,
     staff,
@@ -51,6 +52,7 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
                 "province": province,
                 "department": "housing_fund",
                 "display_name": "公积金",
+                "must_change_password": False,
             },
         )
         assert created.status_code == 201, created.text
@@ -70,7 +72,7 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
         )
         assert reply.status_code == 201, reply.text
         case_id, token = reply.json()["case_id"], reply.json()["applicant_token"]
-        applicant = Socket(await http.ws_connect(f"{ws_url}/ws/kiosk?token={token}"))
+        applicant = await kiosk_socket(http, ws_url, token)
         uploads = [
             ("id_card", JPEG, "document_camera"),
             ("form", PDF, "upload"),
@@ -104,7 +106,7 @@ async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str)
             assert position.json()["state"] in {"reserved", "queued", "assigned"}
             details = await official.get(f"/api/v1/official/cases/{case_id}")
             assert details.status_code == 200, details.text
-            assert details.json()["application"]["applicant"]["id_number"].count("*") == 8
+            assert details.json()["application"]["applicant"]["id_number"].count("*") == 14  # the last four
             accepted = await official.post(
                 f"/api/v1/official/reservations/{offer['data']['reservation_id']}/accept"
             )

@@ -16,6 +16,7 @@ from gateway_support import (
     assigned,
     bearer,
     kiosk_case,
+    kiosk_socket,
     offered,
     signed_in,
     staff,
@@ -103,7 +104,7 @@ async def test_an_official_hears_their_offers_and_their_cases_only(
     ws_url = stack.gateway.url.replace("http", "ws")
     async with (
         staff(stack.gateway, "official", province) as official,
-        stack.gateway.client() as kiosk,
+        stack.gateway.client() as applicant,
         aiohttp.ClientSession() as http,
     ):
         me = username_of(official)
@@ -116,7 +117,7 @@ async def test_an_official_hears_their_offers_and_their_cases_only(
                 case_id=theirs, province=province, reservation_id="r-8", official_id="someone-else"
             ),
         )
-        case_id, token = await submitted_case(kiosk, province)
+        case_id, token = await submitted_case(applicant, province)
         reservation = await offered(official, case_id)
         offer = (await eventually(lambda: socket.of_type("CaseReserved"), timeout=30))[0]
         assert offer["case_id"] == case_id and offer["data"]["reservation_id"] == reservation
@@ -128,19 +129,21 @@ async def test_an_official_hears_their_offers_and_their_cases_only(
         assert {m["case_id"] for m in events if m["case_id"]} == {case_id}  # not `theirs`
         assert all(m["data"]["official_id"] == me for m in socket.of_type("OfficialStateChanged"))
         # the applicant confirming the summary reaches the official at once (no Kafka)
-        kiosk_socket = await open_socket(http, f"{ws_url}/ws/kiosk?token={token}")
+        kiosk = await kiosk_socket(http, ws_url, token)
+        await eventually(lambda: kiosk.messages, timeout=10)
         sent = await official.post(
             f"/api/v1/official/cases/{case_id}/summary", json={"summary": "公积金转移，材料齐全"}
         )
         assert sent.status_code == 200, sent.text
-        await eventually(lambda: kiosk_socket.of_type("OfficialSummary"), timeout=10)
-        assert kiosk_socket.of_type("OfficialSummary")[0]["data"]["summary"] == "公积金转移，材料齐全"
-        await kiosk.post(
+        await eventually(lambda: kiosk.of_type("OfficialSummary"), timeout=10)
+        summary = kiosk.of_type("OfficialSummary")[0]["data"]
+        assert summary == {"summary": "公积金转移，材料齐全"}  # no official's username for the kiosk
+        await applicant.post(
             f"/api/v1/kiosk/cases/{case_id}/confirm", json={"confirmed": True}, headers=bearer(token)
         )
         confirmed = await eventually(lambda: socket.of_type("ApplicantConfirmed"), timeout=10)
         assert confirmed[0]["data"]["confirmed"] is True
-        for open_one in (socket, kiosk_socket):
+        for open_one in (socket, kiosk):
             await open_one.ws.close()
 
 
@@ -152,7 +155,8 @@ async def test_a_kiosk_hears_its_own_case_only(stack: RealStack, province: str, 
         staff(stack.gateway, "official", province) as official,
     ):
         case_id, token = await kiosk_case(kiosk, province)
-        socket = await open_socket(http, f"{ws_url}/ws/kiosk?token={token}")
+        socket = await kiosk_socket(http, ws_url, token)
+        await eventually(lambda: socket.messages, timeout=10)
         assert socket.messages[0] == {"kind": "hello", "case_id": case_id}
         publish(
             kafka_bootstrap,
@@ -186,8 +190,8 @@ async def test_refused_sockets_say_why_in_both_languages(stack: RealStack) -> No
     async with signed_in(stack.gateway, "sh-official-1") as official, aiohttp.ClientSession() as http:
         cookie = official.cookies["tongban_session"]
         cases = [
-            (f"{ws_url}/ws/kiosk", "", {}, 4401),
-            (f"{ws_url}/ws/kiosk?token=forged.token", "", {}, 4401),
+            (f"{ws_url}/ws/kiosk", "", {}, 4401),  # no credentials in the first message
+            (f"{ws_url}/ws/kiosk?token=forged.token", "", {}, 4400),  # never in the URL
             (f"{ws_url}/ws/official", "", {}, 4401),
             (f"{ws_url}/ws/operator", cookie, {}, 4403),
             (f"{ws_url}/ws/official", cookie, {"Origin": "http://evil.example"}, 4403),

@@ -1,4 +1,4 @@
-"""The gateway's pure pieces: scrypt hashing, applicant tokens, the login limiter, the
+"""The gateway's pure pieces: scrypt hashing, applicant tokens, the limiters, the
 streaming multipart parser, enum conversion, masking and the live filters."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
-from gateway import passwords, tokens
-from gateway.access import masked
+from gateway import passwords, tokens, totp
+from gateway.access import for_applicant, masked
 from gateway.convert import enum_name, to_json
 from gateway.errors import from_rpc, validation_error
 from gateway.live import Figures, LiveEvent, operator_filter
 from gateway.multipart import MultipartError, boundary_of, file_part, rechunk
-from gateway.ratelimit import SlidingWindow
+from gateway.ratelimit import GrowingDelay, SlidingWindow
+from tongban.intake.v1 import intake_pb2
 from tongban.results.v1 import results_pb2
 from tongban.types.v1 import types_pb2
 
@@ -25,7 +26,7 @@ def test_scrypt_hashes_are_salted_parameterised_and_verify() -> None:
     second = passwords.hash_password("correct horse battery")
     assert first != second  # a random salt each time
     scheme, n, r, p, salt, key = first.split("$")
-    assert (scheme, n, r, p) == ("scrypt", str(2**14), "8", "1")
+    assert (scheme, n, r, p) == ("scrypt", str(2**17), "8", "1")  # OWASP's scrypt guidance
     assert passwords.verify_password("correct horse battery", first)
     assert not passwords.verify_password("correct horse batterz", first)
     for broken in ("", "scrypt$1$2", "bcrypt$x$y$z$a$b", "scrypt$16384$8$1$!!$!!"):
@@ -35,28 +36,37 @@ def test_scrypt_hashes_are_salted_parameterised_and_verify() -> None:
     expected = hashlib.scrypt(
         b"correct horse battery",
         salt=base64.b64decode(salt),
-        n=2**14,
+        n=2**17,
         r=8,
         p=1,
-        maxmem=64 * 1024 * 1024,
+        maxmem=256 * 1024 * 1024,
         dklen=32,
     )
     assert base64.b64decode(key) == expected
     assert passwords.weakness("short") is not None and passwords.weakness("aaaaaaaaaaaa")
     assert passwords.weakness("a-long-enough-pass") is None
+    old = passwords.hash_password("correct horse battery", n=2**14)
+    assert passwords.verify_password("correct horse battery", old)  # older hashes still verify
+    assert passwords.needs_rehash(old) and not passwords.needs_rehash(first)
+    assert passwords.needs_rehash("bcrypt$x") and passwords.needs_rehash("")
 
 
 def test_applicant_tokens_open_one_case_until_they_expire() -> None:
     secret = b"s" * 32
-    token = tokens.issue(secret, "case-1", "hall-1", ttl_s=60, now=1000)
+    token = tokens.issue(secret, "case-1", "hall-1", "device-1", ttl_s=60, now=1000)
     grant = tokens.check(secret, token, now=1030)
-    assert (grant.case_id, grant.hall_id, grant.expires) == ("case-1", "hall-1", 1060)
+    assert (grant.case_id, grant.hall_id, grant.device_id, grant.expires) == (
+        "case-1",
+        "hall-1",
+        "device-1",
+        1060,
+    )
     with pytest.raises(tokens.TokenError, match="expired"):
         tokens.check(secret, token, now=1061)
     with pytest.raises(tokens.TokenError, match="forged"):
         tokens.check(b"t" * 32, token, now=1030)
     body, mac = token.split(".")
-    other = tokens.issue(secret, "case-2", "hall-1", ttl_s=60, now=1000).split(".")[0]
+    other = tokens.issue(secret, "case-2", "hall-1", "device-1", ttl_s=60, now=1000).split(".")[0]
     with pytest.raises(tokens.TokenError):
         tokens.check(secret, f"{other}.{mac}", now=1030)
     for junk in ("", "abc", "a.b.c", "!!.!!"):
@@ -149,9 +159,9 @@ def test_masking_is_applied_to_every_applicant_block() -> None:
     out = masked(data)
     assert out["case"]["applicant"] == {
         "name": "张**",
-        "id_number": "340104********123X",
+        "id_number": "**************123X",  # people see the last four only
         "phone": "138****5678",
-        "pseudonym": "abc",
+        "pseudonym": "abc",  # masked() masks; to_json and for_people drop it (test below)
     }
     assert out["events"][0]["data"]["applicant"]["name"] == "L* W**"
     assert masked(out) == out  # idempotent
@@ -218,3 +228,107 @@ def test_operator_filters_and_live_figures() -> None:
     assert snapshot["events_per_second"]["tongban.routing"] == 3.2
     assert snapshot["sla_breaches"][0]["waited_seconds"] == 200.0
     assert snapshot["ratings"]["2"] == 1 and snapshot["satisfaction_rate"] == 0.0
+
+
+def test_growing_delays_slow_the_one_who_fails_and_forget_after_success() -> None:
+    now = [0.0]
+    delays = GrowingDelay(3, 1.0, 60.0, forget_s=3600, clock=lambda: now[0])
+    for _ in range(3):  # the free failures
+        assert delays.wait("u|a") == 0
+        delays.failed("u|a")
+    assert delays.wait("u|a") == pytest.approx(1.0)
+    assert delays.wait("u|b") == 0  # the same user elsewhere is not slowed
+    assert delays.wait("v|a") == 0
+    seen = []
+    for _ in range(8):
+        now[0] += delays.wait("u|a")
+        delays.failed("u|a")
+        seen.append(delays.wait("u|a"))
+    assert seen == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]  # doubling, capped
+    delays.succeeded("u|a")
+    assert delays.wait("u|a") == 0 and delays.failures("u|a") == 0
+    delays.failed("u|c")
+    now[0] += 3601
+    assert delays.failures("u|c") == 0  # forgotten after a quiet hour
+
+
+def test_the_sliding_window_takes_only_what_it_allows() -> None:
+    now = [0.0]
+    window = SlidingWindow(2, window_s=60, clock=lambda: now[0])
+    assert window.take("device:1") == 0 and window.take("device:1") == 0
+    assert window.take("device:1") == pytest.approx(60)
+    assert window.take("device:2") == 0
+    now[0] = 61
+    assert window.take("device:1") == 0
+
+
+def test_applicants_never_see_who_handles_their_case() -> None:
+    view = {
+        "case": {"official_id": "sh-official-1", "status": "ASSIGNED"},
+        "position": {"state": "assigned", "official_id": "sh-official-1"},
+        "events": [{"data": {"official_id": "x", "display_name": "王芳", "summary": "ok"}}],
+    }
+    assert for_applicant(view) == {
+        "case": {"status": "ASSIGNED"},
+        "position": {"state": "assigned"},
+        "events": [{"data": {"summary": "ok"}}],
+    }
+
+
+def test_every_json_view_drops_the_pseudonym() -> None:
+    application = intake_pb2.Application(
+        case_id="c",
+        applicant=types_pb2.MaskedApplicant(
+            name="张*", id_number="110105********002X", phone="138****5678", pseudonym="p" * 32
+        ),
+    )
+    shown = to_json(application)["applicant"]
+    assert "pseudonym" not in shown and shown["id_number"] == "**************002X"
+
+
+def test_totp_follows_rfc_6238_and_accepts_a_code_once() -> None:
+    key = b"12345678901234567890"  # RFC 6238 appendix B, SHA-1
+    assert totp.code(key, 59) == "287082" and totp.code(key, 1111111109) == "081804"
+    step = totp.accepted_step(key, "081804", last_step=0, now=1111111109)
+    assert step == 1111111109 // 30
+    assert totp.accepted_step(key, "081804", last_step=step, now=1111111109) is None  # replay
+    assert totp.accepted_step(key, totp.code(key, 1111111109 - 30), 0, now=1111111109)  # drift
+    assert totp.accepted_step(key, totp.code(key, 1111111109 - 90), 0, now=1111111109) is None
+    for junk in ("", "12345", "abcdef", "1234567"):
+        assert totp.accepted_step(key, junk, 0, now=1111111109) is None
+    uri = totp.provisioning_uri(key, "admin-1")
+    assert (
+        uri.startswith("otpauth://totp/Tongban:admin-1?") and "secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" in uri
+    )
+    assert totp.qr_svg(uri).lstrip().startswith("<?xml")
+
+
+def test_totp_keys_are_sealed_per_account_and_recovery_codes_hashed() -> None:
+    sealer = totp.Sealer.from_secret(b"s" * 32)
+    key = totp.new_key()
+    sealed = sealer.seal(key, "admin-1")
+    assert key not in sealed and sealer.open(sealed, "admin-1") == key
+    with pytest.raises(totp.SealError):
+        sealer.open(sealed, "admin-2")  # bound to its account
+    with pytest.raises(totp.SealError):
+        totp.Sealer.from_secret(b"t" * 32).open(sealed, "admin-1")
+    codes = totp.recovery_codes()
+    assert len(set(codes)) == 10 and all(len(c) == 19 for c in codes)
+    first = codes[0]
+    assert sealer.recovery_hash("admin-1", first) == sealer.recovery_hash(
+        "admin-1", first.upper().replace("-", " ")
+    )
+    assert sealer.recovery_hash("admin-1", first) != sealer.recovery_hash("admin-2", first)
+
+
+def test_sign_in_stages_follow_the_account() -> None:
+    from gateway.accounts import Account
+    from gateway.routes.session import first_stage, stage_after
+
+    official = Account("o", "official", "310000", "", "")
+    assert first_stage(official) == "full"
+    assert first_stage(Account("o", "official", "310000", "", "", must_change_password=True)) == "password"
+    new_admin = Account("a", "admin", "", "", "", must_change_password=True)
+    assert first_stage(new_admin) == "enrol" and stage_after(new_admin, "enrol") == "password"
+    supervisor = Account("s", "supervisor", "310000", "", "", two_factor=True)
+    assert first_stage(supervisor) == "second_factor" and stage_after(supervisor, "second_factor") == "full"

@@ -1,4 +1,5 @@
 import grpc
+import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -42,3 +43,18 @@ def test_nul_characters_are_found_in_nested_and_repeated_text() -> None:
     assert errors.nul_fields(nested) == ["header.file_name"]
     repeated = results_pb2.RecordDecisionRequest(supplements=["ok", "bad\x00", "bad\x00 too"])
     assert errors.nul_fields(repeated) == ["supplements"]
+
+
+def test_free_text_with_personal_numbers_is_refused_field_by_field() -> None:
+    errors.check_free_text(legal_basis="《住房公积金管理条例》第二十四条", supplements=["new_account"])
+    with pytest.raises(errors.ServiceError) as refused:
+        errors.check_free_text(
+            legal_basis="申请人 11010519491231002X 不符合条件",
+            reason_code="R1",
+            supplements=["new_account", "call 13812345678"],
+        )
+    assert refused.value.status == grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in refused.value.violations] == ["legal_basis", "supplements"]
+    assert all(v.code == "PERSONAL_DATA" and v.message_zh and v.message_en for v in refused.value.violations)
+    exhausted = errors.resource_exhausted("太多", "too many")
+    assert errors.to_status(exhausted).code == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -120,3 +120,52 @@ def test_pseudonym_is_stable_keyed_and_normalised() -> None:
     assert a == pii.pseudonym(b"s1", "１１０１０５１９４９１２３１００２Ｘ\t")  # full-width, from an IME
     assert a != pii.pseudonym(b"s2", "11010519491231002X")
     assert len(a) == 32 and int(a, 16) >= 0
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ("34010419900101123X", "**************123X"),
+        ("340104********123X", "**************123X"),  # the services' masked form, again
+        ("340104900101123", "***********1123"),
+        ("12345", "*****"),
+        ("", ""),
+    ],
+)
+def test_people_see_the_last_four_of_an_id_number_only(shown: str, expected: str) -> None:
+    assert pii.mask_id_for_people(shown) == expected
+
+
+def test_for_people_drops_the_pseudonym_everywhere_and_shortens_id_numbers() -> None:
+    view = {
+        "case": {"applicant": {"name": "张*", "id_number": "110105********002X", "pseudonym": "p" * 32}},
+        "events": [{"data": {"applicant": {"id_number": "110105********002X", "pseudonym": "q"}}}],
+        "pseudonym": "top",
+    }
+    assert pii.for_people(view) == {
+        "case": {"applicant": {"name": "张*", "id_number": "**************002X"}},
+        "events": [{"data": {"applicant": {"id_number": "**************002X"}}}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("申请人身份证 11010519491231002X", ["id_number"]),
+        ("id 110105194912310021 (check digit mistyped)", ["id_number"]),
+        ("旧证 340104900101123", ["id_number"]),
+        ("１１０１０５１９４９１２３１００２Ｘ", ["id_number"]),  # full width, from an IME
+        ("请联系 13812345678", ["phone"]),
+        ("call 138 1234 5678 or +86-139-1234-5678", ["phone"]),
+        ("电话 0571-88123456", ["phone"]),
+        ("11010519491231002X / 13812345678", ["id_number", "phone"]),
+        ("《住房公积金管理条例》第二十四条", []),
+        ("Art. 24, Housing Provident Fund Regulations (2019)", []),
+        ("certificate TB-310000-20250101-0001", []),
+        ("case 3f2a9c1e-5b7d-4e1a-9c3b-138123456789", []),  # digits inside an id
+        ("masked 110105********002X, 138****5678", []),
+        ("2024-05-01 10:00, 20 working days", []),
+    ],
+)
+def test_personal_numbers_in_free_text(text: str, kinds: list[str]) -> None:
+    assert pii.personal_numbers(text) == kinds

@@ -74,20 +74,25 @@ export function wsUrl(path) {
   return `${scheme}//${location.host}${path}`;
 }
 
-// A WebSocket that reconnects with backoff; onMessage gets parsed JSON.
-export function liveSocket(path, onMessage, onState = () => {}) {
+// A WebSocket that reconnects with backoff; onMessage gets parsed JSON. `hello()`, when
+// given, returns the first message to send (the kiosk's credentials: never in the URL).
+export function liveSocket(path, onMessage, onState = () => {}, hello = null) {
   let socket = null;
   let closed = false;
   let delay = 500;
   const open = () => {
     socket = new WebSocket(wsUrl(typeof path === "function" ? path() : path));
-    socket.onopen = () => { delay = 500; onState("open"); };
+    socket.onopen = () => {
+      delay = 500;
+      if (hello) socket.send(JSON.stringify(hello()));
+      onState("open");
+    };
     socket.onmessage = (message) => {
       try { onMessage(JSON.parse(message.data)); } catch (failure) { console.error(failure); }
     };
     socket.onclose = (event) => {
       onState("closed", event.code);
-      if (!closed && event.code !== 4401 && event.code !== 4403) {
+      if (!closed && event.code !== 4401 && event.code !== 4403 && event.code !== 4400) {
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 10000);
       }
@@ -97,21 +102,4 @@ export function liveSocket(path, onMessage, onState = () => {}) {
   return { close() { closed = true; if (socket) socket.close(); } };
 }
 
-// The staff sign-in form both staff consoles share (#login-form, #login-username,
-// #login-password, #login-error): signs in, then hands the account to `enter`.
-export function bindSignIn(api, enter, errorText) {
-  const field = (id) => document.getElementById(id);
-  field("login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    field("login-error").textContent = "";
-    try {
-      const reply = await api.post("/api/v1/auth/login", {
-        username: field("login-username").value.trim(), password: field("login-password").value,
-      });
-      field("login-password").value = "";
-      enter(reply.user);
-    } catch (error) {
-      field("login-error").textContent = errorText(error);
-    }
-  });
-}
+export { bindSignIn } from "/static/signin.js";

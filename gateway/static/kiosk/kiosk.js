@@ -31,6 +31,8 @@ useDictionary({
     cancelled: "申请已取消", missingKey: "请先上传必须的材料",
     found_matched: "为您找到以下事项", found_quick_picks: "本大厅常办事项",
     found_no_match: "没有找到相符的事项，请换个说法，或从常办事项中选择：",
+    idleQuestion: "您还在办理吗？", idleClearing: "为保护您的信息，屏幕将在", idleSeconds: "秒后清空",
+    idleContinue: "继续办理",
   },
   en: {
     title: "Cross-province service · Remote window", otherLang: "中文", contrast: "High contrast",
@@ -58,6 +60,8 @@ useDictionary({
     cancelled: "The application was cancelled", missingKey: "Please upload the required materials first",
     found_matched: "Matters found for you", found_quick_picks: "Frequent matters at this hall",
     found_no_match: "Nothing matched; try other words, or choose a frequent matter:",
+    idleQuestion: "Are you still there?", idleClearing: "To protect your information the screen clears in",
+    idleSeconds: "s", idleContinue: "Continue",
   },
 });
 
@@ -95,13 +99,22 @@ function nameOf(item) { return currentLang() === "zh" ? item.name_zh : item.name
 
 // ------------------------------------------------------------------ device and language
 
-async function start() {
-  setLang(currentLang());
-  const params = new URLSearchParams(location.search);
-  if (params.get("device_key")) {
-    localStorage.setItem("tongban.deviceKey", params.get("device_key"));
+// The kiosk is set up once with its key in the address's fragment (/kiosk/#device_key=…),
+// which browsers never send to a server; a key in the query (?device_key=…, older links)
+// is taken too. Either way it moves to local storage and out of the address at once.
+function takeDeviceKey() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("device_key");
+  const fromQuery = new URLSearchParams(location.search).get("device_key");
+  const key = fromHash || fromQuery;
+  if (key) {
+    localStorage.setItem("tongban.deviceKey", key);
     history.replaceState(null, "", location.pathname);
   }
+}
+
+async function start() {
+  setLang(currentLang());
+  takeDeviceKey();
   const key = localStorage.getItem("tongban.deviceKey") || "";
   if (!key) { show("setup"); return; }
   state.api = new Api({ deviceKey: key });
@@ -353,7 +366,10 @@ function enterQueue() {
 
 function follow() {
   if (state.live) return;
-  state.live = liveSocket(() => `/ws/kiosk?token=${encodeURIComponent(state.token)}`, onLive);
+  // the token and the kiosk's key go in the socket's first message, never in its URL
+  state.live = liveSocket("/ws/kiosk", onLive, () => {}, () => ({
+    kind: "auth", token: state.token, device_key: localStorage.getItem("tongban.deviceKey") || "",
+  }));
   state.poll = setInterval(refresh, 3000);
   refresh();
 }
@@ -576,12 +592,52 @@ $("submit-rating").addEventListener("click", async () => {
   $("rating-done").classList.remove("hidden");
 });
 
+// ------------------------------------------------------------------ idle: forget the case
+
+// A kiosk stands in a public hall. After kiosk_idle_s (from /api/v1/config) without a
+// touch or a key, it asks whether anyone is still there; unanswered, it clears the screen
+// and forgets the applicant's token (the case itself goes on). Never while a video window
+// is connected: the official is talking to the applicant.
+const IDLE_WARNING_S = 20;
+let lastActivity = Date.now();
+["pointerdown", "keydown", "touchstart", "input", "wheel"].forEach((kind) => {
+  document.addEventListener(kind, () => {
+    lastActivity = Date.now();
+    $("idle-warning").classList.add("hidden");
+  }, { capture: true, passive: true });
+});
+
+function inConnectedWindow() {
+  return Boolean(state.rtc && state.rtc.pc && ["connected", "connecting"].includes(state.rtc.pc.connectionState));
+}
+
+function holdsSomething() {
+  const screen = document.body.dataset.current || "";
+  return Boolean(state.token) || !["", "setup", "language"].includes(screen);
+}
+
+setInterval(() => {
+  const limit = Number(state.config.kiosk_idle_s || 120);
+  if (!holdsSomething() || inConnectedWindow()) { lastActivity = Date.now(); return; }
+  const idle = (Date.now() - lastActivity) / 1000;
+  const left = Math.ceil(limit - idle);
+  if (left <= 0) { finish(); return; }
+  if (left <= Math.min(IDLE_WARNING_S, limit / 2)) {
+    $("idle-countdown").textContent = String(left);
+    $("idle-warning").classList.remove("hidden");
+  }
+}, 1000);
+$("idle-continue").addEventListener("click", () => { lastActivity = Date.now(); });
+
 function finish() {
   leaveWindow();
   if (state.live) state.live.close();
   clearInterval(state.poll);
   if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
+  state.token = "";
+  state.api = new Api();
   sessionStorage.removeItem("tongban.case");
+  ["applicant-name", "applicant-id", "applicant-phone"].forEach((id) => { $(id).value = ""; });
   location.href = location.pathname;
 }
 $("start-over").addEventListener("click", finish);
