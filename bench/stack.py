@@ -19,11 +19,12 @@ from services.shared.grpcserver import check_health
 from tools.engines import REPO_ROOT, EngineError, free_port
 
 
-def bench_env(kafka: str, database_url: str | None = None) -> dict[str, str]:
+def bench_env(kafka: str, database_url: str | None = None, namespace: str = "") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "TONGBAN_KAFKA_BOOTSTRAP": kafka,
+            "TONGBAN_TOPIC_NAMESPACE": namespace,
             "TONGBAN_PII_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
             "TONGBAN_PSEUDONYM_SECRET": base64.b64encode(os.urandom(32)).decode(),
             "TONGBAN_CERTIFICATE_SECRET": base64.b64encode(os.urandom(32)).decode(),

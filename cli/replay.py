@@ -168,7 +168,12 @@ async def drop_schema(database_url: str, schema: str) -> None:
 
 
 async def rebuild(
-    pool: asyncpg.Pool, schema: str, bootstrap: str, bounds: Bounds, show_progress: bool = True
+    pool: asyncpg.Pool,
+    schema: str,
+    bootstrap: str,
+    bounds: Bounds,
+    show_progress: bool = True,
+    namespace: str = "",
 ) -> int:
     """Runs the service's projector into the schema until it has read up to the bounds;
     returns how many poison records it skipped."""
@@ -176,7 +181,7 @@ async def rebuild(
         TimelineWriter(pool, REPLAY_CONSUMER),
         bootstrap,
         sorted({t for t, _ in bounds.end}),
-        group_id=f"tongban-results-replay-{schema}",
+        group_id=topics.namespaced(namespace, f"tongban-results-replay-{schema}"),
         park_poison=False,
     )
     progress = Progress(f"replay into {schema}", bounds.records) if show_progress else None
@@ -258,15 +263,17 @@ async def replay(
     drop: bool = False,
     show_progress: bool = True,
     wait_live_s: float = 30,
+    namespace: str = "",
 ) -> ReplayReport:
     schema = schema or default_schema()
     if not SCHEMA_NAME.fullmatch(schema):
         raise ReplayError(f"schema names are lower-case letters, digits and _: {schema!r}")
     started = time.monotonic()
-    bounds = await asyncio.to_thread(topic_bounds, bootstrap, topics.load().event_topics())
+    event_topics = topics.load(namespace=namespace).event_topics()
+    bounds = await asyncio.to_thread(topic_bounds, bootstrap, event_topics)
     pool = await create_schema(database_url, schema)
     try:
-        poison = await rebuild(pool, schema, bootstrap, bounds, show_progress)
+        poison = await rebuild(pool, schema, bootstrap, bounds, show_progress, namespace)
         events = int(await pool.fetchval("SELECT count(*) FROM timeline"))
         cases = int(await pool.fetchval("SELECT count(*) FROM cases"))
     finally:

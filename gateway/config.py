@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.shared import topics
 from services.shared.settings import host_port, positive, postgres_url, setting
 
 MIB = 1024 * 1024
@@ -13,6 +14,11 @@ MIB = 1024 * 1024
 class GatewaySettings:
     http_listen: str = setting("HTTP listen address host:port", "127.0.0.1:8080", host_port)
     kafka_bootstrap: str = setting("Kafka bootstrap servers", "127.0.0.1:9092", host_port)
+    topic_namespace: str = setting(
+        "prefix of every topic and consumer group, so stacks can share a broker (empty: none)",
+        "",
+        topics.namespace_problem,
+    )
     database_url: str = setting(
         "the gateway's PostgreSQL database (sessions, accounts)",
         "postgresql://tongban@127.0.0.1:5433/gateway",
@@ -54,6 +60,10 @@ class GatewaySettings:
         "",
     )
     turn_ttl_s: float = setting("how long a browser's TURN credential lasts (seconds)", 3600.0, positive)
+
+    def catalog(self) -> topics.Catalog:
+        """The services' topics, inside the namespace they run in."""
+        return topics.load(namespace=self.topic_namespace)
 
     def address_of(self, service: str) -> str:
         return str(getattr(self, f"{service}_addr"))

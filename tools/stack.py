@@ -208,7 +208,8 @@ def up() -> int:
     t = progress("topics and databases")
     from services.shared import migrations, topics
 
-    created = topics.ensure_topics(node.bootstrap, topics.load())
+    namespace = os.environ.get("TONGBAN_TOPIC_NAMESPACE", "")
+    created = topics.ensure_topics(node.bootstrap, topics.load(namespace=namespace))
     for process in [*present, GATEWAY]:
         if process.database:
             asyncio.run(migrations.ensure_database(pg.url(process.database)))

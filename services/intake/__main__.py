@@ -49,15 +49,22 @@ async def prepare_blob_store(blobs: BlobStore) -> None:
             )
 
 
-def decisions_consumer(bootstrap: str, api: IntakeApi, group: str = "tongban-intake") -> EventConsumer:
+def decisions_consumer(
+    bootstrap: str, api: IntakeApi, catalog: topics.Catalog, group: str = "tongban-intake"
+) -> EventConsumer:
     """补正 requests come back from results as decisions."""
     return EventConsumer(
-        bootstrap, ["tongban.result"], group, api.on_decision, "intake", types={"DecisionRecorded"}
+        bootstrap,
+        [catalog.name(topics.RESULT)],
+        catalog.group(group),
+        api.on_decision,
+        "intake",
+        types={"DecisionRecorded"},
     )
 
 
 async def serve(settings: IntakeSettings) -> None:
-    catalog = topics.load(settings.topics_file)
+    catalog = settings.catalog()
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
     await migrations.prepare(settings.database_url, MIGRATIONS)
     pool = await open_pool(settings.database_url, settings.db_pool_size)
@@ -72,7 +79,7 @@ async def serve(settings: IntakeSettings) -> None:
         pii.Keyring.parse(settings.pii_keys),
         base64.b64decode(settings.pseudonym_secret),
     )
-    decisions = decisions_consumer(settings.kafka_bootstrap, api)
+    decisions = decisions_consumer(settings.kafka_bootstrap, api, catalog)
     decisions.start()
     service = Service("intake", settings.grpc_listen, settings.metrics_listen)
     service.add(

@@ -45,7 +45,7 @@ async def start_intake(database: str, kafka_bootstrap: str, blobs: BlobStore) ->
     relay.start()
     keyring = pii.Keyring.parse(f"t1:{pii.generate_key()}")
     api = IntakeApi(IntakeStore(pool, catalog), load_catalog(), blobs, keyring, os.urandom(32))
-    decisions = decisions_consumer(kafka_bootstrap, api, group=f"test-intake-{os.urandom(4).hex()}")
+    decisions = decisions_consumer(kafka_bootstrap, api, catalog, group=f"test-intake-{os.urandom(4).hex()}")
     decisions.start()
     port = free_port()
     service = Service("intake", f"127.0.0.1:{port}")
