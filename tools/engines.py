@@ -1,6 +1,7 @@
 """The real engines on one machine, no Docker: a single-node Apache Kafka in KRaft mode (jars
-from Maven Central via deploy/kafka/pom.xml), a private PostgreSQL cluster (initdb), and
-SeaweedFS as an S3-compatible store for intake's tests (built from the Go module proxy).
+from Maven Central via deploy/kafka/pom.xml), a private PostgreSQL cluster (initdb), and for
+the tests SeaweedFS as an S3-compatible store (built from the Go module proxy) and coturn as
+a TURN server (Debian's).
 
 Used by `make dev` (tools/stack.py) and by the test suite's session fixtures, so the tests
 run against exactly what developers run. Everything binds 127.0.0.1.
@@ -9,6 +10,7 @@ run against exactly what developers run. Everything binds 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import pwd
@@ -21,6 +23,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.ports import free_block
+from tools.ports import free_port as free_port  # where the engines' callers find it
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "target" / "libs"
@@ -28,12 +33,6 @@ KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "target" / "libs"
 
 class EngineError(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -553,4 +552,72 @@ class SeaweedNode:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            self.process = None
+
+
+# ---------------------------------------------------------------------- coturn (TURN)
+
+
+@dataclass
+class TurnNode:
+    """Debian's coturn on 127.0.0.1 checking TURN REST credentials made from `secret`, its
+    relay ports a block outside the ephemeral range (for the window's TURN test)."""
+
+    home: Path
+    secret: str
+    port: int = field(default_factory=free_port)
+    relay_ports: int = 50
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "turn.log"
+
+    def start(self, timeout: float = 15.0) -> None:
+        binary = shutil.which("turnserver")
+        if binary is None:
+            raise EngineError(
+                "coturn's turnserver is missing: make test installs it (apt-get install coturn)"
+            )
+        self.home.mkdir(parents=True, exist_ok=True)
+        low = free_block(self.relay_ports)
+        args = [
+            binary,
+            "-n",  # no configuration file: everything is on this line
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            f"--listening-port={self.port}",
+            f"--min-port={low}",
+            f"--max-port={low + self.relay_ports - 1}",
+            "--use-auth-secret",
+            f"--static-auth-secret={self.secret}",
+            "--realm=tongban",
+            "--allow-loopback-peers",
+            "--no-cli",
+            "--no-tls",
+            "--no-dtls",
+            "--fingerprint",
+            f"--pidfile={self.home / 'turn.pid'}",
+            f"--log-file={self.log_file}",
+        ]
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+        def ready() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise EngineError(f"turnserver exited with {self.process.returncode}; see {self.log_file}")
+            return port_open(self.port)  # it listens on TCP and UDP alike
+
+        wait_for(ready, timeout, "coturn", self.log_file)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            terminate(self.process.pid, timeout=10)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
             self.process = None
