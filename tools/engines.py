@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import pwd
@@ -21,6 +22,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from tools.ports import free_block
@@ -266,6 +268,18 @@ def _server_user() -> str | None:
     return "postgres"
 
 
+def can_enter(user: str, folder: Path) -> bool:
+    """Whether `user` may reach `folder`: search permission on it and on every folder above
+    it (access(2) checks the whole path, as the server will)."""
+    done = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+# Where the server's files go when its user cannot reach the checkout (a sticky, world-
+# enterable folder that outlives a reboot, like the data it holds).
+SERVER_FALLBACK = Path("/var/tmp")
+
+
 @dataclass
 class PostgresNode:
     """A private cluster under `home`, listening on 127.0.0.1:`port`, trust auth for loopback."""
@@ -275,22 +289,47 @@ class PostgresNode:
     user: str = "tongban"
     fast: bool = False  # tests skip fsync for speed; `make dev` does not
 
+    @cached_property
+    def server_home(self) -> Path:
+        """Where the server writes its data, log and socket: `home`, unless the server's user
+        cannot reach it (run as root, the server is the `postgres` user, and a checkout under
+        a mode-0700 home or a `mktemp -d` folder is closed to it). Then a folder of its own
+        under /var/tmp named after `home`, so the next start finds the same cluster; `home`
+        links to it (`server`)."""
+        who = _server_user()
+        existing = next(p for p in [self.home, *self.home.parents] if p.exists())
+        if who is None or can_enter(who, existing):  # what we create below it is open to all
+            return self.home
+        if not can_enter(who, SERVER_FALLBACK):
+            raise EngineError(
+                f"PostgreSQL runs as the `{who}` user (it refuses to run as root), who can enter"
+                f" neither {existing} nor {SERVER_FALLBACK}: let it in (chmod o+x on the"
+                " folders above one of them) or start from a checkout it can reach"
+            )
+        digest = hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:12]
+        return SERVER_FALLBACK / f"tongban-postgres-{digest}"
+
     @property
     def data(self) -> Path:
-        return self.home / "data"
+        return self.server_home / "data"
 
     @property
     def log_file(self) -> Path:
-        return self.home / "postgres.log"
+        return self.server_home / "postgres.log"
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def _run(self, args: list[str], **kw: object) -> subprocess.CompletedProcess[bytes]:
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+        program = Path(args[0]).name
         who = _server_user()
         if who:
             args = ["runuser", "-u", who, "--", *args]
-        return subprocess.run(args, check=True, capture_output=True, **kw)  # type: ignore[call-overload, no-any-return]
+        done = subprocess.run(args, capture_output=True)
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).decode(errors="replace").strip()
+            raise EngineError(f"{program} failed ({' '.join(args)}):\n{output}")
+        return done
 
     def running_pid(self) -> int | None:
         pid_file = self.data / "postmaster.pid"
@@ -304,9 +343,14 @@ class PostgresNode:
         if self.running_pid():
             return
         self.home.mkdir(parents=True, exist_ok=True)
+        self.server_home.mkdir(mode=0o700, exist_ok=True)
         who = _server_user()
         if who:
-            shutil.chown(self.home, who, who)
+            shutil.chown(self.server_home, who, who)
+        if self.server_home != self.home:
+            link = self.home / "server"
+            if not link.is_symlink():
+                link.symlink_to(self.server_home)
         bindir = postgres_bin()
         if not (self.data / "PG_VERSION").exists():
             self._run(
@@ -325,7 +369,7 @@ class PostgresNode:
         options = [
             f"-p {self.port}",
             "-c listen_addresses=127.0.0.1",
-            f"-k {self.home}",
+            f"-k {self.server_home}",
             "-c max_connections=200",
             "-c shared_buffers=256MB",
         ]
@@ -359,6 +403,12 @@ class PostgresNode:
         """Immediate stop (like a crash) and start again: for adversity tests."""
         self.stop(mode="immediate")
         self.start()
+
+    def remove(self) -> None:
+        """Deletes the stopped cluster's files, outside `home` too."""
+        if self.server_home != self.home:
+            shutil.rmtree(self.server_home, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------- SeaweedFS (S3)
