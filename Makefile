@@ -9,7 +9,8 @@ help:
 	@echo "make dev        start Kafka, PostgreSQL, every service and the gateway (127.0.0.1)"
 	@echo "make down       stop everything make dev started"
 	@echo "make status     what runs, where, and its log"
-	@echo "make test       the whole test suite (starts its own Kafka and PostgreSQL)"
+	@echo "make test       the whole test suite (starts its own engines)"
+	@echo "make test-fast  the unit tests only: pure rules, no engine (under a minute)"
 	@echo "make lint       ruff and mypy"
 	@echo "make proto      regenerate gen/ from protos/"
 	@echo "make deploy-check  compose, Dockerfiles and k8s overlays validated offline"
@@ -32,6 +33,9 @@ status:
 
 test: install
 	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m unit -q
 
 lint: install
 	$(PY) -m ruff format --check .

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_support import make_dev_names
 
 from deploycheck import check as deploy_check
 from deploycheck import secrets as deploy_secrets
 from deploycheck.settings import ProcessSettings
+from tests.deploy.deploy_support import make_dev_names
 
 
 @pytest.fixture(scope="module")

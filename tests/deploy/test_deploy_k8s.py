@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from deploy_support import Overlay, make_dev_names
 
 from deploycheck import check as deploy_check
 from deploycheck import secrets as deploy_secrets
 from deploycheck.settings import ProcessSettings
 from services.shared import topics
+from tests.deploy.deploy_support import Overlay, make_dev_names
 
 
 def grpc_processes(settings: dict[str, ProcessSettings]) -> list[str]:

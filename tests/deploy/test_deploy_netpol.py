@@ -4,11 +4,11 @@ manifests: from outside only the gateway and TURN; each service only from its ca
 from __future__ import annotations
 
 import pytest
-from deploy_support import Overlay
 
 from deploycheck import check as deploy_check
 from deploycheck.netpol import Cluster, Pod, pods_of
 from deploycheck.settings import ProcessSettings
+from tests.deploy.deploy_support import Overlay
 
 
 def callers(settings: dict[str, ProcessSettings]) -> dict[str, set[str]]:

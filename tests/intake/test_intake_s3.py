@@ -14,13 +14,13 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from intake_support import JPEG, PDF, RunningIntake, start_intake, store_for, upload_chunks
-from test_intake_service import create_request  # type: ignore[import-not-found]
 
 from services.intake import sigv4
 from services.intake.blobs import BlobStoreError
 from services.intake.s3store import S3BlobStore
 from services.shared.errors import parse_rpc_error
+from tests.intake.intake_support import JPEG, PDF, RunningIntake, start_intake, store_for, upload_chunks
+from tests.intake.test_intake_service import create_request
 from tongban.intake.v1 import intake_pb2
 from tools.engines import SeaweedNode, free_port
 
