@@ -34,7 +34,7 @@ from services.shared import cloudevents, topics
 from services.shared.cloudevents import Envelope, PoisonRecord
 
 KAFKA = os.environ.get("TONGBAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-RESULTS = os.environ.get("TONGBAN_RESULTS_ADDR", "127.0.0.1:50054")
+RESULTS = os.environ.get("TONGBAN_RESULTS_ADDR", "127.0.0.1:7054")
 RESULTS_DB = os.environ.get("TONGBAN_RESULTS_DATABASE_URL", "postgresql://tongban@127.0.0.1:5433/results")
 NAMESPACE = os.environ.get("TONGBAN_TOPIC_NAMESPACE", "")
 DETAIL_FIELDS = (

@@ -27,10 +27,10 @@ class GatewaySettings:
     services: list[str] = setting(
         "services the gateway depends on (health and API)", ["intake", "routing", "window", "results"]
     )
-    intake_addr: str = setting("intake gRPC address", "127.0.0.1:50051", host_port)
-    routing_addr: str = setting("routing gRPC address", "127.0.0.1:50052", host_port)
-    window_addr: str = setting("window gRPC address", "127.0.0.1:50053", host_port)
-    results_addr: str = setting("results gRPC address", "127.0.0.1:50054", host_port)
+    intake_addr: str = setting("intake gRPC address", "127.0.0.1:7051", host_port)
+    routing_addr: str = setting("routing gRPC address", "127.0.0.1:7052", host_port)
+    window_addr: str = setting("window gRPC address", "127.0.0.1:7053", host_port)
+    results_addr: str = setting("results gRPC address", "127.0.0.1:7054", host_port)
     log_level: str = setting("log level", "INFO")
     session_secret: str = setting(
         "secret (base64 or text) signing applicant tokens and deriving dev credentials;"

@@ -138,7 +138,7 @@ class CommonSettings:
     follow the defaulted ones)."""
 
     kafka_bootstrap: str = setting("Kafka bootstrap servers", "127.0.0.1:9092", host_port)
-    grpc_listen: str = setting("gRPC listen address host:port", "127.0.0.1:50051", host_port)
+    grpc_listen: str = setting("gRPC listen address host:port", "127.0.0.1:7051", host_port)
     metrics_listen: str = setting("Prometheus /metrics listen address host:port", "127.0.0.1:9101", host_port)
     log_level: str = setting(
         "log level",

@@ -145,14 +145,14 @@ def test_a_broken_compose_file_fails_config(deploy_tools: Path, tmp_path: Path) 
         ),
         (
             "gateway",
-            "TONGBAN_WINDOW_ADDR: window:50053",
-            "TONGBAN_WINDOW_ADDR: window:50054",
+            "TONGBAN_WINDOW_ADDR: window:7053",
+            "TONGBAN_WINDOW_ADDR: window:7054",
             "does not reach window",
         ),
         (
             "window",
-            "TONGBAN_GRPC_LISTEN: 0.0.0.0:50053",
-            "TONGBAN_GRPC_LISTEN: 127.0.0.1:50053",
+            "TONGBAN_GRPC_LISTEN: 0.0.0.0:7053",
+            "TONGBAN_GRPC_LISTEN: 127.0.0.1:7053",
             "must bind 0.0.0.0",
         ),
         (

@@ -155,11 +155,11 @@ def test_the_evaluator_notices_a_hole(overlays: dict[str, Overlay]) -> None:
     ]
     holed = Overlay("dev", "", open_docs)
     cluster, pods, strangers = world(holed)
-    assert cluster.allows(strangers[0], pods["results"], 50054)
+    assert cluster.allows(strangers[0], pods["results"], 7054)
     widened = [dict(d) for d in dev.docs]
     for doc in widened:  # intake's rule opened to every namespace
         if doc["kind"] == "NetworkPolicy" and doc["metadata"]["name"] == "intake":
             doc["spec"] = {**doc["spec"], "ingress": [{"from": [{"namespaceSelector": {}}]}]}
     cluster, pods, strangers = world(Overlay("dev", "", widened))
-    assert cluster.allows(strangers[1], pods["intake"], 50051)
-    assert not cluster.allows(strangers[0], pods["intake"], 50051)  # still not the internet
+    assert cluster.allows(strangers[1], pods["intake"], 7051)
+    assert not cluster.allows(strangers[0], pods["intake"], 7051)  # still not the internet
