@@ -63,5 +63,5 @@ bench-results: install
 bench-e2e: install
 	$(PY) -m bench.e2e
 
-clean: down
-	rm -rf .stack
+clean:
+	@$(PY) -m tools.stack clean

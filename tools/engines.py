@@ -207,14 +207,16 @@ class KafkaNode:
         with self.log_file.open("ab") as out:
             self.process = subprocess.Popen(
                 self._java("kafka.Kafka", str(config)),
+                cwd=self.home,  # how the local stack knows its broker (tools/stack.py)
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.pid_file.write_text(str(self.process.pid))
-        wait_for(lambda: self._ready(), timeout, "Kafka", self.home / "broker.log")
+        wait_for(self.ready, timeout, "Kafka", self.home / "broker.log")
 
-    def _ready(self) -> bool:
+    def ready(self) -> bool:
+        """Whether the broker answers an admin request (it runs, and is not starting)."""
         if self.process is not None and self.process.poll() is not None:
             raise EngineError(f"Kafka exited with {self.process.returncode}; see {self.log_file}")
         if not port_open(self.port):

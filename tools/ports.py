@@ -22,7 +22,20 @@ RESERVED_PORTS = PROC / "sys" / "net" / "ipv4" / "ip_local_reserved_ports"
 # Where the tests, benchmarks and engines' inner servers pick their ports: above the fixed
 # ports of `make dev` (at most 9104) and below the default ephemeral range.
 PICK_FROM = (20000, 32767)
-TCP_STATES = {"0A": "listening", "01": "connected", "06": "closing", "08": "closing"}
+# /proc/net/tcp's states that hold a port against a new listener; TIME_WAIT (06) does not
+# (servers bind with SO_REUSEADDR) and belongs to no process
+TCP_STATES = {
+    "0A": "listening",
+    "01": "connected",
+    "02": "connecting",
+    "03": "connecting",
+    "04": "closing",
+    "05": "closing",
+    "07": "closing",
+    "08": "closing",
+    "09": "closing",
+    "0B": "closing",
+}
 
 
 class NoPortLeft(RuntimeError):
@@ -57,8 +70,12 @@ def is_ephemeral(port: int) -> bool:
 
 
 def bindable(port: int, host: str = "127.0.0.1", udp: bool = False) -> bool:
+    """Whether a server could listen on `port` now: bound as servers bind (SO_REUSEADDR, so
+    the TIME_WAIT remains of a stopped server's connections do not count)."""
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     with socket.socket(socket.AF_INET, kind) as s:
+        if not udp:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -158,7 +175,7 @@ def holders(port: int) -> list[Holder]:
         for line in lines:
             fields = line.split()
             local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
-            if _address(local)[1] != port or state not in TCP_STATES:
+            if _address(local)[1] != port or state not in TCP_STATES or inode == "0":
                 continue
             host, remote_port = _address(remote)
             found.append((inode, TCP_STATES[state], f"{host}:{remote_port}"))
