@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -433,6 +434,17 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
     binary = TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
     if binary.exists():
         return binary
+    TOOLS_BIN.mkdir(parents=True, exist_ok=True)
+    # one build at a time: a second caller (CI's tests while bootstrap builds, another
+    # clone) waits for the first and uses its binary
+    with (TOOLS_BIN / "weed-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if binary.exists():
+            return binary
+        return _build_weed(binary, progress_every_s)
+
+
+def _build_weed(binary: Path, progress_every_s: float) -> Path:
     go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
     if go is None:
         raise EngineError("Go 1.26 or newer is needed to build SeaweedFS for the S3 tests")

@@ -1,0 +1,283 @@
+"""Installs what a machine lacks for Tongban, and nothing more than the command needs:
+
+    python3 -m tools.bootstrap dev    # make dev: Java, Maven, PostgreSQL, the runtime Python
+                                      # packages (.venv), the Kafka jars
+    python3 -m tools.bootstrap tools  # make lint, make test-fast: + the whole requirements.lock
+    python3 -m tools.bootstrap test   # make test, CI: + coturn, Chromium, the deploy checks'
+                                      # tools, SeaweedFS (built once from the Go module proxy)
+
+Run with the machine's Python 3 (no .venv yet): it uses the standard library only. Safe to
+run again: each part checks before it installs, so a second run costs a few checks. The
+independent parts run side by side (the Python packages, the Kafka jars, the SeaweedFS
+build), with a line of progress every ten seconds. Caches stay outside the work tree
+(pip's, ~/.m2, ~/.cache/tongban), so a fresh clone on a machine that has them is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cli.textout import Steps
+from tools.engines import KAFKA_LIBS, REPO_ROOT, EngineError, ensure_kafka_jars, ensure_weed
+
+PROFILES = ("dev", "tools", "test")
+VENV = REPO_ROOT / ".venv"
+LOCK = REPO_ROOT / "requirements.lock"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class SystemPackage:
+    name: str  # Debian's
+    present: Callable[[], bool]
+    profile: str  # the first profile that needs it
+
+
+def on_path(program: str) -> Callable[[], bool]:
+    return lambda: shutil.which(program) is not None
+
+
+SYSTEM_PACKAGES = [
+    SystemPackage("openjdk-17-jre-headless", on_path("java"), "dev"),
+    SystemPackage("maven", on_path("mvn"), "dev"),
+    SystemPackage("postgresql", lambda: any(Path("/usr/lib/postgresql").glob("*/bin/initdb")), "dev"),
+    SystemPackage("coturn", on_path("turnserver"), "test"),  # the window's TURN test
+    SystemPackage("chromium", on_path("chromium"), "test"),
+    SystemPackage("chromium-driver", on_path("chromedriver"), "test"),
+    # the consoles are Chinese first: without a CJK font the browser tests see empty boxes
+    SystemPackage(
+        "fonts-wqy-zenhei", lambda: Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").exists(), "test"
+    ),
+]
+STARTS_A_SERVICE = {"postgresql", "coturn"}  # Debian starts them; Tongban runs its own
+
+
+class BootstrapError(RuntimeError):
+    pass
+
+
+def needs(profile: str, wanted: str) -> bool:
+    """Whether `profile` includes what `wanted` (a profile) needs."""
+    return PROFILES.index(profile) >= PROFILES.index(wanted)
+
+
+# ------------------------------------------------------------------ system packages
+
+
+def missing_system_packages(profile: str) -> list[str]:
+    return [p.name for p in SYSTEM_PACKAGES if needs(profile, p.profile) and not p.present()]
+
+
+def install_system_packages(names: list[str]) -> None:
+    if os.geteuid() != 0:
+        raise BootstrapError(f"need root to install {' '.join(names)} (or install them yourself)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *names],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    for name in STARTS_A_SERVICE & set(names):
+        subprocess.run(["service", name, "stop"], capture_output=True)
+
+
+# ------------------------------------------------------------------ Python packages
+
+
+def python_311() -> str:
+    """The interpreter for .venv: this one if it is 3.11, else python3.11 on PATH."""
+    if sys.version_info[:2] == (3, 11):
+        return sys.executable
+    found = shutil.which("python3.11")
+    if found is None:
+        raise BootstrapError("Python 3.11 is needed (python3.11 on PATH)")
+    return found
+
+
+def runtime_requirements() -> list[str]:
+    """[project].dependencies: what the services, the gateway and the CLI import."""
+    with PYPROJECT.open("rb") as file:
+        return list(tomllib.load(file)["project"]["dependencies"])
+
+
+def stamp(profile: str) -> Path:
+    """Stands for the Python packages of `profile` at the current lock and pyproject."""
+    digest = hashlib.sha256(LOCK.read_bytes() + PYPROJECT.read_bytes()).hexdigest()[:16]
+    return VENV / f".installed-{'runtime' if profile == 'dev' else 'full'}-{digest}"
+
+
+def python_packages_current(profile: str) -> bool:
+    """The full set serves `dev` too."""
+    return stamp(profile).exists() or stamp("test").exists()
+
+
+@dataclass
+class Job:
+    """A part that runs beside the others, with a word on how far it got."""
+
+    name: str
+    run: Callable[[Job], None]
+    state: str = "waiting"
+    error: BaseException | None = None
+    seconds: float = 0.0
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        def body() -> None:
+            started = time.monotonic()
+            self.state = "working"
+            try:
+                self.run(self)
+                self.state = "done"
+            except BaseException as error:  # reported by the caller, with the others'
+                self.error, self.state = error, "failed"
+            self.seconds = time.monotonic() - started
+
+        self.thread = threading.Thread(target=body, name=self.name, daemon=True)
+        self.thread.start()
+
+
+def follow(command: list[str], job: Job, counted: re.Pattern[str], noun: str, log: Path) -> None:
+    """Runs `command`, its output to `log`, counting the lines that match into job.state."""
+    count = 0
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            if counted.search(line):
+                count += 1
+                job.state = f"{count} {noun}"
+        if process.wait() != 0:
+            raise BootstrapError(f"{' '.join(command[:4])} … failed; see {log}")
+
+
+def install_python(profile: str) -> Callable[[Job], None]:
+    def run(job: Job) -> None:
+        if not (VENV / "bin" / "python").exists():
+            job.state = "creating .venv"
+            subprocess.run([python_311(), "-m", "venv", str(VENV)], check=True)
+        pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+        # dev: the runtime set at the lock's versions, as the images have it; else all of it
+        runtime = ["-c", str(LOCK), *runtime_requirements()]
+        wanted = runtime if profile == "dev" else ["-r", str(LOCK)]
+        log = VENV / "pip.log"
+        follow([*pip, *wanted], job, re.compile(r"^(Collecting|Requirement already)"), "packages", log)
+        job.state = "installing tongban"
+        follow(
+            [*pip, "--no-deps", "-e", str(REPO_ROOT)], job, re.compile("^$"), "", log.with_suffix(".e.log")
+        )
+        for old in VENV.glob(".installed-*"):
+            old.unlink()
+        stamp(profile).touch()
+
+    return run
+
+
+# ------------------------------------------------------------------ the rest
+
+
+def kafka_jars(job: Job) -> None:
+    job.state = "Maven"
+    ensure_kafka_jars()
+
+
+def weed(job: Job) -> None:
+    job.state = "building (several minutes the first time)"
+    ensure_weed(progress_every_s=3600)  # our own ticker reports
+
+
+def deploy_tools(job: Job) -> None:
+    job.state = "building (minutes the first time)"
+    log = REPO_ROOT / ".stack" / "deploy-tools.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        done = subprocess.run(["bash", "deploycheck/build_tools.sh"], cwd=REPO_ROOT, stdout=out, stderr=out)
+    if done.returncode != 0:
+        raise BootstrapError(f"building the deploy checks' tools failed; see {log}")
+
+
+def run_side_by_side(jobs: list[Job], every_s: float = 10.0) -> None:
+    """Runs the jobs together, saying how far each got every `every_s` seconds."""
+    for job in jobs:
+        job.start()
+    started = time.monotonic()
+    last = started
+    while any(j.thread and j.thread.is_alive() for j in jobs):
+        time.sleep(0.2)
+        if time.monotonic() - last >= every_s:
+            last = time.monotonic()
+            states = " | ".join(f"{j.name}: {j.state}" for j in jobs)
+            print(f"    {time.monotonic() - started:4.0f}s  {states}", flush=True)
+    failed = [j for j in jobs if j.error is not None]
+    if failed:
+        raise BootstrapError("; ".join(f"{j.name}: {j.error}" for j in failed))
+
+
+def bootstrap(profile: str) -> None:
+    began = time.monotonic()
+    missing = missing_system_packages(profile)
+    python_current = python_packages_current(profile)
+    jars_current = KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar"))
+    steps = Steps(2 + (1 if needs(profile, "test") else 0))
+    steps.begin("system packages")
+    if missing:
+        print(f"installing {' '.join(missing)} ...", end=" ", flush=True)
+        install_system_packages(missing)
+        steps.end("installed")
+    else:
+        steps.end("present")
+    jobs = []
+    if not python_current:
+        jobs.append(Job("Python packages", install_python(profile)))
+    if not jars_current:
+        jobs.append(Job("Kafka jars", kafka_jars))
+    wanted = "runtime" if profile == "dev" else "all"
+    steps.begin(f"Python packages ({wanted}) and Kafka jars")
+    if jobs:
+        print(flush=True)
+        run_side_by_side(jobs)
+        steps.end("done: " + ", ".join(f"{j.name} {j.seconds:.0f}s" for j in jobs))
+    else:
+        steps.end("present")
+    if needs(profile, "test"):
+        # after the venv: the deploy tools' schema conversion runs in it
+        steps.begin("test engines: SeaweedFS, the deploy checks' tools")
+        print(flush=True)
+        jobs = [Job("SeaweedFS", weed), Job("deploy tools", deploy_tools)]
+        run_side_by_side(jobs)
+        steps.end("done: " + ", ".join(f"{j.name} {j.seconds:.0f}s" for j in jobs))
+    ready = {"dev": "make dev", "tools": "make lint and make test-fast", "test": "make test"}[profile]
+    print(f"==> ready for {ready} ({time.monotonic() - began:.0f}s)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("profile", choices=PROFILES)
+    try:
+        bootstrap(parser.parse_args().profile)
+    except (BootstrapError, EngineError, subprocess.CalledProcessError) as error:
+        print(f"\nbootstrap: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
