@@ -29,8 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.textout import Steps
-from tools.engines import KAFKA_LIBS, REPO_ROOT, EngineError, ensure_kafka_jars, ensure_weed
+from tools.engines import KAFKA_LIBS, REPO_ROOT, EngineError, ensure_kafka_jars, ensure_weed, weed_binary
 
 PROFILES = ("dev", "tools", "test")
 VENV = REPO_ROOT / ".venv"
@@ -80,19 +79,30 @@ def missing_system_packages(profile: str) -> list[str]:
     return [p.name for p in SYSTEM_PACKAGES if needs(profile, p.profile) and not p.present()]
 
 
-def install_system_packages(names: list[str]) -> None:
-    if os.geteuid() != 0:
-        raise BootstrapError(f"need root to install {' '.join(names)} (or install them yourself)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *names],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    for name in STARTS_A_SERVICE & set(names):
-        subprocess.run(["service", name, "stop"], capture_output=True)
+def install_system_packages(names: list[str]) -> Callable[[Job], None]:
+    def run(job: Job) -> None:
+        if os.geteuid() != 0:
+            raise BootstrapError(f"need root to install {' '.join(names)} (or install them yourself)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        log = REPO_ROOT / ".stack" / "apt.log"
+        job.state = "apt-get update"
+        follow(["apt-get", "update"], job, re.compile("^$"), "", log, env)
+        # unsafe-io: no fsync per unpacked file (as Debian's container images do); a crash
+        # mid-install is repaired by installing again
+        install = ["apt-get", "install", "-y", "--no-install-recommends"]
+        install += ["-o", "Dpkg::Options::=--force-unsafe-io", *names]
+        follow(
+            install,
+            job,
+            re.compile(r"^(Get:|Unpacking|Setting up)"),
+            "steps",
+            log.with_suffix(".install.log"),
+            env,
+        )
+        for name in STARTS_A_SERVICE & set(names):
+            subprocess.run(["service", name, "stop"], capture_output=True)
+
+    return run
 
 
 # ------------------------------------------------------------------ Python packages
@@ -127,36 +137,55 @@ def python_packages_current(profile: str) -> bool:
 
 @dataclass
 class Job:
-    """A part that runs beside the others, with a word on how far it got."""
+    """A part of the installation that runs beside the others once the jobs it comes `after`
+    are done, with a word on how far it got."""
 
     name: str
     run: Callable[[Job], None]
+    after: tuple[str, ...] = ()
     state: str = "waiting"
     error: BaseException | None = None
     seconds: float = 0.0
-    thread: threading.Thread | None = field(default=None, repr=False)
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def start(self) -> None:
+    def start(self, others: dict[str, Job]) -> threading.Thread:
         def body() -> None:
-            started = time.monotonic()
-            self.state = "working"
             try:
+                for name in self.after:
+                    if name in others:
+                        others[name].finished.wait()
+                        if others[name].error is not None:
+                            raise BootstrapError(f"not run: it needs {name}")
+                started = time.monotonic()
+                self.state = "working"
                 self.run(self)
+                self.seconds = time.monotonic() - started
                 self.state = "done"
             except BaseException as error:  # reported by the caller, with the others'
                 self.error, self.state = error, "failed"
-            self.seconds = time.monotonic() - started
+            finally:
+                self.finished.set()
 
-        self.thread = threading.Thread(target=body, name=self.name, daemon=True)
-        self.thread.start()
+        thread = threading.Thread(target=body, name=self.name, daemon=True)
+        thread.start()
+        return thread
 
 
-def follow(command: list[str], job: Job, counted: re.Pattern[str], noun: str, log: Path) -> None:
+def follow(
+    command: list[str],
+    job: Job,
+    counted: re.Pattern[str],
+    noun: str,
+    log: Path,
+    env: dict[str, str] | None = None,
+) -> None:
     """Runs `command`, its output to `log`, counting the lines that match into job.state."""
     count = 0
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
         assert process.stdout is not None
         for line in process.stdout:
             out.write(line)
@@ -213,57 +242,52 @@ def deploy_tools(job: Job) -> None:
 
 
 def run_side_by_side(jobs: list[Job], every_s: float = 10.0) -> None:
-    """Runs the jobs together, saying how far each got every `every_s` seconds."""
-    for job in jobs:
-        job.start()
-    started = time.monotonic()
-    last = started
-    while any(j.thread and j.thread.is_alive() for j in jobs):
+    """Runs the jobs together (each after the ones it needs), saying every `every_s` seconds
+    how far each got."""
+    by_name = {job.name: job for job in jobs}
+    threads = [job.start(by_name) for job in jobs]
+    started = last = time.monotonic()
+    while any(thread.is_alive() for thread in threads):
         time.sleep(0.2)
         if time.monotonic() - last >= every_s:
             last = time.monotonic()
-            states = " | ".join(f"{j.name}: {j.state}" for j in jobs)
-            print(f"    {time.monotonic() - started:4.0f}s  {states}", flush=True)
+            states = " | ".join(f"{j.name}: {j.state}" for j in jobs if j.state != "done")
+            print(f"    {last - started:4.0f}s  {states}", flush=True)
+    for job in jobs:
+        print(f"    {job.name:<16} {job.state} ({job.seconds:.0f}s)", flush=True)
     failed = [j for j in jobs if j.error is not None]
     if failed:
         raise BootstrapError("; ".join(f"{j.name}: {j.error}" for j in failed))
 
 
+def jobs_for(profile: str) -> list[Job]:
+    """What is missing for `profile`, as jobs: Maven needs the system packages (Java, Maven),
+    the deploy tools the venv; the Python packages and the SeaweedFS build (Go) need neither,
+    so they start at once."""
+    jobs = []
+    missing = missing_system_packages(profile)
+    if missing:
+        jobs.append(Job("system packages", install_system_packages(missing)))
+    if not python_packages_current(profile):
+        jobs.append(Job("Python packages", install_python(profile)))
+    if not (KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar"))):
+        jobs.append(Job("Kafka jars", kafka_jars, after=("system packages",)))
+    if needs(profile, "test"):
+        if not weed_binary().exists():
+            jobs.append(Job("SeaweedFS", weed))
+        # its own stamps tell what is current: a second run is a quick check
+        jobs.append(Job("deploy tools", deploy_tools, after=("system packages", "Python packages")))
+    return jobs
+
+
 def bootstrap(profile: str) -> None:
     began = time.monotonic()
-    missing = missing_system_packages(profile)
-    python_current = python_packages_current(profile)
-    jars_current = KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar"))
-    steps = Steps(2 + (1 if needs(profile, "test") else 0))
-    steps.begin("system packages")
-    if missing:
-        print(f"installing {' '.join(missing)} ...", end=" ", flush=True)
-        install_system_packages(missing)
-        steps.end("installed")
-    else:
-        steps.end("present")
-    jobs = []
-    if not python_current:
-        jobs.append(Job("Python packages", install_python(profile)))
-    if not jars_current:
-        jobs.append(Job("Kafka jars", kafka_jars))
-    wanted = "runtime" if profile == "dev" else "all"
-    steps.begin(f"Python packages ({wanted}) and Kafka jars")
+    jobs = jobs_for(profile)
     if jobs:
-        print(flush=True)
+        print(f"==> installing for {profile}: {', '.join(j.name for j in jobs)}", flush=True)
         run_side_by_side(jobs)
-        steps.end("done: " + ", ".join(f"{j.name} {j.seconds:.0f}s" for j in jobs))
-    else:
-        steps.end("present")
-    if needs(profile, "test"):
-        # after the venv: the deploy tools' schema conversion runs in it
-        steps.begin("test engines: SeaweedFS, the deploy checks' tools")
-        print(flush=True)
-        jobs = [Job("SeaweedFS", weed), Job("deploy tools", deploy_tools)]
-        run_side_by_side(jobs)
-        steps.end("done: " + ", ".join(f"{j.name} {j.seconds:.0f}s" for j in jobs))
     ready = {"dev": "make dev", "tools": "make lint and make test-fast", "test": "make test"}[profile]
-    print(f"==> ready for {ready} ({time.monotonic() - began:.0f}s)")
+    print(f"==> ready for {ready} ({time.monotonic() - began:.0f}s)", flush=True)
 
 
 def main() -> int:

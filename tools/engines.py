@@ -87,15 +87,20 @@ def terminate(pid: int, timeout: float = 20.0) -> None:
 # ---------------------------------------------------------------------- Kafka
 
 
-def ensure_kafka_jars(quiet: bool = True) -> Path:
+def ensure_kafka_jars() -> Path:
     """Fetches the broker jars through Maven (cached in ~/.m2: a second run downloads nothing)."""
     if not (KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar"))):
         if shutil.which("mvn") is None:
             raise EngineError("Maven (mvn) is needed to fetch the Kafka jars: apt-get install maven")
-        cmd = ["mvn", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies"]
-        if quiet:
-            cmd.insert(1, "-q")
-        subprocess.run(cmd, check=True)
+        log = KAFKA_LIBS.parent / "maven.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as out:
+            done = subprocess.run(
+                ["mvn", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies"], stdout=out, stderr=out
+            )
+        if done.returncode != 0:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise EngineError(f"Maven could not fetch the Kafka jars (log: {log}):\n{tail}")
     return KAFKA_LIBS
 
 
@@ -429,9 +434,13 @@ TOOLS_BIN = Path(
 )
 
 
+def weed_binary() -> Path:
+    return TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
+
+
 def ensure_weed(progress_every_s: float = 30.0) -> Path:
     """The `weed` binary, built on first use (several minutes from an empty Go cache)."""
-    binary = TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
+    binary = weed_binary()
     if binary.exists():
         return binary
     TOOLS_BIN.mkdir(parents=True, exist_ok=True)
