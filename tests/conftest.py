@@ -10,6 +10,10 @@ without anyone thinking of it:
 
 A test module may also say so itself (`pytestmark = pytest.mark.integration`), for a test
 that starts a process or opens a connection without one of these fixtures.
+
+Tests that need a tool built from source (SeaweedFS, the deploy checks' tools) run last: on
+a machine with empty caches CI builds those beside the rest of the suite, and such a test
+waits for its build to finish (both builds hold a lock while they run).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ INTEGRATION_FIXTURES = {
     "deploy_tools",  # tests/deploy: kustomize, kubeconform, ... as processes
     "media",  # tests/window: real WebRTC between aiortc peers
 }
+BUILT_FIXTURES = {"s3_node", "deploy_tools"}
 
 
 def kind_of(item: pytest.Item) -> str:
@@ -48,3 +53,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         kind = kind_of(item)
         if not item.get_closest_marker(kind):
             item.add_marker(kind)
+    items.sort(key=lambda item: bool(BUILT_FIXTURES & set(getattr(item, "fixturenames", ()))))

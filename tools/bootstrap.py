@@ -61,6 +61,7 @@ SYSTEM_PACKAGES = [
     ),
 ]
 STARTS_A_SERVICE = {"postgresql", "coturn"}  # Debian starts them; Tongban runs its own
+BUILDS = {"SeaweedFS", "deploy tools"}  # the long ones, from source
 
 
 class BootstrapError(RuntimeError):
@@ -227,18 +228,31 @@ def kafka_jars(job: Job) -> None:
 
 
 def weed(job: Job) -> None:
-    job.state = "building (several minutes the first time)"
-    ensure_weed(progress_every_s=3600)  # our own ticker reports
+    def phase(text: str) -> None:
+        job.state = text.split(" (")[0]
+
+    ensure_weed(progress_every_s=3600, on_phase=phase)  # the ticker below reports
 
 
 def deploy_tools(job: Job) -> None:
-    job.state = "building (minutes the first time)"
+    """deploycheck/build_tools.sh; its steps ("==> kustomize ...") become the job's state."""
     log = REPO_ROOT / ".stack" / "deploy-tools.log"
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as out:
-        done = subprocess.run(["bash", "deploycheck/build_tools.sh"], cwd=REPO_ROOT, stdout=out, stderr=out)
-    if done.returncode != 0:
-        raise BootstrapError(f"building the deploy checks' tools failed; see {log}")
+        process = subprocess.Popen(
+            ["bash", "deploycheck/build_tools.sh"],
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        for line in process.stderr:
+            out.write(line)
+            if line.startswith("==> "):
+                job.state = line[4:].strip()[:60]
+        if process.wait() != 0:
+            raise BootstrapError(f"building the deploy checks' tools failed; see {log}")
 
 
 def run_side_by_side(jobs: list[Job], every_s: float = 10.0) -> None:
@@ -260,10 +274,13 @@ def run_side_by_side(jobs: list[Job], every_s: float = 10.0) -> None:
         raise BootstrapError("; ".join(f"{j.name}: {j.error}" for j in failed))
 
 
-def jobs_for(profile: str) -> list[Job]:
+def jobs_for(profile: str, builds: str = "with") -> list[Job]:
     """What is missing for `profile`, as jobs: Maven needs the system packages (Java, Maven),
     the deploy tools the venv; the Python packages and the SeaweedFS build (Go) need neither,
-    so they start at once."""
+    so they start at once. `builds`: "with" the test engines' builds (SeaweedFS, the deploy
+    tools), "without" them, or "only" them."""
+    if builds == "only":
+        return [j for j in jobs_for(profile) if j.name in BUILDS]
     jobs = []
     missing = missing_system_packages(profile)
     if missing:
@@ -272,7 +289,7 @@ def jobs_for(profile: str) -> list[Job]:
         jobs.append(Job("Python packages", install_python(profile)))
     if not (KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar"))):
         jobs.append(Job("Kafka jars", kafka_jars, after=("system packages",)))
-    if needs(profile, "test"):
+    if needs(profile, "test") and builds == "with":
         if not weed_binary().exists():
             jobs.append(Job("SeaweedFS", weed))
         # its own stamps tell what is current: a second run is a quick check
@@ -280,9 +297,9 @@ def jobs_for(profile: str) -> list[Job]:
     return jobs
 
 
-def bootstrap(profile: str) -> None:
+def bootstrap(profile: str, builds: str = "with") -> None:
     began = time.monotonic()
-    jobs = jobs_for(profile)
+    jobs = jobs_for(profile, builds)
     if jobs:
         print(f"==> installing for {profile}: {', '.join(j.name for j in jobs)}", flush=True)
         run_side_by_side(jobs)
@@ -295,8 +312,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("profile", choices=PROFILES)
+    parser.add_argument(
+        "--builds",
+        choices=["with", "without", "only"],
+        default="with",
+        help="the test engines' builds (SeaweedFS, the deploy tools): CI runs them beside the tests",
+    )
+    args = parser.parse_args()
     try:
-        bootstrap(parser.parse_args().profile)
+        bootstrap(args.profile, args.builds)
     except (BootstrapError, EngineError, subprocess.CalledProcessError) as error:
         print(f"\nbootstrap: {error}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -438,7 +439,7 @@ def weed_binary() -> Path:
     return TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
 
 
-def ensure_weed(progress_every_s: float = 30.0) -> Path:
+def ensure_weed(progress_every_s: float = 30.0, on_phase: Callable[[str], None] = print) -> Path:
     """The `weed` binary, built on first use (several minutes from an empty Go cache)."""
     binary = weed_binary()
     if binary.exists():
@@ -450,10 +451,10 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if binary.exists():
             return binary
-        return _build_weed(binary, progress_every_s)
+        return _build_weed(binary, progress_every_s, on_phase)
 
 
-def _build_weed(binary: Path, progress_every_s: float) -> Path:
+def _build_weed(binary: Path, progress_every_s: float, on_phase: Callable[[str], None]) -> Path:
     go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
     if go is None:
         raise EngineError("Go 1.26 or newer is needed to build SeaweedFS for the S3 tests")
@@ -467,7 +468,7 @@ def _build_weed(binary: Path, progress_every_s: float) -> Path:
     TOOLS_BIN.mkdir(parents=True, exist_ok=True)
     log = TOOLS_BIN / "weed-build.log"
     started = time.monotonic()
-    print(f"==> building SeaweedFS weed {SEAWEEDFS_VERSION} (once; log in {log})", flush=True)
+    on_phase(f"downloading its Go modules (once; log in {log})")
     with log.open("wb") as out:
         downloaded = subprocess.run(
             [go, "mod", "download", "-json", f"{SEAWEEDFS_MODULE}@{SEAWEEDFS_VERSION}"],
@@ -479,6 +480,7 @@ def _build_weed(binary: Path, progress_every_s: float) -> Path:
         if downloaded.returncode != 0:
             raise EngineError(f"go mod download of SeaweedFS failed; see {log}")
         source = Path(json.loads(downloaded.stdout)["Dir"])
+        on_phase(f"compiling weed {SEAWEEDFS_VERSION}")
         partial = binary.with_name(binary.name + ".partial")
         build = subprocess.Popen(
             [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(partial), "./weed"],
@@ -492,11 +494,11 @@ def _build_weed(binary: Path, progress_every_s: float) -> Path:
                 build.wait(timeout=progress_every_s)
                 break
             except subprocess.TimeoutExpired:
-                print(f"  building weed: {time.monotonic() - started:.0f} s", flush=True)
+                on_phase(f"compiling weed: {time.monotonic() - started:.0f} s")
     if build.returncode != 0:
         raise EngineError(f"building SeaweedFS failed; see {log}")
     partial.replace(binary)  # only a finished build carries the versioned name
-    print(f"  weed built in {time.monotonic() - started:.0f} s", flush=True)
+    on_phase(f"weed built in {time.monotonic() - started:.0f} s")
     return binary
 
 
