@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,18 +57,22 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, postgres_url: str) -> Iterator[Stack]:
+async def stack(kafka_bootstrap: str, postgres_url: str) -> AsyncIterator[Stack]:
     """Every service as its own process, exactly as `make dev` runs them, in a topic
     namespace of their own."""
-    catalog = new_namespace(kafka_bootstrap)
+    catalog = await asyncio.to_thread(new_namespace, kafka_bootstrap)
+    processes = contextlib.ExitStack()
     try:
-        with services(
+        started = services(
             kafka_bootstrap, postgres_url, catalog.namespace, stats_interval_s="1", wrap_up_s="0.5"
-        ) as addresses:
-            results = addresses["results"].database_url
-            yield Stack(Stubs.connect(addresses), kafka_bootstrap, catalog.namespace, results)
+        )
+        # on a thread: starting them blocks; the stubs are made here, on the tests' loop
+        addresses = await asyncio.to_thread(processes.enter_context, started)
+        results = addresses["results"].database_url
+        yield Stack(Stubs.connect(addresses), kafka_bootstrap, catalog.namespace, results)
     finally:
-        drop_namespace(kafka_bootstrap, catalog)
+        await asyncio.to_thread(processes.close)
+        await asyncio.to_thread(drop_namespace, kafka_bootstrap, catalog)
 
 
 async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_end_to_end(
