@@ -29,11 +29,12 @@ INTEGRATION_FIXTURES = {
     "postgres_url",
     "topic_namespace",
     "s3_node",
+    "own_s3",
     "turn_server",
     "deploy_tools",  # tests/deploy: kustomize, kubeconform, ... as processes
     "media",  # tests/window: real WebRTC between aiortc peers
 }
-BUILT_FIXTURES = {"s3_node", "deploy_tools"}
+BUILT_FIXTURES = {"s3_node", "own_s3", "deploy_tools"}
 
 
 def kind_of(item: pytest.Item) -> str:

@@ -13,6 +13,7 @@ to use engines that already run.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -223,6 +224,17 @@ def s3_node(stack_dir: Path) -> Iterator[SeaweedNode]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture
+async def own_s3(tmp_path: Path) -> AsyncIterator[SeaweedNode]:
+    """A SeaweedFS of the test's own, so stopping it disturbs no other test."""
+    node = SeaweedNode(tmp_path / "seaweedfs", free_port())
+    await asyncio.to_thread(node.start)
+    try:
+        yield node
+    finally:
+        await asyncio.to_thread(node.stop)
 
 
 @pytest.fixture(scope="session")
