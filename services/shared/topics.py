@@ -215,6 +215,26 @@ def ensure_topics(bootstrap: str, catalog: Catalog, timeout_s: float = 60.0) -> 
                 pass  # another service created it between our list and create: fine
         if created:
             log.info("created topics", extra={"topics": created})
+        wait_until_served(admin, [t.name for t in catalog.topics], deadline)
         return created
     finally:
         admin.close()
+
+
+def wait_until_served(admin: KafkaAdminClient, names: list[str], deadline: float) -> None:
+    """Waits until the broker serves every partition of the topics (each has a leader).
+    Creation returns once the controller accepted it: a consumer that joins its group before
+    the partitions are served is assigned none of them, and reads nothing until its next
+    metadata refresh, minutes later."""
+    while True:
+        described = admin.describe_topics(names)
+        served = {
+            t["name"]
+            for t in described
+            if t["error_code"] == 0 and t["partitions"] and all(p["leader_id"] >= 0 for p in t["partitions"])
+        }
+        if served >= set(names):
+            return
+        if time.monotonic() > deadline:
+            raise KafkaError(f"the broker does not serve {sorted(set(names) - served)} yet")
+        time.sleep(0.1)
