@@ -49,7 +49,7 @@ class RoutingTap:
         self.seen: dict[str, float] = {}
         self.count = 0
         self.consumer = KafkaConsumer(
-            "tongban.routing", bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=5
+            topics.ROUTING, bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=5
         )
         while not self.consumer.assignment():
             self.consumer.poll(timeout_ms=100)
@@ -85,7 +85,7 @@ def throughput(bootstrap: str, count: int) -> float:
     started = time.time()
     for i, case_id in enumerate(cases):
         key, value, headers = submitted(case_id, provinces[i % len(provinces)])
-        producer.send("tongban.application", key=key, value=value, headers=headers)
+        producer.send(topics.APPLICATION, key=key, value=value, headers=headers)
     producer.flush()
     progress = Progress(f"route {count:,} submissions", count)
     while len(tap.seen) < count:
@@ -139,7 +139,7 @@ def latency(bootstrap: str, address: str, rate: int, seconds: float) -> list[flo
         case_id = str(uuid.uuid4())
         key, value, headers = submitted(case_id, provinces[i % len(provinces)], "hrss")
         sent[case_id] = time.time()
-        producer.send("tongban.application", key=key, value=value, headers=headers)
+        producer.send(topics.APPLICATION, key=key, value=value, headers=headers)
         progress.advance()
     producer.flush()
     deadline = time.time() + 30

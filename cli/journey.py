@@ -41,10 +41,10 @@ class Stubs:
     def connect(cls, addresses: dict[str, str] | None = None) -> Stubs:
         """Addresses by service name; the `make dev` ports by default."""
         where = {
-            "intake": "127.0.0.1:50051",
-            "routing": "127.0.0.1:50052",
-            "window": "127.0.0.1:50053",
-            "results": "127.0.0.1:50054",
+            "intake": "127.0.0.1:7051",
+            "routing": "127.0.0.1:7052",
+            "window": "127.0.0.1:7053",
+            "results": "127.0.0.1:7054",
             **(addresses or {}),
         }
 

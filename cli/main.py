@@ -10,10 +10,10 @@
                                      rebuild the results projection from the topics
     tongban simulate --halls N --officials M --rate R --duration S [--chart F.png]
 
-Addresses come from TONGBAN_KAFKA_BOOTSTRAP, TONGBAN_<SERVICE>_ADDR and
-TONGBAN_RESULTS_DATABASE_URL (the `make dev` defaults otherwise). Everything shown is
-masked: events never carry clear personal data, and the simulator keeps the ID numbers and
-phones it generates out of its output.
+Addresses come from TONGBAN_KAFKA_BOOTSTRAP, TONGBAN_<SERVICE>_ADDR,
+TONGBAN_RESULTS_DATABASE_URL and TONGBAN_TOPIC_NAMESPACE (the `make dev` defaults
+otherwise). Everything shown is masked: events never carry clear personal data, and the
+simulator keeps the ID numbers and phones it generates out of its output.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from services.shared import cloudevents, pii, topics
 from services.shared.cloudevents import Envelope, PoisonRecord
 
 KAFKA = os.environ.get("TONGBAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-RESULTS = os.environ.get("TONGBAN_RESULTS_ADDR", "127.0.0.1:50054")
+RESULTS = os.environ.get("TONGBAN_RESULTS_ADDR", "127.0.0.1:7054")
 RESULTS_DB = os.environ.get("TONGBAN_RESULTS_DATABASE_URL", "postgresql://tongban@127.0.0.1:5433/results")
+NAMESPACE = os.environ.get("TONGBAN_TOPIC_NAMESPACE", "")
 DETAIL_FIELDS = (
     "province",
     "target_province",
@@ -85,10 +86,18 @@ def matches(envelope: Envelope, args: argparse.Namespace) -> bool:
     return True
 
 
+def catalog() -> topics.Catalog:
+    """The topics of the stack the CLI talks to (TONGBAN_TOPIC_NAMESPACE)."""
+    try:
+        return topics.load(namespace=NAMESPACE)
+    except topics.CatalogError as error:
+        raise SystemExit(f"tongban: TONGBAN_TOPIC_NAMESPACE: {error}") from None
+
+
 def read_events(
     bootstrap: str, since_s: float | None, follow: bool, idle_ms: int = 2000
 ) -> Iterator[Envelope]:
-    names = topics.load().event_topics()
+    names = catalog().event_topics()
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -243,7 +252,8 @@ def consumer_lag(bootstrap: str) -> list[dict[str, Any]]:
     try:
         # kafka-python 3 answers {group: {partition: offset}}; the results projection keeps
         # its offsets in PostgreSQL with its rows, so it shows no committed offsets here
-        for group in sorted(g["group_id"] for g in admin.list_groups()):
+        owned = catalog().owns_group
+        for group in sorted(g["group_id"] for g in admin.list_groups() if owned(g["group_id"])):
             answer = admin.list_group_offsets(group)
             offsets = answer.get(group, {}) if isinstance(answer, dict) else {}
             if not offsets:
@@ -276,7 +286,7 @@ def cmd_lag(args: argparse.Namespace) -> int:
 
 def dead_letters(bootstrap: str) -> list[dict[str, Any]]:
     consumer = KafkaConsumer(
-        topics.DEAD_LETTER,
+        catalog().dead_letter,
         bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",
@@ -346,6 +356,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 args.case or [],
                 drop=args.drop,
                 show_progress=not args.json,
+                namespace=NAMESPACE,
             )
         )
     except ReplayError as error:
@@ -409,7 +420,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             provinces=tuple(p.strip() for p in args.provinces.split(",") if p.strip()),
         )
-        report = asyncio.run(simulate.simulate(settings, kafka=KAFKA, addresses=service_addresses()))
+        report = asyncio.run(
+            simulate.simulate(settings, kafka=KAFKA, addresses=service_addresses(), namespace=NAMESPACE)
+        )
     except PlanError as error:
         print(f"tongban: {error}", file=sys.stderr)
         return 2

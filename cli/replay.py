@@ -181,7 +181,12 @@ async def drop_schema(database_url: str, schema: str) -> None:
 
 
 async def rebuild(
-    pool: asyncpg.Pool, schema: str, bootstrap: str, bounds: Bounds, show_progress: bool = True
+    pool: asyncpg.Pool,
+    schema: str,
+    bootstrap: str,
+    bounds: Bounds,
+    show_progress: bool = True,
+    namespace: str = "",
 ) -> int:
     """Runs the service's projector into the schema until it has read up to the bounds;
     returns how many poison records it skipped."""
@@ -189,7 +194,7 @@ async def rebuild(
         TimelineWriter(pool, REPLAY_CONSUMER),
         bootstrap,
         sorted({t for t, _ in bounds.end}),
-        group_id=f"tongban-results-replay-{schema}",
+        group_id=topics.namespaced(namespace, f"tongban-results-replay-{schema}"),
         park_poison=False,
     )
     progress = Progress(f"replay into {schema}", bounds.records) if show_progress else None
@@ -299,6 +304,7 @@ async def replay(
     show_progress: bool = True,
     wait_live_s: float = 30,
     topic_names: list[str] | None = None,
+    namespace: str = "",
 ) -> ReplayReport:
     """`topic_names`: the topics the live projection reads (default: the catalog's event
     topics)."""
@@ -306,11 +312,11 @@ async def replay(
     if not SCHEMA_NAME.fullmatch(schema):
         raise ReplayError(f"schema names are lower-case letters, digits and _: {schema!r}")
     started = time.monotonic()
-    names = topic_names or topics.load().event_topics()
+    names = topic_names or topics.load(namespace=namespace).event_topics()
     bounds = await asyncio.to_thread(topic_bounds, bootstrap, names)
     pool = await create_schema(database_url, schema)
     try:
-        poison = await rebuild(pool, schema, bootstrap, bounds, show_progress)
+        poison = await rebuild(pool, schema, bootstrap, bounds, show_progress, namespace)
         events = int(await pool.fetchval("SELECT count(*) FROM timeline"))
         cases = int(await pool.fetchval("SELECT count(*) FROM cases"))
     finally:

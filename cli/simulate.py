@@ -504,8 +504,10 @@ async def simulate(
     stubs: Stubs | None = None,
     kafka: str = "127.0.0.1:9092",
     addresses: dict[str, str] | None = None,
+    namespace: str = "",
 ) -> Report:
-    """Runs the simulation against the services at `addresses` (or `stubs`) and the broker."""
+    """Runs the simulation against the services at `addresses` (or `stubs`) and the broker
+    (their topics inside `namespace`)."""
     catalog = load_catalog()
     rng = random.Random(settings.seed)
     run_id = uuid.uuid4().hex[:6]
@@ -516,7 +518,7 @@ async def simulate(
     schedule = population.arrivals(rng, settings.rate, settings.duration)
     use_loopback_ice()  # every peer on this machine (the services bind 127.0.0.1 only)
     stubs = stubs or Stubs.connect(addresses)
-    feed = EventFeed(kafka, topics.load().event_topics())
+    feed = EventFeed(kafka, topics.load(namespace=namespace).event_topics())
     # a generated loop, encoded once: the bots and applicants then cost the window service
     # its real work (forwarding, recording) and this process almost nothing
     media = await asyncio.to_thread(MediaLoop.build, 320, 240, 10, 2.0, 250_000)

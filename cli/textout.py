@@ -43,6 +43,26 @@ class Progress:
             sys.stderr.flush()
 
 
+class Steps:
+    """Numbered steps of a long operation, each line finished with its outcome and time:
+    `[3/8] PostgreSQL on 127.0.0.1:5433 ... started (2.1s)`."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.step = total, 0
+        self._started = 0.0
+
+    def begin(self, text: str) -> None:
+        self.step += 1
+        self._started = time.monotonic()
+        print(f"[{self.step}/{self.total}] {text} ...", end=" ", flush=True)
+
+    def end(self, note: str = "ok") -> float:
+        """Finishes the current step's line; the seconds it took."""
+        elapsed = time.monotonic() - self._started
+        print(f"{note} ({elapsed:.1f}s)", flush=True)
+        return elapsed
+
+
 def width(text: str) -> int:
     """Columns a terminal gives the text: CJK characters (补正, 优先办) take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -58,7 +58,9 @@ def routing_internal_topics(env: dict[str, str] | None = None) -> list[InternalT
     from services.routing.worker import RoutingWorker
     from services.shared.settings import load
 
-    worker = RoutingWorker(load(RoutingSettings, env or {}))
+    # the catalog file a container names is its own path; the names are deploy/topics.yaml's
+    env = {k: v for k, v in (env or {}).items() if k != "TONGBAN_TOPICS_FILE"}
+    worker = RoutingWorker(load(RoutingSettings, env))
     found = []
     for table in worker.app.tables.values():
         changelog = table.changelog_topic

@@ -72,7 +72,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         opening = asyncio.create_task(open_store(gateway))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(opening), 30.0)
-        consumer = LiveConsumer(settings.kafka_bootstrap, gateway.hub) if settings.live_events else None
+        consumer = (
+            LiveConsumer(settings.kafka_bootstrap, gateway.hub, settings.catalog())
+            if settings.live_events
+            else None
+        )
         if consumer is not None:
             consumer.start()
             gateway.consumer = consumer

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from services.shared import topics
 from services.shared.settings import host_port, positive, postgres_url, setting
 
 MIB = 1024 * 1024
@@ -30,6 +31,11 @@ def networks(values: list[str]) -> str | None:
 class GatewaySettings:
     http_listen: str = setting("HTTP listen address host:port", "127.0.0.1:8080", host_port)
     kafka_bootstrap: str = setting("Kafka bootstrap servers", "127.0.0.1:9092", host_port)
+    topic_namespace: str = setting(
+        "prefix of every topic and consumer group, so stacks can share a broker (empty: none)",
+        "",
+        topics.namespace_problem,
+    )
     database_url: str = setting(
         "the gateway's PostgreSQL database (sessions, accounts)",
         "postgresql://tongban@127.0.0.1:5433/gateway",
@@ -38,10 +44,10 @@ class GatewaySettings:
     services: list[str] = setting(
         "services the gateway depends on (health and API)", ["intake", "routing", "window", "results"]
     )
-    intake_addr: str = setting("intake gRPC address", "127.0.0.1:50051", host_port)
-    routing_addr: str = setting("routing gRPC address", "127.0.0.1:50052", host_port)
-    window_addr: str = setting("window gRPC address", "127.0.0.1:50053", host_port)
-    results_addr: str = setting("results gRPC address", "127.0.0.1:50054", host_port)
+    intake_addr: str = setting("intake gRPC address", "127.0.0.1:7051", host_port)
+    routing_addr: str = setting("routing gRPC address", "127.0.0.1:7052", host_port)
+    window_addr: str = setting("window gRPC address", "127.0.0.1:7053", host_port)
+    results_addr: str = setting("results gRPC address", "127.0.0.1:7054", host_port)
     log_level: str = setting("log level", "INFO")
     environment: str = setting(
         "dev or production: production (the default) sends HSTS, marks cookies Secure and"
@@ -116,6 +122,10 @@ class GatewaySettings:
     @property
     def secure_cookies(self) -> bool:
         return (not self.dev) if self.cookie_secure is None else self.cookie_secure
+
+    def catalog(self) -> topics.Catalog:
+        """The services' topics, inside the namespace they run in."""
+        return topics.load(namespace=self.topic_namespace)
 
     def address_of(self, service: str) -> str:
         return str(getattr(self, f"{service}_addr"))

@@ -1,7 +1,8 @@
 """Operator reads of Kafka itself, blocking (kafka-python): call them with asyncio.to_thread.
 
-Dead letters come from a short-lived consumer on tongban.deadletter; lag compares each
-consumer group's committed offsets with the partitions' end offsets.
+Dead letters come from a short-lived consumer on the dead-letter topic; lag compares each
+consumer group's committed offsets with the partitions' end offsets. Both stay inside the
+gateway's topic namespace (names as on the broker).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-from services.shared.topics import DEAD_LETTER
+from services.shared.topics import Catalog
 
 TIMEOUT_MS = 5000
 SHOWN_HEADERS = (
@@ -43,7 +44,7 @@ def reachable(bootstrap: str, timeout_s: float = 1.0) -> None:
     raise KafkaDown(bootstrap)
 
 
-def dead_letters(bootstrap: str, limit: int = 100) -> list[dict[str, Any]]:
+def dead_letters(bootstrap: str, catalog: Catalog, limit: int = 100) -> list[dict[str, Any]]:
     """The newest `limit` dead-lettered records, newest first (headers and size; the value
     itself stays in Kafka)."""
     reachable(bootstrap)
@@ -55,9 +56,8 @@ def dead_letters(bootstrap: str, limit: int = 100) -> list[dict[str, Any]]:
         client_id="tongban-gateway-dlq",
     )
     try:
-        partitions = [
-            TopicPartition(DEAD_LETTER, p) for p in sorted(consumer.partitions_for_topic(DEAD_LETTER) or ())
-        ]
+        parked = catalog.dead_letter
+        partitions = [TopicPartition(parked, p) for p in sorted(consumer.partitions_for_topic(parked) or ())]
         if not partitions:
             return []
         consumer.assign(partitions)
@@ -96,7 +96,7 @@ def dead_letters(bootstrap: str, limit: int = 100) -> list[dict[str, Any]]:
         consumer.close()
 
 
-def consumer_lag(bootstrap: str) -> list[dict[str, Any]]:
+def consumer_lag(bootstrap: str, catalog: Catalog) -> list[dict[str, Any]]:
     """Per group and topic: committed offset sum, end offset sum and the lag between them."""
     reachable(bootstrap)
     admin = KafkaAdminClient(
@@ -110,7 +110,8 @@ def consumer_lag(bootstrap: str) -> list[dict[str, Any]]:
     )
     rows: list[dict[str, Any]] = []
     try:
-        groups = sorted({g["group_id"] if isinstance(g, dict) else g[0] for g in admin.list_groups()})
+        listed = {g["group_id"] if isinstance(g, dict) else g[0] for g in admin.list_groups()}
+        groups = sorted(g for g in listed if catalog.owns_group(g))
         for group in groups:
             answer = admin.list_group_offsets(group)
             offsets = answer.get(group, {}) if isinstance(answer, dict) else {}

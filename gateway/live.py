@@ -46,7 +46,7 @@ class LiveEvent:
     @property
     def provinces(self) -> set[str]:
         found = {str(self.data[f]) for f in PROVINCE_FIELDS if self.data.get(f)}
-        if self.topic == "tongban.routing" and self.key:
+        if self.topic == topics.ROUTING and self.key:
             found.add(self.key)
         return found
 
@@ -219,23 +219,24 @@ class LiveHub:
 
 
 class LiveConsumer(EventConsumer):
-    """EventConsumer on every event topic, handing records to the hub without waiting."""
+    """EventConsumer on every event topic, handing records to the hub without waiting. The
+    hub and the consoles see the catalog's topic names, whatever the namespace."""
 
-    def __init__(self, bootstrap: str, hub: LiveHub) -> None:
+    def __init__(self, bootstrap: str, hub: LiveHub, catalog: topics.Catalog) -> None:
         async def unused(_: Envelope) -> None:
             return None
 
-        super().__init__(
-            bootstrap, topics.load().event_topics(), None, unused, "gateway-live", from_latest=True
-        )
+        super().__init__(bootstrap, catalog.event_topics(), None, unused, "gateway-live", from_latest=True)
         self.hub = hub
+        self.catalog = catalog
 
     def _handle(self, record: Any, dead_letters: Any) -> Any:
         assert self._loop is not None
+        topic = self.catalog.base_name(record.topic)
         try:
             envelope = cloudevents.decode(record.key, record.value, record.headers)
         except PoisonRecord:
-            self._loop.call_soon_threadsafe(self.hub.figures.poison.update, [record.topic])
+            self._loop.call_soon_threadsafe(self.hub.figures.poison.update, [topic])
             return dead_letters
-        self._loop.call_soon_threadsafe(self.hub.publish_record, record.topic, envelope)
+        self._loop.call_soon_threadsafe(self.hub.publish_record, topic, envelope)
         return dead_letters

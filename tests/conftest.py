@@ -1,72 +1,57 @@
-"""Session fixtures: the real Kafka and PostgreSQL, started by the suite on free ports.
+"""The suite's engines (tests/engines.py) and its markers.
 
-Set TONGBAN_TEST_KAFKA (host:port) or TONGBAN_TEST_POSTGRES (postgresql://… of a superuser)
-to use engines that already run; otherwise each starts lazily, only for tests that ask.
+Every test gets exactly one of three markers, from what it uses, so a new test is marked
+without anyone thinking of it:
+
+- `browser`: it drives Chromium (the `browser_sandbox` fixture);
+- `integration`: it needs a real engine, a service process or real media: a fixture below
+  (or one built on it, as every service fixture is);
+- `unit`: none of that. Pure rules; `make test-fast` runs these.
+
+A test module may also say so itself (`pytestmark = pytest.mark.integration`), for a test
+that starts a process or opens a connection without one of these fixtures.
+
+Tests that need a tool built from source (SeaweedFS, the deploy checks' tools) run last: on
+a machine with empty caches CI builds those beside the rest of the suite, and such a test
+waits for its build to finish (both builds hold a lock while they run).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
-import asyncpg
 import pytest
 
-from tools.engines import KafkaNode, PostgresNode, free_port
+pytest_plugins = ["tests.engines"]
+
+KINDS = ("unit", "integration", "browser")
+BROWSER_FIXTURES = {"browser_sandbox"}
+INTEGRATION_FIXTURES = {
+    "kafka_bootstrap",  # tests/engines.py
+    "postgres_url",
+    "topic_namespace",
+    "s3_node",
+    "own_s3",
+    "turn_server",
+    "deploy_tools",  # tests/deploy: kustomize, kubeconform, ... as processes
+    "media",  # tests/window: real WebRTC between aiortc peers
+}
+BUILT_FIXTURES = {"s3_node", "own_s3", "deploy_tools"}
 
 
-@pytest.fixture(scope="session")
-def stack_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="tongban-test-"))
-    os.chmod(path, 0o755)  # the postgres user must be able to enter it
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def kind_of(item: pytest.Item) -> str:
+    declared = [mark.name for mark in item.iter_markers() if mark.name in KINDS]
+    if declared:
+        return declared[0]
+    used = set(getattr(item, "fixturenames", ()))
+    if used & BROWSER_FIXTURES:
+        return "browser"
+    if used & INTEGRATION_FIXTURES:
+        return "integration"
+    return "unit"
 
 
-@pytest.fixture(scope="session")
-def kafka_node(stack_dir: Path) -> Iterator[KafkaNode | None]:
-    if os.environ.get("TONGBAN_TEST_KAFKA"):
-        yield None
-        return
-    node = KafkaNode(stack_dir / "kafka", free_port(), free_port())
-    node.start()
-    yield node
-    node.stop()
-
-
-@pytest.fixture(scope="session")
-def kafka_bootstrap(kafka_node: KafkaNode | None) -> str:
-    return os.environ.get("TONGBAN_TEST_KAFKA") or kafka_node.bootstrap  # type: ignore[union-attr]
-
-
-@pytest.fixture(scope="session")
-def postgres_node(stack_dir: Path) -> Iterator[PostgresNode | None]:
-    if os.environ.get("TONGBAN_TEST_POSTGRES"):
-        yield None
-        return
-    node = PostgresNode(stack_dir / "postgres", free_port(), fast=True)
-    node.start()
-    yield node
-    node.stop(mode="immediate")
-
-
-@pytest.fixture(scope="session")
-def postgres_url(postgres_node: PostgresNode | None) -> str:
-    return os.environ.get("TONGBAN_TEST_POSTGRES") or postgres_node.url()  # type: ignore[union-attr]
-
-
-@pytest.fixture
-async def fresh_database(postgres_url: str) -> AsyncIterator[str]:
-    """An empty database of its own for one test; its URL."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = kind_of(item)
+        if not item.get_closest_marker(kind):
+            item.add_marker(kind)
+    items.sort(key=lambda item: bool(BUILT_FIXTURES & set(getattr(item, "fixturenames", ()))))

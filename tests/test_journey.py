@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import random
@@ -14,16 +15,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench.stack import bench_env, service_process
+from bench.stack import services
 from cli import chart
 from cli import main as cli
 from cli.journey import Stubs, journey, ready_official
 from cli.population import Shares
 from cli.simulate import Report, Settings, simulate
 from cli.stages import STAGES
-from services.shared import topics
-from services.shared.migrations import with_database
-from support import eventually
+from tests.engines import drop_namespace, new_namespace
+from tests.support import eventually
 from tongban.results.v1 import results_pb2
 
 HAPPY_PATH = [
@@ -52,40 +52,27 @@ NOT_AFTER_A_REJECTION = {"ResultIssued", "ResultDelivered"}
 class Stack:
     stubs: Stubs
     kafka: str
+    namespace: str
     results_database: str
 
 
 @pytest.fixture(scope="module")
-async def stack(
-    kafka_bootstrap: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    """Every service as its own process, exactly as `make dev` runs it."""
-    topics.ensure_topics(kafka_bootstrap, topics.load())
-    suffix = uuid.uuid4().hex[:6]
-    env = bench_env(kafka_bootstrap)
-    env.update(
-        TONGBAN_LOOPBACK_ICE="true",
-        TONGBAN_WORKER_NAME=f"routing-{suffix}",
-        TONGBAN_ROUTING_DATA_DIR=str(tmp_path_factory.mktemp("routing")),
-        TONGBAN_STATS_INTERVAL_S="1",
-        TONGBAN_WRAP_UP_S="0.5",
-    )
-    results_database = with_database(postgres_url, f"results_{suffix}")
-    with contextlib.ExitStack() as processes:
-        addresses = {
-            "intake": processes.enter_context(
-                service_process(
-                    "services.intake",
-                    dict(env, TONGBAN_DATABASE_URL=with_database(postgres_url, f"intake_{suffix}")),
-                )
-            ),
-            "results": processes.enter_context(
-                service_process("services.results", dict(env, TONGBAN_DATABASE_URL=results_database))
-            ),
-            "routing": processes.enter_context(service_process("services.routing", env, timeout=90)),
-            "window": processes.enter_context(service_process("services.window", env)),
-        }
-        yield Stack(Stubs.connect(addresses), kafka_bootstrap, results_database)
+async def stack(kafka_bootstrap: str, postgres_url: str) -> AsyncIterator[Stack]:
+    """Every service as its own process, exactly as `make dev` runs them, in a topic
+    namespace of their own."""
+    catalog = await asyncio.to_thread(new_namespace, kafka_bootstrap)
+    processes = contextlib.ExitStack()
+    try:
+        started = services(
+            kafka_bootstrap, postgres_url, catalog.namespace, stats_interval_s="1", wrap_up_s="0.5"
+        )
+        # on a thread: starting them blocks; the stubs are made here, on the tests' loop
+        addresses = await asyncio.to_thread(processes.enter_context, started)
+        results = addresses["results"].database_url
+        yield Stack(Stubs.connect(addresses), kafka_bootstrap, catalog.namespace, results)
+    finally:
+        await asyncio.to_thread(processes.close)
+        await asyncio.to_thread(drop_namespace, kafka_bootstrap, catalog)
 
 
 async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_end_to_end(
@@ -93,8 +80,7 @@ async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_en
 ) -> None:
     stubs = stack.stubs
     suffix = uuid.uuid4().hex[:6]
-    # Guangdong: no other test sends work there, and a fresh routing worker replays the
-    # shared topics, so a Shanghai official would first be offered other tests' cases
+    # Guangdong: the simulation below sends no work there
     official = f"gd-{suffix}"
     await ready_official(stubs, official, "440000", "housing_fund")
     case_id, timings = await journey(stubs, official, random.Random(1), province="440000")
@@ -129,10 +115,10 @@ async def test_a_hefei_applicant_is_served_by_an_official_of_another_province_en
 
 @pytest.fixture(scope="module")
 async def simulated(stack: Stack) -> Report:
-    """A short simulation: halls of three provinces, bots in two others (no other test sends
-    work to Sichuan or Chongqing: a fresh routing worker replays the shared topics), many
-    补正 rounds (the applicant supplies the material and submits again, the case is queued
-    and decided again) and some rejections."""
+    """A short simulation: halls of three provinces, bots in two others (Sichuan and
+    Chongqing, where the journey test above sends no work), many 补正 rounds (the applicant
+    supplies the material and submits again, the case is queued and decided again) and
+    some rejections."""
     settings = Settings(
         halls=3,
         officials=3,
@@ -145,7 +131,7 @@ async def simulated(stack: Stack) -> Report:
         timeout_s=90,
         provinces=("510000", "500000"),
     )
-    return await simulate(settings, stack.stubs, stack.kafka)
+    return await simulate(settings, stack.stubs, stack.kafka, namespace=stack.namespace)
 
 
 async def test_a_short_simulation_completes_every_journey_with_a_full_timeline(
@@ -213,6 +199,7 @@ def test_replay_rebuilds_the_projection_of_the_simulated_cases(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(cli, "KAFKA", stack.kafka)
+    monkeypatch.setattr(cli, "NAMESPACE", stack.namespace)
     cases = [j.case_id for j in simulated.journeys]
     argv = ["replay", "--database-url", stack.results_database, "--drop", "--json"]
     for case_id in cases:

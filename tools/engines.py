@@ -1,6 +1,7 @@
 """The real engines on one machine, no Docker: a single-node Apache Kafka in KRaft mode (jars
-from Maven Central via deploy/kafka/pom.xml), a private PostgreSQL cluster (initdb), and
-SeaweedFS as an S3-compatible store for intake's tests (built from the Go module proxy).
+from Maven Central via deploy/kafka/pom.xml), a private PostgreSQL cluster (initdb), and for
+the tests SeaweedFS as an S3-compatible store (built from the Go module proxy) and coturn as
+a TURN server (Debian's).
 
 Used by `make dev` (tools/stack.py) and by the test suite's session fixtures, so the tests
 run against exactly what developers run. Everything binds 127.0.0.1.
@@ -9,6 +10,9 @@ run against exactly what developers run. Everything binds 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import pwd
@@ -18,8 +22,13 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+from tools.ports import free_block
+from tools.ports import free_port as free_port  # where the engines' callers find it
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
@@ -28,12 +37,6 @@ KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "target" / "libs"
 
 class EngineError(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -85,15 +88,20 @@ def terminate(pid: int, timeout: float = 20.0) -> None:
 # ---------------------------------------------------------------------- Kafka
 
 
-def ensure_kafka_jars(quiet: bool = True) -> Path:
+def ensure_kafka_jars() -> Path:
     """Fetches the broker jars through Maven (cached in ~/.m2: a second run downloads nothing)."""
     if not (KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar"))):
         if shutil.which("mvn") is None:
             raise EngineError("Maven (mvn) is needed to fetch the Kafka jars: apt-get install maven")
-        cmd = ["mvn", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies"]
-        if quiet:
-            cmd.insert(1, "-q")
-        subprocess.run(cmd, check=True)
+        log = KAFKA_LIBS.parent / "maven.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as out:
+            done = subprocess.run(
+                ["mvn", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies"], stdout=out, stderr=out
+            )
+        if done.returncode != 0:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise EngineError(f"Maven could not fetch the Kafka jars (log: {log}):\n{tail}")
     return KAFKA_LIBS
 
 
@@ -206,14 +214,16 @@ class KafkaNode:
         with self.log_file.open("ab") as out:
             self.process = subprocess.Popen(
                 self._java("kafka.Kafka", str(config)),
+                cwd=self.home,  # how the local stack knows its broker (tools/stack.py)
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.pid_file.write_text(str(self.process.pid))
-        wait_for(lambda: self._ready(), timeout, "Kafka", self.home / "broker.log")
+        wait_for(self.ready, timeout, "Kafka", self.home / "broker.log")
 
-    def _ready(self) -> bool:
+    def ready(self) -> bool:
+        """Whether the broker answers an admin request (it runs, and is not starting)."""
         if self.process is not None and self.process.poll() is not None:
             raise EngineError(f"Kafka exited with {self.process.returncode}; see {self.log_file}")
         if not port_open(self.port):
@@ -267,6 +277,18 @@ def _server_user() -> str | None:
     return "postgres"
 
 
+def can_enter(user: str, folder: Path) -> bool:
+    """Whether `user` may reach `folder`: search permission on it and on every folder above
+    it (access(2) checks the whole path, as the server will)."""
+    done = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+# Where the server's files go when its user cannot reach the checkout (a sticky, world-
+# enterable folder that outlives a reboot, like the data it holds).
+SERVER_FALLBACK = Path("/var/tmp")
+
+
 @dataclass
 class PostgresNode:
     """A private cluster under `home`, listening on 127.0.0.1:`port`, trust auth for loopback."""
@@ -276,22 +298,47 @@ class PostgresNode:
     user: str = "tongban"
     fast: bool = False  # tests skip fsync for speed; `make dev` does not
 
+    @cached_property
+    def server_home(self) -> Path:
+        """Where the server writes its data, log and socket: `home`, unless the server's user
+        cannot reach it (run as root, the server is the `postgres` user, and a checkout under
+        a mode-0700 home or a `mktemp -d` folder is closed to it). Then a folder of its own
+        under /var/tmp named after `home`, so the next start finds the same cluster; `home`
+        links to it (`server`)."""
+        who = _server_user()
+        existing = next(p for p in [self.home, *self.home.parents] if p.exists())
+        if who is None or can_enter(who, existing):  # what we create below it is open to all
+            return self.home
+        if not can_enter(who, SERVER_FALLBACK):
+            raise EngineError(
+                f"PostgreSQL runs as the `{who}` user (it refuses to run as root), who can enter"
+                f" neither {existing} nor {SERVER_FALLBACK}: let it in (chmod o+x on the"
+                " folders above one of them) or start from a checkout it can reach"
+            )
+        digest = hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:12]
+        return SERVER_FALLBACK / f"tongban-postgres-{digest}"
+
     @property
     def data(self) -> Path:
-        return self.home / "data"
+        return self.server_home / "data"
 
     @property
     def log_file(self) -> Path:
-        return self.home / "postgres.log"
+        return self.server_home / "postgres.log"
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def _run(self, args: list[str], **kw: object) -> subprocess.CompletedProcess[bytes]:
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+        program = Path(args[0]).name
         who = _server_user()
         if who:
             args = ["runuser", "-u", who, "--", *args]
-        return subprocess.run(args, check=True, capture_output=True, **kw)  # type: ignore[call-overload, no-any-return]
+        done = subprocess.run(args, capture_output=True)
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).decode(errors="replace").strip()
+            raise EngineError(f"{program} failed ({' '.join(args)}):\n{output}")
+        return done
 
     def running_pid(self) -> int | None:
         pid_file = self.data / "postmaster.pid"
@@ -305,9 +352,14 @@ class PostgresNode:
         if self.running_pid():
             return
         self.home.mkdir(parents=True, exist_ok=True)
+        self.server_home.mkdir(mode=0o700, exist_ok=True)
         who = _server_user()
         if who:
-            shutil.chown(self.home, who, who)
+            shutil.chown(self.server_home, who, who)
+        if self.server_home != self.home:
+            link = self.home / "server"
+            if not link.is_symlink():
+                link.symlink_to(self.server_home)
         bindir = postgres_bin()
         if not (self.data / "PG_VERSION").exists():
             self._run(
@@ -326,7 +378,7 @@ class PostgresNode:
         options = [
             f"-p {self.port}",
             "-c listen_addresses=127.0.0.1",
-            f"-k {self.home}",
+            f"-k {self.server_home}",
             "-c max_connections=200",
             "-c shared_buffers=256MB",
         ]
@@ -361,6 +413,12 @@ class PostgresNode:
         self.stop(mode="immediate")
         self.start()
 
+    def remove(self) -> None:
+        """Deletes the stopped cluster's files, outside `home` too."""
+        if self.server_home != self.home:
+            shutil.rmtree(self.server_home, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
+
 
 # ---------------------------------------------------------------------- SeaweedFS (S3)
 
@@ -377,11 +435,26 @@ TOOLS_BIN = Path(
 )
 
 
-def ensure_weed(progress_every_s: float = 30.0) -> Path:
+def weed_binary() -> Path:
+    return TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
+
+
+def ensure_weed(progress_every_s: float = 30.0, on_phase: Callable[[str], None] = print) -> Path:
     """The `weed` binary, built on first use (several minutes from an empty Go cache)."""
-    binary = TOOLS_BIN / f"weed-{SEAWEEDFS_VERSION}"
+    binary = weed_binary()
     if binary.exists():
         return binary
+    TOOLS_BIN.mkdir(parents=True, exist_ok=True)
+    # one build at a time: a second caller (CI's tests while bootstrap builds, another
+    # clone) waits for the first and uses its binary
+    with (TOOLS_BIN / "weed-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if binary.exists():
+            return binary
+        return _build_weed(binary, progress_every_s, on_phase)
+
+
+def _build_weed(binary: Path, progress_every_s: float, on_phase: Callable[[str], None]) -> Path:
     go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
     if go is None:
         raise EngineError("Go 1.26 or newer is needed to build SeaweedFS for the S3 tests")
@@ -395,7 +468,7 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
     TOOLS_BIN.mkdir(parents=True, exist_ok=True)
     log = TOOLS_BIN / "weed-build.log"
     started = time.monotonic()
-    print(f"==> building SeaweedFS weed {SEAWEEDFS_VERSION} (once; log in {log})", flush=True)
+    on_phase(f"downloading its Go modules (once; log in {log})")
     with log.open("wb") as out:
         downloaded = subprocess.run(
             [go, "mod", "download", "-json", f"{SEAWEEDFS_MODULE}@{SEAWEEDFS_VERSION}"],
@@ -407,6 +480,7 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
         if downloaded.returncode != 0:
             raise EngineError(f"go mod download of SeaweedFS failed; see {log}")
         source = Path(json.loads(downloaded.stdout)["Dir"])
+        on_phase(f"compiling weed {SEAWEEDFS_VERSION}")
         partial = binary.with_name(binary.name + ".partial")
         build = subprocess.Popen(
             [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(partial), "./weed"],
@@ -420,11 +494,11 @@ def ensure_weed(progress_every_s: float = 30.0) -> Path:
                 build.wait(timeout=progress_every_s)
                 break
             except subprocess.TimeoutExpired:
-                print(f"  building weed: {time.monotonic() - started:.0f} s", flush=True)
+                on_phase(f"compiling weed: {time.monotonic() - started:.0f} s")
     if build.returncode != 0:
         raise EngineError(f"building SeaweedFS failed; see {log}")
     partial.replace(binary)  # only a finished build carries the versioned name
-    print(f"  weed built in {time.monotonic() - started:.0f} s", flush=True)
+    on_phase(f"weed built in {time.monotonic() - started:.0f} s")
     return binary
 
 
@@ -553,4 +627,72 @@ class SeaweedNode:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            self.process = None
+
+
+# ---------------------------------------------------------------------- coturn (TURN)
+
+
+@dataclass
+class TurnNode:
+    """Debian's coturn on 127.0.0.1 checking TURN REST credentials made from `secret`, its
+    relay ports a block outside the ephemeral range (for the window's TURN test)."""
+
+    home: Path
+    secret: str
+    port: int = field(default_factory=free_port)
+    relay_ports: int = 50
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "turn.log"
+
+    def start(self, timeout: float = 15.0) -> None:
+        binary = shutil.which("turnserver")
+        if binary is None:
+            raise EngineError(
+                "coturn's turnserver is missing: make test installs it (apt-get install coturn)"
+            )
+        self.home.mkdir(parents=True, exist_ok=True)
+        low = free_block(self.relay_ports)
+        args = [
+            binary,
+            "-n",  # no configuration file: everything is on this line
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            f"--listening-port={self.port}",
+            f"--min-port={low}",
+            f"--max-port={low + self.relay_ports - 1}",
+            "--use-auth-secret",
+            f"--static-auth-secret={self.secret}",
+            "--realm=tongban",
+            "--allow-loopback-peers",
+            "--no-cli",
+            "--no-tls",
+            "--no-dtls",
+            "--fingerprint",
+            f"--pidfile={self.home / 'turn.pid'}",
+            f"--log-file={self.log_file}",
+        ]
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+        def ready() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise EngineError(f"turnserver exited with {self.process.returncode}; see {self.log_file}")
+            return port_open(self.port)  # it listens on TCP and UDP alike
+
+        wait_for(ready, timeout, "coturn", self.log_file)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            terminate(self.process.pid, timeout=10)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
             self.process = None

@@ -20,7 +20,7 @@ def port_of(variable: str, default: str) -> str:
 def grpc_ok() -> bool:
     from services.shared.grpcserver import check_health
 
-    target = "127.0.0.1:" + port_of("TONGBAN_GRPC_LISTEN", "127.0.0.1:50051")
+    target = "127.0.0.1:" + port_of("TONGBAN_GRPC_LISTEN", "127.0.0.1:7051")
     return asyncio.run(check_health(target, timeout=TIMEOUT_S))
 
 

@@ -143,15 +143,17 @@ async def dead_letters(
     request: Request, session: OperatorSession, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
     """The newest dead-lettered records: where from, why, which consumer (never the value)."""
-    bootstrap = gateway_of(request).settings.kafka_bootstrap
-    return {"records": await _kafka(kafka_ops.dead_letters, bootstrap, limit)}
+    settings = gateway_of(request).settings
+    return {
+        "records": await _kafka(kafka_ops.dead_letters, settings.kafka_bootstrap, settings.catalog(), limit)
+    }
 
 
 @router.get("/lag")
 async def lag(request: Request, session: OperatorSession) -> dict[str, Any]:
     """Per consumer group and topic: committed offsets, end offsets, lag."""
-    bootstrap = gateway_of(request).settings.kafka_bootstrap
-    return {"groups": await _kafka(kafka_ops.consumer_lag, bootstrap)}
+    settings = gateway_of(request).settings
+    return {"groups": await _kafka(kafka_ops.consumer_lag, settings.kafka_bootstrap, settings.catalog())}
 
 
 @router.get("/live")

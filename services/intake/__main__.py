@@ -49,7 +49,7 @@ async def prepare_blob_store(blobs: BlobStore) -> None:
 
 
 async def serve(settings: IntakeSettings) -> None:
-    catalog = topics.load(settings.topics_file)
+    catalog = settings.catalog()
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
     await migrations.prepare(settings.database_url, MIGRATIONS)
     pool = await open_pool(settings.database_url, settings.db_pool_size)
@@ -65,7 +65,7 @@ async def serve(settings: IntakeSettings) -> None:
         base64.b64decode(settings.pseudonym_secret),
         concurrent_uploads=settings.concurrent_uploads,
     )
-    decisions = events.consumer(settings.kafka_bootstrap, catalog, api)
+    decisions = events.consumer(settings.kafka_bootstrap, catalog, api, catalog.group(events.GROUP))
     decisions.start()
     service = Service("intake", settings.grpc_listen, settings.metrics_listen)
     service.add(

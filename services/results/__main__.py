@@ -25,14 +25,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def serve(settings: ResultsSettings) -> None:
-    catalog = topics.load(settings.topics_file)
+    catalog = settings.catalog()
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
     await migrations.prepare(settings.database_url, MIGRATIONS)
     pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=settings.db_pool_size)
     store = ResultsStore(pool, catalog)
     calendar = default_calendar()
     relay = OutboxRelay(settings.database_url, settings.kafka_bootstrap, "tongban-results")
-    projector = events.projector(pool, settings.kafka_bootstrap, catalog)
+    projector = events.projector(pool, settings.kafka_bootstrap, catalog, catalog.group(events.GROUP))
     watch = DeadlineWatch(store, calendar, settings.deadline_sweep_s, settings.deadline_warn_days)
     api = ResultsApi(
         store,

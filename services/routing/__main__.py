@@ -44,7 +44,7 @@ def main() -> None:
     settings = load_or_exit(RoutingSettings)
     logs.configure("routing", settings.log_level)
     # faust declares its own topics; the shared catalog's must exist before agents start
-    topics.ensure_topics(settings.kafka_bootstrap, topics.load(settings.topics_file))
+    topics.ensure_topics(settings.kafka_bootstrap, settings.catalog())
     worker = build(settings)
     Worker(
         worker.app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True

@@ -26,14 +26,10 @@ from google.protobuf.message import Message
 
 from services.routing.config import RoutingSettings
 from services.routing.domain import ProvinceRouter, RoutingError, late_accept_events
-from services.shared import cloudevents
+from services.shared import cloudevents, topics
 from services.shared.cloudevents import PoisonRecord
-from services.shared.topics import DEAD_LETTER
 
 log = logging.getLogger(__name__)
-COMMANDS = "tongban.routing.commands"
-EVENTS = "tongban.routing"
-APPLICATIONS = "tongban.application"
 STATE_TABLE = "routing-state"
 EVENT_IDS = uuid.UUID("5f0c1d1e-7b1a-4c59-9a57-2f3f2b1c0d0e")
 
@@ -152,8 +148,12 @@ class RoutingWorker:
     def __init__(self, settings: RoutingSettings) -> None:
         self.settings = settings
         self.config = settings.routing()
+        catalog = settings.catalog()
+        # the app id is the consumer group and names faust's own topics (changelog,
+        # assignor); with the reply topics' prefix, all of them stay in the namespace
         self.app = faust.App(
-            settings.worker_name,
+            catalog.group(settings.worker_name),
+            reply_to_prefix=catalog.group("f-reply-"),
             broker=f"kafka://{settings.kafka_bootstrap}",
             store="memory://",
             datadir=settings.routing_data_dir,
@@ -170,10 +170,16 @@ class RoutingWorker:
             broker_session_timeout=10.0,
             broker_heartbeat_interval=2.0,
         )
-        self.applications = self.app.topic(APPLICATIONS, key_serializer="raw", value_serializer="raw")
-        self.commands = self.app.topic(COMMANDS, key_serializer="raw", value_serializer="json")
-        self.events = self.app.topic(EVENTS, key_serializer="raw", value_serializer="raw")
-        self.dead_letters = self.app.topic(DEAD_LETTER, key_serializer="raw", value_serializer="raw")
+        self.applications = self.app.topic(
+            catalog.name(topics.APPLICATION), key_serializer="raw", value_serializer="raw"
+        )
+        self.commands = self.app.topic(
+            catalog.name(topics.ROUTING_COMMANDS), key_serializer="raw", value_serializer="json"
+        )
+        self.events = self.app.topic(
+            catalog.name(topics.ROUTING), key_serializer="raw", value_serializer="raw"
+        )
+        self.dead_letters = self.app.topic(catalog.dead_letter, key_serializer="raw", value_serializer="raw")
         # The changelog record goes to the partition of the command being processed, so each
         # province's state sits beside its commands (both 6 partitions, keyed by province).
         self.state = self.app.Table(STATE_TABLE, default=None, partitions=6, key_type=str)
@@ -200,7 +206,7 @@ class RoutingWorker:
                     headers=[
                         *headers,
                         ("dlq_reason", poison.reason.encode()),
-                        ("dlq_topic", APPLICATIONS.encode()),
+                        ("dlq_topic", event.message.topic.encode()),
                         ("dlq_partition", str(event.message.partition).encode()),
                         ("dlq_offset", str(event.message.offset).encode()),
                         ("dlq_consumer", b"routing"),

@@ -67,6 +67,11 @@ class EventConsumer:
         )
         dead_letters: KafkaProducer | None = None
         try:
+            # the topics' partitions into the client's metadata before it joins its group: a
+            # member that joins without them is assigned nothing until its next metadata
+            # refresh, minutes later (a topic created a moment before)
+            for topic in self.topics:
+                consumer.partitions_for_topic(topic)
             consumer.subscribe(self.topics)
             while not self._stop.is_set():
                 batch = consumer.poll(timeout_ms=200)

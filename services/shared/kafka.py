@@ -8,7 +8,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 
 from services.shared import cloudevents
-from services.shared.topics import DEAD_LETTER
+from services.shared.topics import dead_letter_for
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,16 @@ def consumer(bootstrap: str, group_id: str | None, client_id: str, **overrides: 
     return KafkaConsumer(**options)
 
 
-def send_to_dead_letter(producer: KafkaProducer, record: Any, reason: str, consumer_name: str) -> None:
-    """Parks a poison record with the reason in a header; the consumer carries on."""
+def send_to_dead_letter(
+    producer: KafkaProducer, record: Any, reason: str, consumer_name: str, topic: str | None = None
+) -> None:
+    """Parks a poison record with the reason in a header; the consumer carries on. It goes to
+    `topic`, by default the dead-letter topic of the record's own topic namespace."""
     headers = cloudevents.dead_letter_headers(
         record.headers, reason, record.topic, record.partition, record.offset, consumer_name
     )
-    producer.send(DEAD_LETTER, key=record.key, value=record.value, headers=headers).get(timeout=15)
+    parked = topic or dead_letter_for(record.topic)
+    producer.send(parked, key=record.key, value=record.value, headers=headers).get(timeout=15)
     log.warning(
         "record sent to dead-letter",
         extra={

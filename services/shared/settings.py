@@ -15,6 +15,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from services.shared import topics
+
 PREFIX = "TONGBAN_"
 T = TypeVar("T")
 
@@ -136,7 +138,7 @@ class CommonSettings:
     follow the defaulted ones)."""
 
     kafka_bootstrap: str = setting("Kafka bootstrap servers", "127.0.0.1:9092", host_port)
-    grpc_listen: str = setting("gRPC listen address host:port", "127.0.0.1:50051", host_port)
+    grpc_listen: str = setting("gRPC listen address host:port", "127.0.0.1:7051", host_port)
     metrics_listen: str = setting("Prometheus /metrics listen address host:port", "127.0.0.1:9101", host_port)
     log_level: str = setting(
         "log level",
@@ -144,6 +146,15 @@ class CommonSettings:
         lambda v: None if v in {"DEBUG", "INFO", "WARNING", "ERROR"} else "DEBUG|INFO|WARNING|ERROR",
     )
     topics_file: str = setting("topic catalog (YAML)", "deploy/topics.yaml")
+    topic_namespace: str = setting(
+        "prefix of every topic and consumer group, so stacks can share a broker (empty: none)",
+        "",
+        topics.namespace_problem,
+    )
+
+    def catalog(self) -> topics.Catalog:
+        """The topic catalog inside this process's namespace."""
+        return topics.load(self.topics_file, self.topic_namespace)
 
 
 def split_host_port(value: str) -> tuple[str, int]:

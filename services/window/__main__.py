@@ -20,7 +20,7 @@ from tongban.window.v1 import window_pb2, window_pb2_grpc
 
 
 async def serve(settings: WindowSettings) -> None:
-    catalog = topics.load(settings.topics_file)
+    catalog = settings.catalog()
     await asyncio.to_thread(topics.ensure_topics, settings.kafka_bootstrap, catalog)
     if settings.loopback_ice:
         use_loopback_ice()
@@ -39,8 +39,8 @@ async def serve(settings: WindowSettings) -> None:
     api = WindowService(media, publisher, secret, settings.join_token_ttl_s, settings.intake_addr)
     consumer = EventConsumer(
         settings.kafka_bootstrap,
-        ["tongban.routing"],
-        "tongban-window",
+        [catalog.name(topics.ROUTING)],
+        catalog.group("tongban-window"),
         api.on_assigned,
         "window",
         types={"CaseAssigned"},

@@ -19,5 +19,5 @@ class WindowSettings(CommonSettings):
         "TURN's REST secret (coturn --static-auth-secret): fresh credentials per connection", ""
     )
     loopback_ice: bool = setting("offer 127.0.0.1 host candidates (one-machine stacks)", False)
-    intake_addr: str = setting("intake gRPC address (document-camera snapshots)", "127.0.0.1:50051")
+    intake_addr: str = setting("intake gRPC address (document-camera snapshots)", "127.0.0.1:7051")
     open_on_assignment: bool = setting("open a window when a case is assigned", True)

@@ -17,7 +17,7 @@ from cli.replay import Bounds, replay, topic_bounds
 from services.results.__main__ import MIGRATIONS
 from services.results.projection import CONSUMER, Projector, TimelineWriter
 from services.shared import cloudevents, migrations, topics
-from support import eventually
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 from tongban.types.v1 import types_pb2
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy_support import Overlay
 
 from deploycheck import check as deploy_check
 from deploycheck.settings import ProcessSettings, discover
+from tests.deploy.deploy_support import Overlay
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_support import Overlay, make_dev_names
 
 from deploycheck import check as deploy_check
 from deploycheck import secrets as deploy_secrets
 from deploycheck.settings import ProcessSettings
+from tests.deploy.deploy_support import Overlay, make_dev_names
 
 
 @pytest.fixture(scope="module")
@@ -146,14 +146,14 @@ def test_a_broken_compose_file_fails_config(deploy_tools: Path, tmp_path: Path) 
         ),
         (
             "gateway",
-            "TONGBAN_WINDOW_ADDR: window:50053",
-            "TONGBAN_WINDOW_ADDR: window:50054",
+            "TONGBAN_WINDOW_ADDR: window:7053",
+            "TONGBAN_WINDOW_ADDR: window:7054",
             "does not reach window",
         ),
         (
             "window",
-            "TONGBAN_GRPC_LISTEN: 0.0.0.0:50053",
-            "TONGBAN_GRPC_LISTEN: 127.0.0.1:50053",
+            "TONGBAN_GRPC_LISTEN: 0.0.0.0:7053",
+            "TONGBAN_GRPC_LISTEN: 127.0.0.1:7053",
             "must bind 0.0.0.0",
         ),
         (

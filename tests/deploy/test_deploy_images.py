@@ -75,11 +75,11 @@ def docker_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("window", '"services.window"', '"services.windows"', "is not python -m services.window"),
         (
             "results",
-            "TONGBAN_GRPC_LISTEN=0.0.0.0:50054",
-            "TONGBAN_GRPC_LISTEN=127.0.0.1:50054",
+            "TONGBAN_GRPC_LISTEN=0.0.0.0:7054",
+            "TONGBAN_GRPC_LISTEN=127.0.0.1:7054",
             "must bind 0.0.0.0",
         ),
-        ("routing", "EXPOSE 50052", "EXPOSE 50099", "must bind 0.0.0.0 on an exposed port"),
+        ("routing", "EXPOSE 7052", "EXPOSE 50099", "must bind 0.0.0.0 on an exposed port"),
         ("gateway", '"http"]', '"grpc"]', "no http HEALTHCHECK"),
         ("intake", "FROM base", "FROM python:3.11-slim", "must be one stage FROM the base"),
     ],
@@ -178,6 +178,7 @@ def test_build_context_admits_exactly_what_is_copied() -> None:
         assert not sent(private), private
 
 
+@pytest.mark.integration  # runs the processes
 def test_the_copied_tree_runs_every_process(tmp_path: Path, settings: dict[str, ProcessSettings]) -> None:
     """The image's /app, laid out by the Dockerfile's own COPY lines, imports every process
     without reaching back into the repository (say, a service starting to import tools/)."""
@@ -243,6 +244,7 @@ async def run_healthcheck(kind: str, env: dict[str, str]) -> int:
     return await asyncio.wait_for(process.wait(), timeout=30)
 
 
+@pytest.mark.integration  # runs the processes
 async def test_healthcheck_grpc_follows_the_server() -> None:
     port = free_port()
     env = {"TONGBAN_GRPC_LISTEN": f"0.0.0.0:{port}"}  # as in the image: it asks 127.0.0.1
@@ -268,7 +270,7 @@ class _Healthz(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def healthz_server() -> Iterator[http.server.HTTPServer]:
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Healthz)
+    server = http.server.HTTPServer(("127.0.0.1", free_port()), _Healthz)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -277,6 +279,7 @@ def healthz_server() -> Iterator[http.server.HTTPServer]:
     thread.join()
 
 
+@pytest.mark.integration  # runs the processes
 async def test_healthcheck_http_is_healthy_only_on_200(healthz_server: http.server.HTTPServer) -> None:
     env = {"TONGBAN_HTTP_LISTEN": f"0.0.0.0:{healthz_server.server_address[1]}"}
     _Healthz.status = 200
@@ -287,5 +290,6 @@ async def test_healthcheck_http_is_healthy_only_on_200(healthz_server: http.serv
     assert await run_healthcheck("http", env) == 1
 
 
+@pytest.mark.integration  # runs the processes
 async def test_healthcheck_usage() -> None:
     assert await run_healthcheck("bogus", {}) == 2

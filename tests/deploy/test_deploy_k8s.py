@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from deploy_support import Overlay, make_dev_names
 
 from deploycheck import check as deploy_check
 from deploycheck import secrets as deploy_secrets
 from deploycheck.settings import ProcessSettings
 from services.shared import topics
+from tests.deploy.deploy_support import Overlay, make_dev_names
 
 
 def grpc_processes(settings: dict[str, ProcessSettings]) -> list[str]:
@@ -61,18 +61,18 @@ def test_environment_is_what_the_code_reads(
     ("good", "bad", "complaint"),
     [
         (
-            '{name: TONGBAN_INTAKE_ADDR, value: "intake:50051"}',
-            '{name: TONGBAN_INTAKE_ADDR, value: "intake:50052"}',
-            "TONGBAN_INTAKE_ADDR=intake:50052 does not reach intake's gRPC port",
+            '{name: TONGBAN_INTAKE_ADDR, value: "intake:7051"}',
+            '{name: TONGBAN_INTAKE_ADDR, value: "intake:7052"}',
+            "TONGBAN_INTAKE_ADDR=intake:7052 does not reach intake's gRPC port",
         ),
         (
-            '{name: TONGBAN_RESULTS_ADDR, value: "results:50054"}',
-            '{name: TONGBAN_RESULTS_ADDR, value: "resluts:50054"}',
+            '{name: TONGBAN_RESULTS_ADDR, value: "results:7054"}',
+            '{name: TONGBAN_RESULTS_ADDR, value: "resluts:7054"}',
             "no Service resluts",
         ),
         (
-            '{name: TONGBAN_GRPC_LISTEN, value: "0.0.0.0:50054"}',
-            '{name: TONGBAN_GRPC_LISTEN, value: "127.0.0.1:50054"}',
+            '{name: TONGBAN_GRPC_LISTEN, value: "0.0.0.0:7054"}',
+            '{name: TONGBAN_GRPC_LISTEN, value: "127.0.0.1:7054"}',
             "does not bind 0.0.0.0",
         ),
         (

@@ -4,11 +4,11 @@ manifests: from outside only the gateway and TURN; each service only from its ca
 from __future__ import annotations
 
 import pytest
-from deploy_support import Overlay
 
 from deploycheck import check as deploy_check
 from deploycheck.netpol import Cluster, Pod, pods_of
 from deploycheck.settings import ProcessSettings
+from tests.deploy.deploy_support import Overlay
 
 
 def callers(settings: dict[str, ProcessSettings]) -> dict[str, set[str]]:
@@ -155,14 +155,14 @@ def test_the_evaluator_notices_a_hole(overlays: dict[str, Overlay]) -> None:
     ]
     holed = Overlay("dev", "", open_docs)
     cluster, pods, strangers = world(holed)
-    assert cluster.allows(strangers[0], pods["results"], 50054)
+    assert cluster.allows(strangers[0], pods["results"], 7054)
     widened = [dict(d) for d in dev.docs]
     for doc in widened:  # intake's rule opened to every namespace
         if doc["kind"] == "NetworkPolicy" and doc["metadata"]["name"] == "intake":
             doc["spec"] = {**doc["spec"], "ingress": [{"from": [{"namespaceSelector": {}}]}]}
     cluster, pods, strangers = world(Overlay("dev", "", widened))
-    assert cluster.allows(strangers[1], pods["intake"], 50051)
-    assert not cluster.allows(strangers[0], pods["intake"], 50051)  # still not the internet
+    assert cluster.allows(strangers[1], pods["intake"], 7051)
+    assert not cluster.allows(strangers[0], pods["intake"], 7051)  # still not the internet
 
 
 @pytest.mark.parametrize("overlay", deploy_check.OVERLAYS)
@@ -177,7 +177,7 @@ def test_the_window_sends_only_to_turn_intake_kafka_and_dns(
         window, pods["turn"], 3478, "TCP"
     )
     assert cluster.allows(window, pods["turn"], 51000, "UDP")  # its relays
-    assert cluster.allows(window, pods["intake"], 50051)
+    assert cluster.allows(window, pods["intake"], 7051)
     if "kafka" in pods:  # the dev overlay's own broker (prod's are the operator's)
         assert cluster.allows(window, pods["kafka"], 9092)
     dns = Pod("coredns", "kube-system", {"k8s-app": "kube-dns"}, {"dns": (53, "UDP")})

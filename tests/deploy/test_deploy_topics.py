@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy_support import Overlay
 
 from deploycheck import topics as deploy_topics
 from services.shared import topics
+from tests.deploy.deploy_support import Overlay
 
 
 def by_source(prod: Overlay, source: str) -> dict[str, dict[str, object]]:

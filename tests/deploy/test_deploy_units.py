@@ -81,7 +81,7 @@ class _Example:
     grpc_listen: str = setting("where it binds", "127.0.0.1:1")
     token_secret: str = setting("random per process when empty", "")
     hall_keys: list[str] = setting("site-provisioned keys", [])
-    intake_addr: str = setting("a service it calls", "127.0.0.1:50051")
+    intake_addr: str = setting("a service it calls", "127.0.0.1:7051")
     elsewhere_addr: str = setting("not a Tongban service", "127.0.0.1:1")
     spool_dir: str = setting("where it writes", ".stack/spool")
 

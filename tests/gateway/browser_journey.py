@@ -17,35 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gateway_support import KIOSK_KEY, PDF, RealStack, password, real_stack
+from tests.engines import chromium, engine_home, kafka_engine, postgres_engine
+from tests.gateway.gateway_support import KIOSK_KEY, PDF, RealStack, password, real_stack
 
-from tools.engines import KafkaNode, PostgresNode, free_port
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-features=Translate,MediaRouter",
-    "--window-size=1280,1000",
-)
 # Each step here is caused by the one before it, so the timeline (ordered by event time)
 # must show them in this order: the first round up to its decision (补正), then the second
 # round from its resubmission on. The recordings are stored beside the rest, in either order.
@@ -86,16 +67,8 @@ class Browser:
     process's event loop, keeps serving."""
 
     def __init__(self, name: str, profile: Path) -> None:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in (*FLAGS, f"--user-data-dir={profile}"):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.name = name
-        self.driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+        self.driver = chromium(profile, browser_logs=True)
 
     async def run(self, action: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(action, *args)
@@ -374,40 +347,34 @@ def in_order(timeline: list[str], steps: list[str]) -> bool:
     return True
 
 
-def prepare(shots: Path) -> Path:
-    """The screenshot folder, and a home for the engines and the browser profiles."""
-    shots.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="tongban-browser-journey-"))
-    home.chmod(0o755)  # the postgres user must be able to enter it
-    (home / "profiles").mkdir()
-    (home / "profiles" / "form.pdf").write_bytes(PDF)
-    return home
+def profiles_in(home: Path) -> Path:
+    """The browsers' profiles, with the PDF the kiosk uploads."""
+    profiles = home / "profiles"
+    profiles.mkdir()
+    (profiles / "form.pdf").write_bytes(PDF)
+    return profiles
 
 
 async def main(shots: Path) -> int:
-    home = prepare(shots)
-    kafka = KafkaNode(home / "kafka", free_port(), free_port())
-    postgres = PostgresNode(home / "postgres", free_port(), fast=True)
+    """Everything in this network namespace: the suite's engines are outside it."""
     report: dict[str, Any] = {"ok": False}
     try:
-        print("starting Kafka and PostgreSQL ...", file=sys.stderr, flush=True)
-        kafka.start()
-        postgres.start()
-        print("starting the services and the gateway ...", file=sys.stderr, flush=True)
-        async with real_stack(kafka.bootstrap, postgres.url(), str(home)) as stack:
-            print("driving the browsers ...", file=sys.stderr, flush=True)
-            report.update(await journey(stack, shots, home / "profiles"))
+        with engine_home("tongban-browser-journey-") as home:
+            profiles = profiles_in(home)
+            print("starting Kafka and PostgreSQL ...", file=sys.stderr, flush=True)
+            with kafka_engine(home) as kafka, postgres_engine(home) as postgres:
+                print("starting the services and the gateway ...", file=sys.stderr, flush=True)
+                async with real_stack(kafka.bootstrap, postgres.url()) as stack:
+                    print("driving the browsers ...", file=sys.stderr, flush=True)
+                    report.update(await journey(stack, shots, profiles))
         timeline = report.get("timeline", [])
         report["ok"] = in_order(timeline, JOURNEY) and all(step in timeline for step in ALSO)
     except Exception as error:
         report["error"] = "".join(traceback.format_exception(error))[-4000:]
-    finally:
-        postgres.stop(mode="immediate")
-        kafka.stop()
-        shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(report, ensure_ascii=False))
     return 0 if report["ok"] else 1
 
 
 if __name__ == "__main__":
+    Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)  # the screenshots' folder
     raise SystemExit(asyncio.run(main(Path(sys.argv[1]))))

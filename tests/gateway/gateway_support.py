@@ -11,8 +11,6 @@ import base64
 import contextlib
 import dataclasses
 import json
-import os
-import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,40 +22,27 @@ import asyncpg
 import httpx
 import uvicorn
 
-from bench.stack import ServiceAddress, bench_env, service_process
+from bench.stack import ServiceAddress, services
 from gateway import totp
 from gateway.app import server_config
 from gateway.config import GatewaySettings
 from gateway.context import Gateway
 from gateway.seed import dev_credentials, dev_totp_key
 from services.shared import topics
-from services.shared.catalog import load_catalog
 from services.shared.migrations import with_database
-from support import eventually
+from tests.engines import drop_namespace, new_namespace
+from tests.support import eventually
 from tools.engines import free_port
 
 SECRET = "gateway-test-secret"
 CREDENTIALS = {row[0]: row for row in dev_credentials(SECRET)}
-KIOSK_KEY = CREDENTIALS["hall-340104-01"][1]  # the Hefei hall (Anhui, 340000)
+KIOSK_KEY = CREDENTIALS["hall-340104-01"][1]  # the Hefei hall
+KIOSK_PROVINCE = "340000"  # Anhui, the Hefei hall's
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200_000)
 PDF = b"%PDF-1.4\n" + bytes(2048)
 MATTER = "HF-TRANSFER"  # housing fund: key materials id_card, form, new_account
 MATERIALS = (("id_card", JPEG), ("form", PDF), ("new_account", JPEG))
 OFFICIAL_PASSWORD = "gateway-test-password-1"
-# Every gateway test gets a target province of its own, so no case one test leaves queued
-# is ever offered to another test's official. Left out: the Hefei kiosk's own province
-# (not cross-province), and the provinces other suites queue work in (tests/routing: 310000,
-# 320000; tests/test_journey.py: 440000, 510000, 500000). Their routing workers start from
-# the shared command topic's beginning, so a case left queued here would reach them too.
-RESERVED_PROVINCES = {"340000", "310000", "320000", "440000", "510000", "500000"}
-_provinces = iter([p.code for p in load_catalog().provinces() if p.code not in RESERVED_PROVINCES])
-
-
-def next_province() -> str:
-    found = next(_provinces, None)
-    if found is None:
-        raise RuntimeError("more gateway tests want a province of their own than there are")
-    return found
 
 
 def password(username: str) -> str:
@@ -123,6 +108,7 @@ class RealStack:
     services: dict[str, ServiceAddress]
     kafka_bootstrap: str
     postgres_url: str
+    catalog: topics.Catalog  # the stack's topics, in its namespace
 
     def settings(self, **overrides: Any) -> GatewaySettings:
         """Settings of another gateway in front of the same services."""
@@ -130,42 +116,26 @@ class RealStack:
 
 
 @contextlib.asynccontextmanager
-async def real_stack(kafka_bootstrap: str, postgres_url: str, workdir: str) -> AsyncIterator[RealStack]:
-    await asyncio.to_thread(topics.ensure_topics, kafka_bootstrap, topics.load())
-    suffix = uuid.uuid4().hex[:6]
-    env = bench_env(kafka_bootstrap)
-    env.update(
-        TONGBAN_LOOPBACK_ICE="true",
-        TONGBAN_WORKER_NAME=f"routing-gw-{suffix}",
-        TONGBAN_ROUTING_DATA_DIR=os.path.join(workdir, "routing"),
-        TONGBAN_WRAP_UP_S="0.5",
-        TONGBAN_RESERVATION_TIMEOUT_S="120",
-        TONGBAN_STATS_INTERVAL_S="1",
-    )
+async def real_stack(kafka_bootstrap: str, postgres_url: str) -> AsyncIterator[RealStack]:
+    """The four services as processes and a gateway, in a topic namespace of their own."""
+    catalog = await asyncio.to_thread(new_namespace, kafka_bootstrap)
     database_url = await new_database(postgres_url)
-    with contextlib.ExitStack() as processes:
-
-        def start(module: str, timeout: float = 60, **extra: str) -> ServiceAddress:
-            address: ServiceAddress = processes.enter_context(
-                service_process(module, dict(env, **extra), timeout=timeout)
-            )
-            return address
-
-        services = {
-            "intake": start(
-                "services.intake", TONGBAN_DATABASE_URL=with_database(postgres_url, f"intake_gw_{suffix}")
-            ),
-            "results": start(
-                "services.results", TONGBAN_DATABASE_URL=with_database(postgres_url, f"results_gw_{suffix}")
-            ),
-            "routing": start("services.routing", timeout=120),
-            "window": start("services.window"),
-        }
-        for name, address in services.items():
-            env[f"TONGBAN_{name.upper()}_ADDR"] = address
+    processes = contextlib.ExitStack()
+    # on a thread: starting the processes blocks, and this loop serves the tests
+    started = services(
+        kafka_bootstrap,
+        postgres_url,
+        catalog.namespace,
+        wrap_up_s="0.5",
+        reservation_timeout_s="120",
+        stats_interval_s="1",
+    )
+    addresses = await asyncio.to_thread(processes.enter_context, started)
+    try:
         settings = GatewaySettings(
             database_url=database_url,
             kafka_bootstrap=kafka_bootstrap,
+            topic_namespace=catalog.namespace,
             session_secret=SECRET,
             environment="dev",
             seed_dev_accounts=True,
@@ -175,20 +145,20 @@ async def real_stack(kafka_bootstrap: str, postgres_url: str, workdir: str) -> A
             kiosk_applications_per_minute=100_000,
             verify_per_minute=100_000,
             grpc_timeout_s=15.0,
-            **{f"{name}_addr": str(address) for name, address in services.items()},
+            **{f"{name}_addr": str(address) for name, address in addresses.items()},
         )
         gateway = await start_gateway(settings)
         try:
             consumer = gateway.state.consumer
             assert consumer is not None
             await asyncio.wait_for(consumer.ready.wait(), 60)
-            yield RealStack(gateway, services, kafka_bootstrap, postgres_url)
+            yield RealStack(gateway, addresses, kafka_bootstrap, postgres_url, catalog)
         finally:
             await gateway.stop()
             await drop_database(postgres_url, database_url)
-            for address in services.values():  # stop them together, not one after another
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(address.pid, signal.SIGTERM)
+    finally:
+        await asyncio.to_thread(processes.close)
+        await asyncio.to_thread(drop_namespace, kafka_bootstrap, catalog)
 
 
 # ---------------------------------------------------------------- clients and steps

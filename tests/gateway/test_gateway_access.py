@@ -5,7 +5,10 @@ everything but masked."""
 from __future__ import annotations
 
 import httpx
-from gateway_support import (
+
+from services.shared.catalog import load_catalog
+from tests.gateway.gateway_support import (
+    KIOSK_PROVINCE,
     RealStack,
     assert_error,
     assigned,
@@ -18,15 +21,15 @@ from gateway_support import (
     submitted_case,
     username_of,
 )
-
-from services.shared.catalog import load_catalog
-from support import eventually
+from tests.support import eventually
 
 CLEAR = ("11010519491231002X", "13812345678", "张三")  # what the kiosk typed in
 
 
 def other_province(province: str) -> str:
-    return next(p.code for p in load_catalog().provinces() if p.code not in {province, "340000", "310000"})
+    return next(
+        p.code for p in load_catalog().provinces() if p.code not in {province, KIOSK_PROVINCE, "310000"}
+    )
 
 
 async def decide(official: httpx.AsyncClient, case_id: str) -> httpx.Response:

@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from gateway_support import (
+
+from gateway.accounts import sha256
+from gateway.seed import dev_credentials, seed_dev_accounts
+from tests.gateway.gateway_support import (
     KIOSK_KEY,
     SECRET,
     RealStack,
@@ -21,9 +24,6 @@ from gateway_support import (
     signed_in,
     start_gateway,
 )
-
-from gateway.accounts import sha256
-from gateway.seed import dev_credentials, seed_dev_accounts
 
 
 @pytest.fixture(scope="module")

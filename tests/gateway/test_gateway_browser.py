@@ -4,35 +4,25 @@ and microphone) against every real service, inside a network namespace that has 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from browser_journey import ALSO, JOURNEY
+from tests.engines import Sandboxed
+from tests.gateway.browser_journey import ALSO, JOURNEY
 
-ROOT = Path(__file__).resolve().parents[2]
+RUNNER = Path(__file__).with_name("browser_journey.py")
 SHOTS = ("kiosk-window.png", "official-window.png", "kiosk-result.png", "operator-timeline.png")
 
 
-def test_a_hefei_applicant_and_a_shanghai_official_in_their_browsers(tmp_path: Path) -> None:
+def test_a_hefei_applicant_and_a_shanghai_official_in_their_browsers(
+    browser_sandbox: Callable[..., Sandboxed], tmp_path: Path
+) -> None:
     # TONGBAN_SCREENSHOTS keeps the screenshots somewhere to look at them after the run
     shots = Path(os.environ.get("TONGBAN_SCREENSHOTS") or tmp_path / "screenshots")
-    runner = ROOT / "tests" / "gateway" / "browser_journey.py"
-    result = subprocess.run(
-        ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {sys.executable} {runner} {shots}"],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}:{ROOT / 'tests/gateway'}"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    lines = result.stdout.strip().splitlines()
-    report = json.loads(lines[-1]) if lines else {}
-    assert result.returncode == 0 and report.get("ok"), (
-        json.dumps(report, ensure_ascii=False, indent=1) + result.stderr[-3000:]
-    )
+    done = browser_sandbox(RUNNER, str(shots), timeout=600)
+    report = done.report
+    assert done.returncode == 0 and report.get("ok"), done.explain()
     assert report["kiosk_frames"] >= 30 and report["official_frames"] >= 30
     assert report["second_window_frames"] >= 30  # the round after 补正 meets again
     assert "准予办理" in report["certificate"] and "TB-310000-" in report["certificate"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gateway_support import RealStack
+from tests.gateway.gateway_support import RealStack
 
 STATIC = Path(__file__).resolve().parents[2] / "gateway" / "static"
 TEST_IDS = {

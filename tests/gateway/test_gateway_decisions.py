@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from gateway_support import RealStack, assert_error, assigned, staff, submitted_case
 
-from support import eventually
+from tests.gateway.gateway_support import RealStack, assert_error, assigned, staff, submitted_case
+from tests.support import eventually
 
 
 async def test_a_supplement_request_names_only_the_matters_materials(stack: RealStack, province: str) -> None:

@@ -7,11 +7,20 @@ import uuid
 from typing import Any
 
 import httpx
-from gateway_support import CREDENTIALS, JPEG, RealStack, assert_error, bearer, kiosk_headers, staff, upload
 
 from gateway.errors import ApiError
 from gateway.frequencies import FRESH_S, RETRY_S, MatterFrequencies, counts_by_matter
-from support import eventually
+from tests.gateway.gateway_support import (
+    CREDENTIALS,
+    JPEG,
+    RealStack,
+    assert_error,
+    bearer,
+    kiosk_headers,
+    staff,
+    upload,
+)
+from tests.support import eventually
 from tongban.results.v1 import results_pb2
 
 SHANGHAI_KEY = CREDENTIALS["hall-310101-01"][1]  # no other gateway test applies at this hall

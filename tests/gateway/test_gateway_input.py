@@ -5,14 +5,15 @@ query and the path. None may be answered with a 500, and every error carries zh 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from gateway_support import (
+
+from tests.gateway.gateway_support import (
     KIOSK_KEY,
     OFFICIAL_PASSWORD,
     RealStack,
@@ -20,7 +21,6 @@ from gateway_support import (
     assigned,
     bearer,
     new_staff,
-    next_province,
     raw_http,
     sign_in,
     signed_in,
@@ -133,10 +133,10 @@ def gw(stack: RealStack) -> RealStack:
 
 
 @pytest.fixture(scope="module")
-async def callers(stack: RealStack) -> AsyncIterator[Callers]:
+async def callers(stack: RealStack, provinces: Iterator[str]) -> AsyncIterator[Callers]:
     """An official holding a real case (so every official route reaches the services with a
     case the official may act on), an operator, an admin and an anonymous client."""
-    province = next_province()
+    province = next(provinces)
     async with contextlib.AsyncExitStack() as clients:
         anonymous = await clients.enter_async_context(stack.gateway.client())
         official = await clients.enter_async_context(staff(stack.gateway, "official", province))

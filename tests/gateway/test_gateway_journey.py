@@ -11,7 +11,10 @@ import uuid
 from typing import Any
 
 import aiohttp
-from gateway_support import (
+
+from cli.botpeer import TestPeer
+from services.window.ice import use_loopback_ice
+from tests.gateway.gateway_support import (
     JPEG,
     KIOSK_KEY,
     PDF,
@@ -26,10 +29,7 @@ from gateway_support import (
     staff,
     upload,
 )
-
-from cli.botpeer import TestPeer
-from services.window.ice import use_loopback_ice
-from support import eventually
+from tests.support import eventually
 
 
 async def test_a_whole_case_through_the_gateway(stack: RealStack, province: str) -> None:

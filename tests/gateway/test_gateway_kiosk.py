@@ -9,7 +9,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
-from gateway_support import (
+
+from cli.botpeer import TestPeer
+from services.window.ice import use_loopback_ice
+from tests.gateway.gateway_support import (
     JPEG,
     KIOSK_KEY,
     PDF,
@@ -24,10 +27,7 @@ from gateway_support import (
     submitted_case,
     upload,
 )
-
-from cli.botpeer import TestPeer
-from services.window.ice import use_loopback_ice
-from support import eventually
+from tests.support import eventually
 from tools.engines import free_port
 
 

@@ -10,7 +10,11 @@ import uuid
 from typing import Any
 
 import aiohttp
-from gateway_support import (
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.structs import OffsetAndMetadata
+
+from services.shared import cloudevents, topics
+from tests.gateway.gateway_support import (
     RealStack,
     Socket,
     assigned,
@@ -23,17 +27,14 @@ from gateway_support import (
     submitted_case,
     username_of,
 )
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.structs import OffsetAndMetadata
-
-from services.shared import cloudevents, topics
-from support import eventually
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 
 
-def publish(bootstrap: str, *events: Any) -> None:
-    catalog = topics.load()
-    producer = KafkaProducer(bootstrap_servers=bootstrap)
+def publish(stack: RealStack, *events: Any) -> None:
+    """Events as the services would send them, on the stack's own topics."""
+    catalog = stack.catalog
+    producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
     for event in events:
         topic = catalog.topic_for_event(event.DESCRIPTOR.full_name)
         key, value, headers = cloudevents.encode(event, source="test", key=str(getattr(event, topic.key)))
@@ -49,22 +50,20 @@ async def open_socket(session: aiohttp.ClientSession, url: str, cookie: str = ""
     return socket
 
 
-async def until_delivered(bootstrap: str, socket: Socket, type_: str, *events: Any) -> None:
+async def until_delivered(stack: RealStack, socket: Socket, type_: str, *events: Any) -> None:
     """Publishes until the socket has an event of `type_`: the gateway's consumer starts at
     the latest offsets, so the first records may land before its positions are set."""
 
     async def delivered() -> bool:
         if not socket.of_type(type_):
-            await asyncio.to_thread(publish, bootstrap, *events)
+            await asyncio.to_thread(publish, stack, *events)
             await asyncio.sleep(0.5)
         return bool(socket.of_type(type_))
 
     await eventually(delivered, timeout=40, interval=0.1)
 
 
-async def test_operators_see_filtered_events_and_live_figures(
-    stack: RealStack, province: str, kafka_bootstrap: str
-) -> None:
+async def test_operators_see_filtered_events_and_live_figures(stack: RealStack, province: str) -> None:
     case_id = str(uuid.uuid4())
     ws_url = stack.gateway.url.replace("http", "ws")
     async with signed_in(stack.gateway, "operator-1") as operator, aiohttp.ClientSession() as http:
@@ -75,7 +74,7 @@ async def test_operators_see_filtered_events_and_live_figures(
         everything = await open_socket(http, f"{ws_url}/ws/operator?case={case_id}", cookie)
         assert filtered.messages[0]["kind"] == "hello"
         await until_delivered(
-            kafka_bootstrap,
+            stack,
             everything,
             "CaseQueued",
             events_pb2.ApplicationCreated(case_id=case_id, target_province=province),
@@ -99,7 +98,6 @@ async def test_operators_see_filtered_events_and_live_figures(
 async def test_an_official_hears_their_offers_and_their_cases_only(
     stack: RealStack,
     province: str,
-    kafka_bootstrap: str,
 ) -> None:
     ws_url = stack.gateway.url.replace("http", "ws")
     async with (
@@ -112,7 +110,7 @@ async def test_an_official_hears_their_offers_and_their_cases_only(
         assert socket.messages[0]["user"]["username"] == me
         theirs = str(uuid.uuid4())  # another official's offer, in the same province
         publish(
-            kafka_bootstrap,
+            stack,
             events_pb2.CaseReserved(
                 case_id=theirs, province=province, reservation_id="r-8", official_id="someone-else"
             ),
@@ -147,7 +145,7 @@ async def test_an_official_hears_their_offers_and_their_cases_only(
             await open_one.ws.close()
 
 
-async def test_a_kiosk_hears_its_own_case_only(stack: RealStack, province: str, kafka_bootstrap: str) -> None:
+async def test_a_kiosk_hears_its_own_case_only(stack: RealStack, province: str) -> None:
     ws_url = stack.gateway.url.replace("http", "ws")
     async with (
         stack.gateway.client() as kiosk,
@@ -159,7 +157,7 @@ async def test_a_kiosk_hears_its_own_case_only(stack: RealStack, province: str, 
         await eventually(lambda: socket.messages, timeout=10)
         assert socket.messages[0] == {"kind": "hello", "case_id": case_id}
         publish(
-            kafka_bootstrap,
+            stack,
             events_pb2.QueuePositionChanged(case_id=str(uuid.uuid4()), province=province, position=9),
         )
         for code, data in (
@@ -212,25 +210,27 @@ async def test_refused_sockets_say_why_in_both_languages(stack: RealStack) -> No
 
 async def test_dead_letters_and_consumer_lag(stack: RealStack, kafka_bootstrap: str) -> None:
     marker = uuid.uuid4().hex
+    window = stack.catalog.name(topics.WINDOW)
+    group = stack.catalog.group(f"lagging-{marker}")
 
     def park_and_lag() -> None:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
         producer.send(
-            topics.DEAD_LETTER,
+            stack.catalog.dead_letter,
             key=marker.encode(),
             value=b"\x00garbage",
             headers=[
                 ("dlq_reason", b"unknown ce_type tongban.events.v1.Nope"),
-                ("dlq_topic", b"tongban.window"),
+                ("dlq_topic", window.encode()),
                 ("dlq_consumer", b"results"),
             ],
         ).get(15)
-        producer.send("tongban.window", key=b"k", value=b"v").get(15)
+        producer.send(window, key=b"k", value=b"v").get(15)
         producer.close()
         consumer = KafkaConsumer(
-            "tongban.window",
+            window,
             bootstrap_servers=kafka_bootstrap,
-            group_id=f"lagging-{marker}",
+            group_id=group,
             auto_offset_reset="latest",
             enable_auto_commit=False,
         )
@@ -243,8 +243,10 @@ async def test_dead_letters_and_consumer_lag(stack: RealStack, kafka_bootstrap: 
     async with signed_in(stack.gateway, "operator-1") as operator:
         records = (await operator.get("/api/v1/operator/dead-letters")).json()["records"]
         parked = next(r for r in records if r["key"] == marker)
-        assert parked["reason"].startswith("unknown ce_type") and parked["topic"] == "tongban.window"
+        assert parked["reason"].startswith("unknown ce_type") and parked["topic"] == window
         assert parked["size"] == 8
         groups = (await operator.get("/api/v1/operator/lag")).json()["groups"]
-        lagging = [g for g in groups if g["group"] == f"lagging-{marker}"]
-        assert lagging and lagging[0]["topic"] == "tongban.window" and lagging[0]["lag"] >= 1
+        lagging = [g for g in groups if g["group"] == group]
+        assert lagging and lagging[0]["topic"] == window and lagging[0]["lag"] >= 1
+        # only the stack's own groups: not those of other stacks on the broker
+        assert all(g["group"].startswith(stack.catalog.namespace + ".") for g in groups)

@@ -4,30 +4,21 @@ blob store (a local folder, or a bucket of the suite's own SeaweedFS S3 server).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from intake_support import RunningIntake, start_intake, store_for
 
 from services.intake.blobs import LocalBlobStore
 from services.intake.s3store import S3BlobStore
-from tools.engines import SeaweedNode, free_port
+from tests.intake.intake_support import RunningIntake, start_intake, store_for
+from tools.engines import SeaweedNode
 
 
 @pytest.fixture
 async def intake(fresh_database: str, kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[RunningIntake]:
     async with start_intake(fresh_database, kafka_bootstrap, LocalBlobStore(tmp_path / "blobs")) as running:
         yield running
-
-
-@pytest.fixture(scope="session")
-def s3_node(stack_dir: Path) -> Iterator[SeaweedNode]:
-    """SeaweedFS, started only for the tests that ask (it enforces SigV4 credentials)."""
-    node = SeaweedNode(stack_dir / "seaweedfs", free_port())
-    node.start()
-    yield node
-    node.stop()
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import asyncio
 
 import grpc
 import pytest
-from intake_support import JPEG, PDF, RunningIntake, upload_chunks
-from test_intake_service import create_request  # type: ignore[import-not-found]
 
+from tests.intake.intake_support import JPEG, PDF, RunningIntake, upload_chunks
+from tests.intake.test_intake_service import create_request
 from tongban.intake.v1 import intake_pb2
 from tools.engines import PostgresNode
 

@@ -8,7 +8,7 @@ from services.intake import events
 from services.intake.api import IntakeApi
 from services.shared.subscriptions import topics_of
 from services.shared.topics import load
-from support import events_built_in
+from tests.support import events_built_in
 
 SERVICE = Path(events.__file__).parent
 

@@ -6,8 +6,8 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from intake_support import RunningIntake
 
+from tests.intake.intake_support import RunningIntake
 from tongban.intake.v1 import intake_pb2
 
 HEFEI = "hall-340104-01"

@@ -8,21 +8,19 @@ import hashlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import httpx
 import pytest
-from intake_support import JPEG, PDF, RunningIntake, start_intake, store_for, upload_chunks
-from test_intake_service import create_request  # type: ignore[import-not-found]
 
 from services.intake import sigv4
 from services.intake.blobs import BlobStoreError
 from services.intake.s3store import S3BlobStore
 from services.shared.errors import parse_rpc_error
+from tests.intake.intake_support import JPEG, PDF, RunningIntake, start_intake, store_for, upload_chunks
+from tests.intake.test_intake_service import create_request
 from tongban.intake.v1 import intake_pb2
-from tools.engines import SeaweedNode, free_port
+from tools.engines import SeaweedNode
 
 
 async def test_create_upload_submit_stores_the_files_in_the_bucket(s3_intake: RunningIntake) -> None:
@@ -141,15 +139,6 @@ async def test_store_round_trip_and_idempotent_delete(s3_store: S3BlobStore) -> 
     with pytest.raises(FileNotFoundError):
         await s3_store.get(key)
     await s3_store.ensure_bucket()  # an existing bucket is fine
-
-
-@pytest.fixture
-async def own_s3(tmp_path: Path) -> AsyncIterator[SeaweedNode]:
-    """A SeaweedFS of this test's own, so stopping it disturbs no other test."""
-    node = SeaweedNode(tmp_path / "seaweedfs", free_port())
-    await asyncio.to_thread(node.start)
-    yield node
-    await asyncio.to_thread(node.stop)
 
 
 async def test_s3_down_during_upload_is_unavailable_and_records_nothing(

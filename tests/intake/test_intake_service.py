@@ -10,12 +10,12 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from intake_support import JPEG, PDF, RunningIntake, upload_chunks
 from kafka import KafkaConsumer
 
 from cli.idgen import make_id_number
 from services.shared import cloudevents
-from support import eventually
+from tests.intake.intake_support import JPEG, PDF, RunningIntake, upload_chunks
+from tests.support import eventually
 from tongban.intake.v1 import intake_pb2
 from tongban.types.v1 import types_pb2
 

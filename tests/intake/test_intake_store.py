@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from intake_support import JPEG, PDF, RunningIntake, upload_chunks
-from test_intake_service import create_request  # type: ignore[import-not-found]
 
 from services.intake.store import IntakeStore
 from services.shared import topics
+from tests.intake.intake_support import JPEG, PDF, RunningIntake, upload_chunks
+from tests.intake.test_intake_service import create_request
 
 
 async def test_release_blob_keeps_a_named_file_and_deletes_an_unnamed_one(

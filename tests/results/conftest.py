@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import asyncpg
 import grpc
 import pytest
-from results_support import RunningResults, start_at_the_end
 
 from services.results.__main__ import MIGRATIONS
 from services.results.api import ResultsApi
@@ -21,6 +20,7 @@ from services.shared import migrations, pii, topics
 from services.shared.catalog import load_catalog
 from services.shared.grpcserver import Service
 from services.shared.outbox import OutboxRelay
+from tests.results.results_support import RunningResults, start_at_the_end
 from tongban.results.v1 import results_pb2_grpc
 from tools.engines import free_port
 

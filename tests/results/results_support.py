@@ -10,7 +10,7 @@ from kafka import KafkaProducer
 
 from services.results.store import ResultsStore
 from services.shared import cloudevents, topics
-from support import eventually
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 from tongban.results.v1 import results_pb2_grpc
 from tongban.types.v1 import types_pb2

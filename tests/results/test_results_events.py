@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.results import events
 from services.shared.topics import load
-from support import events_built_in
+from tests.support import events_built_in
 
 SERVICE = Path(events.__file__).parent
 

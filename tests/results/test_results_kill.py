@@ -13,12 +13,12 @@ from pathlib import Path
 
 import asyncpg
 from kafka import KafkaProducer
-from results_support import start_at_the_end
 
 from bench.stack import bench_env, healthy
 from services.results.__main__ import MIGRATIONS
 from services.shared import cloudevents, migrations, topics
-from support import eventually
+from tests.results.results_support import start_at_the_end
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 from tools.engines import REPO_ROOT, free_port
 

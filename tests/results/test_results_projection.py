@@ -16,7 +16,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from services.results.projection import Item, Projector, TimelineWriter
 from services.shared import cloudevents, migrations, topics
-from support import eventually
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 from tongban.types.v1 import types_pb2
 

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import grpc
 import pytest
-from results_support import RunningResults, assigned_case
 
 from services.results.calendar import default_calendar
 from services.results.deadline_watch import DeadlineWatch
-from support import eventually
+from tests.results.results_support import RunningResults, assigned_case
+from tests.support import eventually
 from tongban.results.v1 import results_pb2
 from tongban.types.v1 import types_pb2
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import httpx
-from results_support import RunningResults
-from test_results_service import decision, ready_case  # type: ignore[import-not-found]
 
 from gateway.app import create_app
 from gateway.config import GatewaySettings
+from tests.results.results_support import RunningResults
+from tests.results.test_results_service import decision, ready_case
 
 
 async def test_the_qr_link_says_genuine_and_a_forged_hash_is_refused(

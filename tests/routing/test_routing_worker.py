@@ -18,7 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from services.shared import cloudevents, topics
 from services.shared.grpcserver import check_health
-from support import eventually
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 from tongban.routing.v1 import routing_pb2, routing_pb2_grpc
 from tongban.types.v1 import types_pb2
@@ -28,7 +28,7 @@ OFFICIALS = {"310000": ["sh-a", "sh-b", "sh-c"], "340000": ["ah-a"]}
 
 
 class WorkerProcess:
-    def __init__(self, bootstrap: str, app_id: str, data_dir: Path) -> None:
+    def __init__(self, bootstrap: str, app_id: str, data_dir: Path, catalog: topics.Catalog) -> None:
         self.port = free_port()
         self.env = dict(
             os.environ,
@@ -36,6 +36,7 @@ class WorkerProcess:
             TONGBAN_GRPC_LISTEN=f"127.0.0.1:{self.port}",
             TONGBAN_METRICS_LISTEN=f"127.0.0.1:{free_port()}",
             TONGBAN_WORKER_NAME=app_id,
+            TONGBAN_TOPIC_NAMESPACE=catalog.namespace,
             TONGBAN_ROUTING_DATA_DIR=str(data_dir),
             TONGBAN_WRAP_UP_S="0.2",
             TONGBAN_RESERVATION_TIMEOUT_S="5",
@@ -76,7 +77,7 @@ def worker_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
 
 
-def submit(bootstrap: str, cases: list[tuple[str, str]], department: str) -> None:
+def submit(bootstrap: str, catalog: topics.Catalog, cases: list[tuple[str, str]], department: str) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     for case_id, province in cases:
         event = cloudevents.stamp(
@@ -89,14 +90,17 @@ def submit(bootstrap: str, cases: list[tuple[str, str]], department: str) -> Non
             )
         )
         key, value, headers = cloudevents.encode(event, source="test", key=case_id)
-        producer.send("tongban.application", key=key, value=value, headers=headers)
+        producer.send(catalog.name(topics.APPLICATION), key=key, value=value, headers=headers)
     producer.flush()
     producer.close()
 
 
-def routing_events(bootstrap: str, wanted: set[str]) -> list[cloudevents.Envelope]:
+def routing_events(bootstrap: str, catalog: topics.Catalog, wanted: set[str]) -> list[cloudevents.Envelope]:
     consumer = KafkaConsumer(
-        "tongban.routing", bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000
+        catalog.name(topics.ROUTING),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
     )
     found = []
     for record in consumer:
@@ -152,15 +156,13 @@ async def officials_bot(port_of: list[int], handled: dict[str, str], stop: async
 
 
 async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
-    kafka_bootstrap: str, worker_dir: Path
+    kafka_bootstrap: str, topic_namespace: topics.Catalog, worker_dir: Path
 ) -> None:
-    topics.ensure_topics(kafka_bootstrap, topics.load())
-    app_id = f"tongban-routing-test-{uuid.uuid4().hex[:6]}"
-    # the topics are shared with every other test: a department of its own keeps this
-    # test's officials from being offered other tests' cases
-    department = f"dept-{uuid.uuid4().hex[:6]}"
-    worker = WorkerProcess(kafka_bootstrap, app_id, worker_dir)
-    replacement = WorkerProcess(kafka_bootstrap, app_id, worker_dir)
+    catalog = topic_namespace
+    app_id = "tongban-routing"
+    department = "housing_fund"
+    worker = WorkerProcess(kafka_bootstrap, app_id, worker_dir, catalog)
+    replacement = WorkerProcess(kafka_bootstrap, app_id, worker_dir, catalog)
     await worker.start()
     port_of = [worker.port]
     async with grpc.aio.insecure_channel(f"127.0.0.1:{worker.port}") as channel:
@@ -182,17 +184,17 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
     stop = asyncio.Event()
     bot = asyncio.create_task(officials_bot(port_of, handled, stop))
     try:
-        await asyncio.to_thread(submit, kafka_bootstrap, cases[:30], department)
+        await asyncio.to_thread(submit, kafka_bootstrap, catalog, cases[:30], department)
         await eventually(lambda: len(handled) >= 10, timeout=60)
         worker.kill()  # mid-stream: cases queued, reserved and assigned
-        await asyncio.to_thread(submit, kafka_bootstrap, cases[30:], department)
+        await asyncio.to_thread(submit, kafka_bootstrap, catalog, cases[30:], department)
         await replacement.start()
         port_of[0] = replacement.port
         try:
             await eventually(lambda: len(handled) == len(cases), timeout=180)
         except AssertionError:
             missing = {c for c, _ in cases} - set(handled)
-            seen = await asyncio.to_thread(routing_events, kafka_bootstrap, missing)
+            seen = await asyncio.to_thread(routing_events, kafka_bootstrap, catalog, missing)
             last: dict[str, str] = {}
             for envelope in seen:
                 last[envelope.case_id] = envelope.short_type
@@ -208,7 +210,7 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
     province_of = dict(cases)
     for case_id, oid in handled.items():  # only ever to its own jurisdiction
         assert oid in OFFICIALS[province_of[case_id]]
-    events = await asyncio.to_thread(routing_events, kafka_bootstrap, set(province_of))
+    events = await asyncio.to_thread(routing_events, kafka_bootstrap, catalog, set(province_of))
     unique: dict[str, cloudevents.Envelope] = {}
     for envelope in events:
         unique.setdefault(envelope.id, envelope)  # consumers dedupe on ce_id
@@ -222,15 +224,14 @@ async def test_kill_a_worker_mid_stream_nothing_lost_or_doubled(
 
 
 async def test_order_priority_aging_fifo_through_the_real_broker(
-    kafka_bootstrap: str, worker_dir: Path
+    kafka_bootstrap: str, topic_namespace: topics.Catalog, worker_dir: Path
 ) -> None:
     """Cases wait while nobody is available; then one official takes them one by one, and
     the order of the offers is the queue order (priority first, FIFO among equals)."""
-    topics.ensure_topics(kafka_bootstrap, topics.load())
-    worker = WorkerProcess(kafka_bootstrap, f"tongban-routing-order-{uuid.uuid4().hex[:6]}", worker_dir)
+    worker = WorkerProcess(kafka_bootstrap, "tongban-routing", worker_dir, topic_namespace)
     await worker.start()
     province = "320000"
-    department = f"dept-{uuid.uuid4().hex[:6]}"  # a queue of its own on the shared topics
+    department = "housing_fund"
     cases = [(f"{i:02d}-{uuid.uuid4()}", i in (2, 4)) for i in range(6)]  # 2 and 4: priority
     try:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
@@ -245,7 +246,7 @@ async def test_order_priority_aging_fifo_through_the_real_broker(
                 )
             )
             key, value, headers = cloudevents.encode(event, source="test", key=case_id)
-            producer.send("tongban.application", key=key, value=value, headers=headers)
+            producer.send(topic_namespace.name(topics.APPLICATION), key=key, value=value, headers=headers)
             producer.flush()
             await asyncio.sleep(0.05)  # distinct arrival times
         producer.close()

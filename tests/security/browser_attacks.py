@@ -25,10 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -36,8 +33,14 @@ from typing import Any
 
 import httpx
 import uvicorn
-from browser_journey import Browser
-from gateway_support import (
+
+from cli.botpeer import TestPeer
+from gateway import totp
+from gateway.app import server_config
+from services.window.ice import use_loopback_ice
+from tests.engines import engine_home, kafka_engine, postgres_engine
+from tests.gateway.browser_journey import Browser
+from tests.gateway.gateway_support import (
     CREDENTIALS,
     KIOSK_KEY,
     PDF,
@@ -49,12 +52,7 @@ from gateway_support import (
     real_stack,
     sign_in,
 )
-
-from cli.botpeer import TestPeer
-from gateway import totp
-from gateway.app import server_config
-from services.window.ice import use_loopback_ice
-from tools.engines import KafkaNode, PostgresNode, free_port
+from tools.engines import free_port
 
 SHANGHAI_KIOSK = CREDENTIALS["hall-310101-01"][1]
 IDLE_S = 8.0
@@ -276,25 +274,18 @@ async def cleared(kiosk: Browser) -> bool:
 
 
 async def main() -> int:
-    home = Path(tempfile.mkdtemp(prefix="tongban-browser-attacks-"))
-    os.chmod(home, 0o755)  # the postgres user must be able to enter it
-    kafka = KafkaNode(home / "kafka", free_port(), free_port())
-    postgres = PostgresNode(home / "postgres", free_port(), fast=True)
+    """Everything in this network namespace: the suite's engines are outside it."""
     report: dict[str, Any] = {"ok": False}
     try:
-        print("starting Kafka and PostgreSQL ...", file=sys.stderr, flush=True)
-        kafka.start()
-        postgres.start()
-        async with real_stack(kafka.bootstrap, postgres.url(), str(home)) as stack:
-            print("driving the browsers ...", file=sys.stderr, flush=True)
-            report.update(await attacks(stack, home))
+        with engine_home("tongban-browser-attacks-") as home:
+            print("starting Kafka and PostgreSQL ...", file=sys.stderr, flush=True)
+            with kafka_engine(home) as kafka, postgres_engine(home) as postgres:
+                async with real_stack(kafka.bootstrap, postgres.url()) as stack:
+                    print("driving the browsers ...", file=sys.stderr, flush=True)
+                    report.update(await attacks(stack, home))
         report["ok"] = True
     except Exception as error:
         report["error"] = "".join(traceback.format_exception(error))[-4000:]
-    finally:
-        postgres.stop(mode="immediate")
-        kafka.stop()
-        shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(report, ensure_ascii=False))
     return 0 if report["ok"] else 1
 

@@ -23,7 +23,13 @@ from pathlib import Path
 import aiohttp
 import httpx
 import pytest
-from gateway_support import (
+
+from gateway import totp
+from gateway.accounts import Store
+from gateway.seed import NotDevelopment, seed_into
+from gateway.sessionkey import secret_bytes
+from services.shared.settings import SettingsError, load
+from tests.gateway.gateway_support import (
     CREDENTIALS,
     KIOSK_KEY,
     OFFICIAL_PASSWORD,
@@ -40,13 +46,7 @@ from gateway_support import (
     signed_in,
     start_gateway,
 )
-
-from gateway import totp
-from gateway.accounts import Store
-from gateway.seed import NotDevelopment, seed_into
-from gateway.sessionkey import secret_bytes
-from services.shared.settings import SettingsError, load
-from support import eventually
+from tests.support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from gateway_support import (
+
+from cli.botpeer import TestPeer
+from services.window.ice import use_loopback_ice
+from tests.gateway.gateway_support import (
     CREDENTIALS,
     RealStack,
     assert_error,
@@ -26,11 +29,8 @@ from gateway_support import (
     kiosk_socket,
     submitted_case,
 )
-from security_support import QueueProvince, on_duty
-
-from cli.botpeer import TestPeer
-from services.window.ice import use_loopback_ice
-from support import eventually
+from tests.security.security_support import QueueProvince, on_duty
+from tests.support import eventually
 
 SHANGHAI_KIOSK = CREDENTIALS["hall-310101-01"][1]
 

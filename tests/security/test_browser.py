@@ -4,31 +4,20 @@ stack. The steps are browser_attacks.py's; this asserts its report."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.engines import Sandboxed
+
+RUNNER = Path(__file__).with_name("browser_attacks.py")
 
 
-def test_a_stolen_token_an_idle_kiosk_and_an_enrolling_administrator_in_chromium() -> None:
-    runner = ROOT / "tests" / "security" / "browser_attacks.py"
-    paths = [ROOT, ROOT / "tests", ROOT / "tests" / "gateway", ROOT / "tests" / "security"]
-    result = subprocess.run(
-        ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {sys.executable} {runner}"],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=":".join(str(p) for p in paths)),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    lines = result.stdout.strip().splitlines()
-    report = json.loads(lines[-1]) if lines else {}
-    assert result.returncode == 0 and report.get("ok"), (
-        json.dumps(report, ensure_ascii=False, indent=1) + result.stderr[-3000:]
-    )
+def test_a_stolen_token_an_idle_kiosk_and_an_enrolling_administrator_in_chromium(
+    browser_sandbox: Callable[..., Sandboxed],
+) -> None:
+    done = browser_sandbox(RUNNER, timeout=900)
+    report = done.report
+    assert done.returncode == 0 and report.get("ok"), done.explain()
     assert report["kiosk_frames"] >= 15  # the applicant and the official met in the window
     # another kiosk with the copied token: the page, the API and the socket refuse it
     assert report["thief"] == {"case": 403, "join": 403, "socket": 4403, "kept": None}

@@ -18,7 +18,8 @@ import uuid
 
 import aiohttp
 import httpx
-from gateway_support import (
+
+from tests.gateway.gateway_support import (
     CREDENTIALS,
     RealStack,
     Socket,
@@ -27,9 +28,8 @@ from gateway_support import (
     signed_in,
     staff,
 )
-from security_support import QueueProvince
-
-from support import eventually
+from tests.security.security_support import QueueProvince
+from tests.support import eventually
 
 SHANGHAI = "310000"
 SHANGHAI_KIOSK = CREDENTIALS["hall-310101-01"][1]  # the Huangpu hall

@@ -21,12 +21,12 @@ import aiohttp
 import grpc
 import httpx
 import pytest
-from gateway_support import RealStack, bearer, kiosk_headers, signed_in, staff
-from security_support import QueueProvince
 
 from cli import main as cli_main
 from cli.idgen import make_id_number
-from support import eventually
+from tests.gateway.gateway_support import RealStack, bearer, kiosk_headers, signed_in, staff
+from tests.security.security_support import QueueProvince
+from tests.support import eventually
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
 
 TRUE_ID = "11010519491231002X"  # 110105, 1949-12-31, sequence 002, check digit X

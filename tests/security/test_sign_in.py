@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import httpx
 import pytest
-from gateway_support import (
+
+from tests.gateway.gateway_support import (
     RealStack,
     RunningGateway,
     assigned,
@@ -31,9 +32,8 @@ from gateway_support import (
     submitted_case,
     username_of,
 )
-from security_support import QueueProvince, on_duty
-
-from support import eventually
+from tests.security.security_support import QueueProvince, on_duty
+from tests.support import eventually
 
 LOGIN = "/api/v1/auth/login"
 

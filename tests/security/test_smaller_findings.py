@@ -27,7 +27,11 @@ import asyncpg
 import grpc
 import httpx
 import pytest
-from gateway_support import (
+
+from gateway import passwords
+from services.intake.config import IntakeSettings
+from services.shared.errors import parse_rpc_error
+from tests.gateway.gateway_support import (
     CREDENTIALS,
     JPEG,
     KIOSK_KEY,
@@ -45,12 +49,8 @@ from gateway_support import (
     upload,
     username_of,
 )
-from security_support import QueueProvince, on_duty
-
-from gateway import passwords
-from services.intake.config import IntakeSettings
-from services.shared.errors import parse_rpc_error
-from support import eventually
+from tests.security.security_support import QueueProvince, on_duty
+from tests.support import eventually
 from tongban.intake.v1 import intake_pb2, intake_pb2_grpc
 from tongban.results.v1 import results_pb2, results_pb2_grpc
 

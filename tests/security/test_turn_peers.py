@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from aioice import stun
 from aioice.turn import TurnClientUdpProtocol
-from security_support import TURN_SECRET, Turn, turn_as_compose
 
 from services.shared import turn
+from tests.security.security_support import TURN_SECRET, Turn, turn_as_compose
 
 DENIED = [
     "127.0.0.2",  # another loopback address: services bound to the host's loopback
@@ -47,6 +47,7 @@ async def allocation(server: Turn) -> TurnClientUdpProtocol:
     return protocol
 
 
+@pytest.mark.integration  # a real coturn, started with compose's arguments
 async def test_turn_relays_only_within_the_media_network(tmp_path: Path) -> None:
     with turn_as_compose(tmp_path / "turn") as server:
         client = await allocation(server)

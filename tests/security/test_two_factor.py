@@ -17,7 +17,9 @@ import aiohttp
 import asyncpg
 import httpx
 import pytest
-from gateway_support import (
+
+from gateway import totp
+from tests.gateway.gateway_support import (
     OFFICIAL_PASSWORD,
     RealStack,
     RunningGateway,
@@ -26,8 +28,6 @@ from gateway_support import (
     signed_in,
     start_gateway,
 )
-
-from gateway import totp
 
 LOGIN = "/api/v1/auth/login"
 

@@ -29,7 +29,11 @@ import pytest
 from aioice import Candidate
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
-from gateway_support import (
+
+from bench.stack import bench_env
+from cli.botpeer import TestPeer
+from services.window.ice import refusal, use_loopback_ice
+from tests.gateway.gateway_support import (
     RealStack,
     RunningGateway,
     assigned,
@@ -37,12 +41,16 @@ from gateway_support import (
     start_gateway,
     submitted_case,
 )
-from security_support import TURN_SECRET, QueueProvince, Service, listening, on_duty, service, turn_as_compose
-
-from bench.stack import bench_env
-from cli.botpeer import TestPeer
-from services.window.ice import refusal, use_loopback_ice
-from support import eventually
+from tests.security.security_support import (
+    TURN_SECRET,
+    QueueProvince,
+    Service,
+    listening,
+    on_duty,
+    service,
+    turn_as_compose,
+)
+from tests.support import eventually
 
 # ------------------------------------------------------------------ the rule, unit by unit
 

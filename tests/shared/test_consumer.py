@@ -9,7 +9,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from services.shared import cloudevents, topics
 from services.shared.consumer import EventConsumer
 from services.shared.publisher import EventPublisher
-from support import eventually
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 
 

@@ -10,7 +10,7 @@ from kafka import KafkaConsumer
 
 from services.shared import cloudevents, migrations, outbox, topics
 from services.shared.outbox import OutboxRelay, Row, sendable_prefix
-from support import eventually
+from tests.support import eventually
 from tongban.events.v1 import events_pb2
 from tools.engines import KafkaNode
 

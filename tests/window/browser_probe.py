@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service as DriverService
 
 from cli.botpeer import TestPeer
 from services.window.ice import rtc_configuration, use_loopback_ice
 from services.window.media import WindowMedia
+from tests.engines import chromium
+from tools.engines import free_port
 
 PAGE = """<!doctype html><html><body><video id="remote" autoplay playsinline muted></video>
 <script>
@@ -64,35 +64,16 @@ async def main() -> int:
     app.router.add_post("/offer", offer)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     official = TestPeer(width=320, height=240)
 
     async def signal(sdp: str) -> str:
         return await media.offer(window.id, "official", sdp)
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        "--allow-loopback-in-peer-connection",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tempfile.mkdtemp()}",
-    ):
-        options.add_argument(flag)
-    driver = await asyncio.to_thread(
-        webdriver.Chrome, options=options, service=DriverService("/usr/bin/chromedriver")
-    )
+    driver = await asyncio.to_thread(chromium, Path(tempfile.mkdtemp()))
     result: dict[str, Any] = {}
     try:
         await asyncio.to_thread(driver.get, f"http://127.0.0.1:{port}/")

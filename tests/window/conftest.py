@@ -4,10 +4,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from window_support import EventLog
 
 from services.window.ice import use_loopback_ice
 from services.window.media import WindowMedia
+from tests.window.window_support import EventLog
 
 
 @pytest.fixture

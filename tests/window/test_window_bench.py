@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration  # the benchmark's processes and their WebRTC
 
 
 def test_the_quick_benchmark_runs_and_prints_its_tables() -> None:

@@ -9,13 +9,15 @@ import hashlib
 
 import av
 import pytest
-from window_support import EventLog, offer_to, parties
 
 from cli.botpeer import TestPeer, read_stamp
 from services.window import hooks
 from services.window.ice import use_loopback_ice
 from services.window.media import InvalidSdp, UnknownSeat, WindowClosed, WindowMedia
-from support import eventually
+from tests.support import eventually
+from tests.window.window_support import EventLog, offer_to, parties
+
+pytestmark = pytest.mark.integration  # real WebRTC between aiortc peers on this machine
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
 

@@ -11,7 +11,6 @@ from typing import Any
 import av
 import pytest
 from aiortc.mediastreams import MediaStreamError
-from window_support import EventLog, offer_to, parties
 
 from cli.botpeer import MediaLoop, TestPeer
 from services.window.media import WindowMedia
@@ -23,7 +22,8 @@ from services.window.passthrough import (
     vp8_dimensions,
     vp8_is_keyframe,
 )
-from support import eventually
+from tests.support import eventually
+from tests.window.window_support import EventLog, offer_to, parties
 
 KEY = b"\x50\x02\x00\x9d\x01\x2a\xa0\x00\x78\x00" + b"k" * 50  # 160x120 keyframe header
 DELTA = b"\x31\x02\x00" + b"d" * 40

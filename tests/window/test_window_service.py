@@ -19,7 +19,7 @@ from services.shared.publisher import EventPublisher
 from services.window.api import WindowService
 from services.window.ice import rtc_configuration, use_loopback_ice
 from services.window.media import WindowMedia
-from support import eventually
+from tests.support import eventually
 from tongban.types.v1 import types_pb2
 from tongban.window.v1 import window_pb2, window_pb2_grpc
 from tools.engines import free_port

@@ -4,69 +4,18 @@ made by services/shared/turn.py, and a credential made from another secret gets 
 
 from __future__ import annotations
 
-import contextlib
-import random
-import shutil
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
-from window_support import EventLog, offer_to, parties
 
 from cli.botpeer import TestPeer
 from services.shared import turn
 from services.window.ice import ice_configuration, use_loopback_ice
 from services.window.media import WindowMedia
-from support import eventually
-from tools.engines import free_port, port_open
-
-SECRET = "turn-test-secret"
-
-
-@contextlib.contextmanager
-def turnserver(folder: Path) -> Iterator[str]:
-    """coturn on 127.0.0.1, checking TURN REST credentials against SECRET; its URL."""
-    binary = shutil.which("turnserver")
-    assert binary, "coturn's turnserver is missing: tools/bootstrap.sh installs it"
-    port = free_port()
-    low = random.randrange(40_000, 60_000, 50)
-    process = subprocess.Popen(
-        [
-            binary,
-            "-n",
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
-            f"--listening-port={port}",
-            f"--min-port={low}",
-            f"--max-port={low + 49}",
-            "--use-auth-secret",
-            f"--static-auth-secret={SECRET}",
-            "--realm=tongban",
-            "--allow-loopback-peers",
-            "--no-cli",
-            "--no-tls",
-            "--no-dtls",
-            "--fingerprint",
-            f"--pidfile={folder / 'turn.pid'}",
-            f"--log-file={folder / 'turn.log'}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while not port_open(port):  # it listens on TCP and UDP alike
-            assert process.poll() is None and time.monotonic() < deadline, (folder / "turn.log").read_text(
-                errors="replace"
-            )[-2000:]
-            time.sleep(0.1)
-        yield f"turn:127.0.0.1:{port}?transport=udp"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+from tests.support import eventually
+from tests.window.window_support import EventLog, offer_to, parties
+from tools.engines import TurnNode
 
 
 def relay_only(url: str, secret: str, who: str) -> RTCConfiguration:
@@ -79,46 +28,48 @@ def relay_only(url: str, secret: str, who: str) -> RTCConfiguration:
     )
 
 
-async def test_relay_only_parties_meet_in_the_window_through_turn(tmp_path: Path) -> None:
+async def test_relay_only_parties_meet_in_the_window_through_turn(
+    turn_server: TurnNode, tmp_path: Path
+) -> None:
     use_loopback_ice()
-    with turnserver(tmp_path) as url:
-        log = EventLog()
-        media = WindowMedia(
-            tmp_path / "recordings",
-            ice_configuration([url], turn_secret=SECRET),
-            on_event=log,
-            stats_interval_s=0,
-        )
-        # the window's own connections carry a fresh credential for the same TURN
-        own = media.connection_config().iceServers[0]
-        assert own.username.endswith(":window") and own.credential
-        window = media.open(window_id="w-turn")
-        try:
-            async with parties(
-                TestPeer(tag=1, width=160, height=120, config=relay_only(url, SECRET, "kiosk")),
-                TestPeer(tag=2, width=160, height=120, config=relay_only(url, SECRET, "sh-official-1")),
-            ) as (applicant, official):
-                await applicant.join(offer_to(media, window.id, "applicant"), timeout=30)
-                await official.join(offer_to(media, window.id, "official"), timeout=30)
-                await eventually(
-                    lambda: (
-                        2 in applicant.track("official", "video").tags
-                        and 1 in official.track("applicant", "video").tags
-                    ),
-                    timeout=30,
-                )
-                for peer in (applicant, official):
-                    assert peer.pc is not None
-                    offer = peer.pc.localDescription.sdp
-                    assert "typ relay" in offer and "typ host" not in offer
-        finally:
-            await media.shutdown()
+    url, secret = turn_server.url, turn_server.secret
+    log = EventLog()
+    media = WindowMedia(
+        tmp_path / "recordings",
+        ice_configuration([url], turn_secret=secret),
+        on_event=log,
+        stats_interval_s=0,
+    )
+    # the window's own connections carry a fresh credential for the same TURN
+    own = media.connection_config().iceServers[0]
+    assert own.username.endswith(":window") and own.credential
+    window = media.open(window_id="w-turn")
+    try:
+        async with parties(
+            TestPeer(tag=1, width=160, height=120, config=relay_only(url, secret, "kiosk")),
+            TestPeer(tag=2, width=160, height=120, config=relay_only(url, secret, "sh-official-1")),
+        ) as (applicant, official):
+            await applicant.join(offer_to(media, window.id, "applicant"), timeout=30)
+            await official.join(offer_to(media, window.id, "official"), timeout=30)
+            await eventually(
+                lambda: (
+                    2 in applicant.track("official", "video").tags
+                    and 1 in official.track("applicant", "video").tags
+                ),
+                timeout=30,
+            )
+            for peer in (applicant, official):
+                assert peer.pc is not None
+                offer = peer.pc.localDescription.sdp
+                assert "typ relay" in offer and "typ host" not in offer
+    finally:
+        await media.shutdown()
 
-        # a credential made with another secret: TURN refuses the allocation, no relay
-        refused = RTCPeerConnection(relay_only(url, "not-the-secret", "intruder"))
-        try:
-            refused.addTransceiver("audio")
-            await refused.setLocalDescription(await refused.createOffer())
-            assert "typ relay" not in refused.localDescription.sdp
-        finally:
-            await refused.close()
+    # a credential made with another secret: TURN refuses the allocation, no relay
+    refused = RTCPeerConnection(relay_only(url, "not-the-secret", "intruder"))
+    try:
+        refused.addTransceiver("audio")
+        await refused.setLocalDescription(await refused.createOffer())
+        assert "typ relay" not in refused.localDescription.sdp
+    finally:
+        await refused.close()
